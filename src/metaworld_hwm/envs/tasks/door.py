@@ -1,0 +1,121 @@
+"""Door: pull a hinged door open by its hatch handle and walk through (HumanoidBench ``Door``).
+
+Scene (HumanoidBench ``tasks/door.xml``): a 0.14 x 0.96 x 1.98 m door (density 600) at x = 0.8,
+hinged about z at its -y edge (stiffness 50, range 0..1.4 rad), opening toward the robot, so it
+must be pulled. A hatch handle at (0, 0.4, 1.2) on the door turns about x (range 0..2,
+stiffness 2, gravity-compensated). A corridor 1.16 m wide leads to it, closed by a wall at
+x = -1.4. HumanoidBench keeps separate visual and collision copies of each geom; here each geom
+does both, with the same shapes, masses and contact defaults.
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from metaworld_hwm.envs.physics import H1Physics
+from metaworld_hwm.envs.rewards import tolerance
+from metaworld_hwm.envs.tasks.base import Task, stand_terms
+
+_BOX = mujoco.mjtGeom.mjGEOM_BOX
+_CYLINDER = mujoco.mjtGeom.mjGEOM_CYLINDER
+_WOOD = (0.45, 0.3, 0.18, 1.0)
+_METAL = (0.7, 0.7, 0.72, 1.0)
+_WALL = (0.8, 0.8, 0.83, 0.3)
+
+_HALF = float(np.sqrt(0.5))
+_ALONG_X = (_HALF, 0.0, _HALF, 0.0)  # turns a cylinder's z axis onto x
+_ALONG_Y = (_HALF, -_HALF, 0.0, 0.0)  # turns a cylinder's z axis onto y
+#: Hatch cylinders (pos, (radius, half-length), orientation) from HumanoidBench's door.xml:
+#: the hinge axle on both faces, a handle bar on each face, and a lock tab on each face.
+_HATCH_CYLINDERS = (
+    ((-0.12, 0.0, 0.0), (0.05, 0.05), _ALONG_X),
+    ((0.12, 0.0, 0.0), (0.05, 0.05), _ALONG_X),
+    ((-0.141, -0.1, 0.0), (0.02, 0.1), _ALONG_Y),
+    ((0.141, -0.1, 0.0), (0.02, 0.1), _ALONG_Y),
+    ((0.15, 0.07, 0.0), (0.01, 0.07), _ALONG_Y),
+    ((-0.15, 0.07, 0.0), (0.01, 0.07), _ALONG_Y),
+)
+#: Static frame and corridor boxes (pos, half-size), relative to (0.8, 0, 0).
+_WALL_BOXES = (
+    ((0.0, 0.66, 1.0), (0.12, 0.14, 1.0)),
+    ((0.0, -0.66, 1.0), (0.12, 0.14, 1.0)),
+    ((0.0, 0.0, 2.19), (0.12, 0.82, 0.19)),
+    ((-1.31, -0.7, 1.19), (1.19, 0.12, 1.19)),
+    ((-1.31, 0.7, 1.19), (1.19, 0.12, 1.19)),
+    ((-2.35, 0.0, 1.19), (0.15, 0.58, 1.19)),
+)
+DOOR_X = 0.8
+
+
+class Door(Task):
+    """``0.1 stand*small_control + 0.45 open + 0.05 hatch + 0.05 proximity + 0.35 passage``."""
+
+    name = "door"
+    success_bar = 600.0
+    termination_height = 0.58
+
+    def __init__(self) -> None:
+        self._door_qpos = self._hatch_qpos = self._hatch_body = -1
+
+    def add_to_scene(self, spec: mujoco.MjSpec) -> None:
+        door = spec.worldbody.add_body(name="door", pos=(DOOR_X, 0, 0))
+        door.add_joint(
+            name="door_hinge", type=mujoco.mjtJoint.mjJNT_HINGE, pos=(-0.05, -0.5, 1.0),
+            axis=(0, 0, 1), range=(0.0, 1.4), stiffness=50.0,
+        )  # fmt: skip
+        door.add_geom(
+            name="door_body", type=_BOX, pos=(0, 0, 1), size=(0.07, 0.48, 0.99), density=600.0,
+            rgba=_WOOD,
+        )  # fmt: skip
+        hatch = door.add_body(name="door_hatch", pos=(0, 0.4, 1.2), gravcomp=1.0)
+        hatch.add_joint(
+            name="door_hatch_hinge", type=mujoco.mjtJoint.mjJNT_HINGE, axis=(1, 0, 0),
+            range=(0.0, 2.0), stiffness=2.0,
+        )  # fmt: skip
+        for pos, size, quat in _HATCH_CYLINDERS:
+            hatch.add_geom(type=_CYLINDER, pos=pos, size=(*size, 0), quat=quat, rgba=_METAL)
+        frame = spec.worldbody.add_body(name="door_wall_connects", pos=(DOOR_X, 0, 0))
+        for pos, size in _WALL_BOXES:
+            frame.add_geom(type=_BOX, pos=pos, size=size, rgba=_WALL)
+
+    def bind(self, physics: H1Physics) -> None:
+        model = physics.model
+        self._door_qpos = int(model.jnt_qposadr[model.joint("door_hinge").id])
+        self._hatch_qpos = int(model.jnt_qposadr[model.joint("door_hatch_hinge").id])
+        self._hatch_body = model.body("door_hatch").id
+
+    def door_angle(self, physics: H1Physics) -> float:
+        """Door hinge angle (rad); 0 closed, 1.4 fully open."""
+        return float(physics.data.qpos[self._door_qpos])
+
+    def reward(self, physics: H1Physics) -> tuple[float, dict[str, float]]:
+        terms = stand_terms(physics, upright_margin=0.9)
+        angle = self.door_angle(physics)
+        hatch = physics.body_position(self._hatch_body)
+        closest = min(
+            float(np.linalg.norm(hatch - physics.left_hand_position())),
+            float(np.linalg.norm(hatch - physics.right_hand_position())),
+        )
+        terms |= {
+            "door_openness_reward": min(1.0, angle * abs(angle)),
+            "door_hatch_openness_reward": tolerance(
+                float(physics.data.qpos[self._hatch_qpos]), bounds=(0.75, 2.0), margin=0.75,
+                sigmoid="linear",
+            ),
+            "hand_hatch_proximity_reward": tolerance(
+                closest, bounds=(0.0, 0.25), margin=1.0, sigmoid="linear"
+            ),
+            "passage_reward": tolerance(
+                float(physics.imu_position()[0]), bounds=(1.2, float("inf")), margin=1.0,
+                sigmoid="linear", value_at_margin=0.0,
+            ),
+        }  # fmt: skip
+        reward = (
+            0.1 * terms["stand_reward"] * terms["small_control"]
+            + 0.45 * terms["door_openness_reward"]
+            + 0.05 * terms["door_hatch_openness_reward"]
+            + 0.05 * terms["hand_hatch_proximity_reward"]
+            + 0.35 * terms["passage_reward"]
+        )
+        return reward, terms
