@@ -15,10 +15,10 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
+import mujoco
+import numpy as np
 
-from metaworld_hwm.envs import ENV_NAMES, make_env  # noqa: E402
+from metaworld_hwm.envs import ENV_NAMES, make_env
 
 
 def env_rate(name: str, actions: np.ndarray) -> float:

@@ -55,14 +55,17 @@ def results_table(results: list[EpisodeResult]) -> str:
         "| env | return | steps | fell |",
         "|---|---:|---:|:---:|",
         *(
-            f"| {r.env_name} | {r.episode_return:.1f} | {r.steps} | {'yes' if r.terminated else 'no'} |"
+            f"| {r.env_name} | {r.episode_return:.1f} | {r.steps} "
+            f"| {'yes' if r.terminated else 'no'} |"
             for r in results
         ),
     ]
     return "\n".join(lines) + "\n"
 
 
-def run_demo(out_dir: Path, steps: int = 150, seed: int = 0, video: bool = True) -> list[EpisodeResult]:
+def run_demo(
+    out_dir: Path, steps: int = 150, seed: int = 0, video: bool = True
+) -> list[EpisodeResult]:
     """Run every env once with the hold-pose action and write the video and tables."""
     out_dir.mkdir(parents=True, exist_ok=True)
     frames: list[np.ndarray] | None = [] if video else None

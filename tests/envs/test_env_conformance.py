@@ -33,7 +33,7 @@ def test_spaces(env: HumanoidEnv) -> None:
     assert env.observation_space.shape == (obs_dim,)
     assert env.action_space.shape == (act_dim,)
     assert env.action_space.low.min() == -1.0 and env.action_space.high.max() == 1.0
-    obs, info = env.reset(seed=1)
+    obs, _ = env.reset(seed=1)
     assert obs.shape == (obs_dim,) and obs.dtype == np.float64
     assert env.dt == pytest.approx(0.02)
 

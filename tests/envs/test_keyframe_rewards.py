@@ -88,6 +88,8 @@ def test_hold_pose_rollout_matches_humanoidbench() -> None:
     hold = 2 * (key_joints - low) / (high - low) - 1
     _, first_reward, *_ = env.step(hold)
     assert first_reward == pytest.approx(0.1714806, rel=0.005)
-    fall_step = next(t for t in range(2, 200) if env.step(hold) and env.physics.pelvis_height() < 0.5)
+    fall_step = next(
+        t for t in range(2, 200) if env.step(hold) and env.physics.pelvis_height() < 0.5
+    )
     assert fall_step == 73
     assert math.isfinite(first_reward)

@@ -18,7 +18,9 @@ import numpy as np
 SIGMOIDS = ("gaussian", "linear", "quadratic")
 
 
-def _check(bounds: tuple[float, float], margin: float, sigmoid: str, value_at_margin: float) -> None:
+def _check(
+    bounds: tuple[float, float], margin: float, sigmoid: str, value_at_margin: float
+) -> None:
     lower, upper = bounds
     if lower > upper:
         raise ValueError(f"tolerance bounds must satisfy lower <= upper, got {bounds}")

@@ -81,13 +81,15 @@ _ANKLE_INERTIAL = {
 }
 
 #: Links whose collision geometry is their mesh in HumanoidBench (hip yaw keeps its cylinder).
-_MESH_COLLISION_LINKS = ("pelvis", "torso_link") + tuple(
-    f"{side}_{link}"
-    for side in ("left", "right")
-    for link in (
-        "hip_roll_link", "hip_pitch_link", "knee_link", "ankle_link",
-        "shoulder_pitch_link", "shoulder_roll_link", "shoulder_yaw_link", "elbow_link",
-    )
+_MESH_COLLISION_LINKS = (
+    "pelvis",
+    "torso_link",
+    *(
+        f"{side}_{link}_link"
+        for side in ("left", "right")
+        for link in ("hip_roll", "hip_pitch", "knee", "ankle", "shoulder_pitch",
+                     "shoulder_roll", "shoulder_yaw", "elbow")
+    ),
 )  # fmt: skip
 
 ROBOTS: tuple[str, ...] = ("h1", "h1grip")
@@ -146,11 +148,9 @@ def _use_mesh_collisions(spec: mujoco.MjSpec) -> None:
             if geom.contype or geom.conaffinity:
                 spec.delete(geom)
     for name in _MESH_COLLISION_LINKS:
-        body = spec.body(name)
-        mesh = name.removesuffix("_link") + "_link" if name != "pelvis" else "pelvis"
-        body.add_geom(
+        spec.body(name).add_geom(
             type=mujoco.mjtGeom.mjGEOM_MESH,
-            meshname=mesh,
+            meshname=name,  # Menagerie names each link's mesh after the link
             group=3,
             mass=0.0,
             density=0.0,

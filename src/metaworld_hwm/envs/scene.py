@@ -28,7 +28,9 @@ def _add_floor_and_lights(spec: mujoco.MjSpec) -> None:
     spec.worldbody.add_geom(
         name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=(20, 20, 1), material="floor"
     )
-    spec.worldbody.add_light(pos=(0, 0, 10), dir=(0, 0, -1), type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL)
+    spec.worldbody.add_light(
+        pos=(0, 0, 10), dir=(0, 0, -1), type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL
+    )
     spec.visual.headlight.diffuse = (0.6, 0.6, 0.6)
     spec.visual.headlight.ambient = (0.3, 0.3, 0.3)
     spec.visual.headlight.specular = (0, 0, 0)
