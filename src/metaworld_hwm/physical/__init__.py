@@ -1,0 +1,22 @@
+"""Tier 3, the physical layer: a TD-MPC2 latent world model planned with expert-guided MPPI.
+
+Modules: `config` (WorldModelConfig, presets), `math` (symlog, two-hot, SimNorm, tanh-Gaussian),
+`layers`, `q_ensemble`, `world_model`, `mppi` (the planner as a pure function), `losses`,
+`agent` (TDMPC2Agent).
+"""
+
+from metaworld_hwm.physical.agent import TDMPC2Agent, default_device
+from metaworld_hwm.physical.config import PRESETS, WorldModelConfig, make_config
+from metaworld_hwm.physical.mppi import PlanningModel, plan
+from metaworld_hwm.physical.world_model import WorldModel
+
+__all__ = [
+    "PRESETS",
+    "PlanningModel",
+    "TDMPC2Agent",
+    "WorldModel",
+    "WorldModelConfig",
+    "default_device",
+    "make_config",
+    "plan",
+]
