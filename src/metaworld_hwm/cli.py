@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from metaworld_hwm.training.cli import add_train_parser
+
 
 def _cmd_envs(args: argparse.Namespace) -> int:
     from metaworld_hwm.envs import ENV_NAMES, make_env
@@ -45,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.add_argument("--no-video", action="store_true", help="skip rendering")
     demo.set_defaults(func=_cmd_demo)
+
+    add_train_parser(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ package is importable) behind the same interface.
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.robot import ROBOTS
@@ -56,13 +57,17 @@ def make_env(name: str, seed: int | None = None, **kwargs: object) -> gym.Env:
     """Create an env by name, its generators seeded with ``seed``.
 
     Args:
-        name: ``h1-walk``, ``metaworld_hwm/h1-door-v0``, ``h1grip-door``, or ``hb:<id>`` for
-            the original HumanoidBench env (e.g. ``hb:h1hand-walk-v0``).
+        name: ``h1-walk``, ``metaworld_hwm/h1-door-v0``, ``h1grip-door``, ``hb:<id>`` for
+            the original HumanoidBench env (e.g. ``hb:h1hand-walk-v0``), or ``gym:<id>`` for
+            any Gymnasium env with a Box action space, rescaled to [-1, 1]
+            (e.g. ``gym:InvertedPendulum-v5``).
         seed: seeds the reset noise, task randomisation and ``action_space.sample``.
         **kwargs: passed to :class:`HumanoidEnv` (``render_mode``, ``width``, ``height``, ...).
     """
     if name.startswith("hb:"):
         env = _make_humanoidbench(name.removeprefix("hb:"), **kwargs)
+    elif name.startswith("gym:"):
+        env = _make_gymnasium(name.removeprefix("gym:"), **kwargs)
     else:
         robot, task = parse_env_name(name)
         env = HumanoidEnv(robot=robot, task=task, **kwargs)  # type: ignore[arg-type]
@@ -82,6 +87,20 @@ def _make_humanoidbench(env_id: str, **kwargs: object) -> gym.Env:
             f"one of this package's envs: {', '.join(ENV_NAMES)}"
         ) from exc
     return gym.make(env_id, **kwargs)
+
+
+def _make_gymnasium(env_id: str, **kwargs: object) -> gym.Env:
+    try:
+        env = gym.make(env_id, **kwargs)
+    except gym.error.Error as exc:
+        raise ValueError(f"gymnasium cannot make {env_id!r}: {exc}") from exc
+    space = env.action_space
+    if not isinstance(space, gym.spaces.Box):
+        raise ValueError(f"{env_id!r} has a {type(space).__name__} action space; need a Box")
+    if not (np.all(space.low == -1.0) and np.all(space.high == 1.0)):
+        ones = np.ones(space.shape, dtype=np.float32)
+        env = gym.wrappers.RescaleAction(env, -ones, ones)
+    return env
 
 
 def register_envs() -> None:

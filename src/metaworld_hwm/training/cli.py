@@ -1,0 +1,64 @@
+"""``metaworld-hwm train``: online training of one method on one task."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from metaworld_hwm.training.config import METHODS, TrainConfig
+
+
+def _override(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def add_train_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``train`` on the main parser's sub-commands."""
+    p = sub.add_parser("train", help="train an agent online on a task")
+    p.add_argument("--task", default="h1-stand", help="env name, e.g. h1-walk or gym:Hopper-v5")
+    p.add_argument("--method", default="tdmpc2", choices=METHODS)
+    p.add_argument("--preset", default="5m", help="world-model size: tiny, 1m, 5m, 19m, 48m")
+    p.add_argument("--steps", type=int, default=100_000, help="env steps")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--run-dir", default=None, help="default runs/<task>/<method>/<seed>")
+    p.add_argument("--resume", action="store_true", help="continue the run dir's checkpoint")
+    p.add_argument("--seed-steps", type=int, default=None, help="random-action steps first")
+    p.add_argument("--utd", type=float, default=1.0, help="updates per env step")
+    p.add_argument("--eval-every", type=int, default=50_000)
+    p.add_argument("--eval-episodes", type=int, default=10)
+    p.add_argument("--checkpoint-every", type=int, default=10_000)
+    p.add_argument("--save-buffer", action="store_true", help="checkpoint the replay buffer")
+    p.add_argument("--max-episode-steps", type=int, default=None)
+    p.add_argument("--guidance-lambda", type=float, default=0.0)
+    p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if present)")
+    p.add_argument("--no-tensorboard", action="store_true")
+    p.add_argument(
+        "--set", dest="overrides", type=_override, action="append", default=[],
+        metavar="KEY=VALUE", help="override a world-model field, e.g. --set num_samples=256",
+    )  # fmt: skip
+    p.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Build the config from ``args`` and train."""
+    from metaworld_hwm.training.trainer import OnlineTrainer
+
+    cfg = TrainConfig(
+        task=args.task, method=args.method, preset=args.preset, steps=args.steps,
+        seed=args.seed, seed_steps=args.seed_steps, utd=args.utd, eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
+        save_buffer=args.save_buffer, max_episode_steps=args.max_episode_steps,
+        guidance_lambda=args.guidance_lambda, device=args.device, run_dir=args.run_dir,
+        tensorboard=not args.no_tensorboard, world_model=dict(args.overrides),
+    )  # fmt: skip
+    trainer = OnlineTrainer(cfg)
+    print(f"run dir: {trainer.run_dir}")
+    result = trainer.train(resume=args.resume)
+    print(f"final eval return {result.mean_return:.1f} over {len(result.returns)} episodes")
+    return 0

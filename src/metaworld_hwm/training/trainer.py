@@ -1,0 +1,274 @@
+"""Online TD-MPC2 training: collect with the planner, learn from replayed sub-trajectories.
+
+The loop: ``seed_steps`` of uniform random actions, then as many updates at once, then
+``utd`` updates per env step; evaluation every ``eval_every`` steps with the planner and no
+noise; a checkpoint at the end of the first episode after every ``checkpoint_every`` steps.
+Checkpoints fall on episode boundaries, so a resumed run restarts from the same env RNG state
+and (with ``save_buffer``) continues exactly as the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from metaworld_hwm.envs import make_env
+from metaworld_hwm.physical import TDMPC2Agent, make_config
+from metaworld_hwm.physical.guidance import ReferenceProvider, reference_sequence
+from metaworld_hwm.training.checkpoint import load_checkpoint, save_checkpoint
+from metaworld_hwm.training.config import TrainConfig
+from metaworld_hwm.training.loggers import Loggers
+from metaworld_hwm.training.progress import ProgressReporter
+from metaworld_hwm.training.replay_buffer import ReplayBuffer
+from metaworld_hwm.utils.atomic import atomic_write_text
+
+CHECKPOINT = "checkpoint.pt"
+BUFFER = "replay.npz"
+#: Fields of TrainConfig that decide the trajectory; a resume must match them.
+_IDENTITY = ("task", "method", "preset", "seed", "utd", "max_episode_steps", "guidance_lambda",
+             "world_model", "buffer_size")  # fmt: skip
+
+
+def episode_length(env: gym.Env) -> int:
+    """The env's time limit in steps."""
+    limit = getattr(env.unwrapped, "max_episode_steps", None) or (
+        env.spec.max_episode_steps if env.spec is not None else None
+    )
+    if not limit:
+        raise ValueError("the env has no episode time limit; set max_episode_steps")
+    return int(limit)
+
+
+def is_episodic(env: gym.Env) -> bool:
+    """Whether episodes can end early (a fall): adds TD-MPC2's termination head."""
+    task = getattr(env.unwrapped, "task", None)
+    return True if task is None else task.termination_height is not None
+
+
+@dataclass
+class EvalResult:
+    """Returns and lengths of evaluation episodes."""
+
+    returns: list[float]
+    lengths: list[int]
+
+    @property
+    def mean_return(self) -> float:
+        return float(np.mean(self.returns)) if self.returns else float("nan")
+
+
+class OnlineTrainer:
+    """Trains a TD-MPC2 agent online on one env, optionally guided by a reference provider."""
+
+    def __init__(self, cfg: TrainConfig, reference: ReferenceProvider | None = None) -> None:
+        self.cfg = cfg
+        self.reference = reference
+        env_kwargs = {} if cfg.max_episode_steps is None else {
+            "max_episode_steps": cfg.max_episode_steps
+        }
+        self.env = make_env(cfg.task, seed=cfg.seed, **env_kwargs)
+        self.eval_env = make_env(cfg.task, seed=cfg.seed + 10_000, **env_kwargs)
+        obs_dim = self.env.observation_space.shape[0]
+        action_dim = self.env.action_space.shape[0]
+        self.episode_length = episode_length(self.env)
+        self.wm_cfg = make_config(
+            cfg.preset, obs_dim, action_dim, self.episode_length, is_episodic(self.env),
+            guidance_lambda=cfg.guidance_lambda, **cfg.world_model,
+        )  # fmt: skip
+        self.agent = TDMPC2Agent(self.wm_cfg, seed=cfg.seed, device=cfg.device)
+        self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, action_dim)
+        self.rng = np.random.default_rng(cfg.seed)
+        heuristic = max(1000, 5 * self.episode_length)
+        self.seed_steps = cfg.seed_steps if cfg.seed_steps is not None else min(
+            heuristic, cfg.steps // 4
+        )
+        self.step = 0
+        self.episodes = 0
+        self.run_dir = cfg.resolved_run_dir
+
+    # ----------------------------------------------------------------- configuration
+    def resolved_config(self) -> dict[str, Any]:
+        """Everything that defines this run, as saved in ``config.json``."""
+        return {
+            "train": self.cfg.to_dict(),
+            "world_model": self.wm_cfg.to_dict(),
+            "seed_steps": self.seed_steps,
+            "episode_length": self.episode_length,
+        }
+
+    def _identity(self) -> dict[str, Any]:
+        train = self.cfg.to_dict()
+        return {k: train[k] for k in _IDENTITY} | {"seed_steps": self.seed_steps}
+
+    # ----------------------------------------------------------------- acting
+    def _reference(self, obs: np.ndarray) -> np.ndarray | None:
+        if self.reference is None:
+            return None
+        return reference_sequence(
+            self.reference, obs[None], self.wm_cfg.horizon, self.wm_cfg.action_dim
+        )[0]
+
+    def _batch_reference(self, obs: torch.Tensor) -> torch.Tensor | None:
+        """a_ref (H, B, A) for the first H observations of a sampled batch."""
+        if self.reference is None:
+            return None
+        H, B = self.wm_cfg.horizon, obs.shape[1]
+        flat = obs[:H].reshape(H * B, -1).numpy()
+        ref = reference_sequence(self.reference, flat, H, self.wm_cfg.action_dim)[:, 0]
+        return torch.from_numpy(ref.reshape(H, B, -1))
+
+    def act(self, obs: np.ndarray, t0: bool, eval_mode: bool) -> np.ndarray:
+        """The agent's planned action, guided by the reference when there is one."""
+        return self.agent.act(obs, t0=t0, eval_mode=eval_mode, a_ref=self._reference(obs))
+
+    def evaluate(self, episodes: int) -> EvalResult:
+        """Run ``episodes`` episodes on the eval env with the noise-free planner."""
+        returns, lengths = [], []
+        for _ in range(episodes):
+            obs, _ = self.eval_env.reset()
+            total, t, done = 0.0, 0, False
+            while not done:
+                action = self.act(obs, t0=t == 0, eval_mode=True)
+                obs, reward, terminated, truncated, _ = self.eval_env.step(action)
+                total += float(reward)
+                t += 1
+                done = terminated or truncated
+            returns.append(total)
+            lengths.append(t)
+        return EvalResult(returns, lengths)
+
+    # ----------------------------------------------------------------- learning
+    def _update(self) -> dict[str, float]:
+        batch = self.buffer.sample(self.wm_cfg.batch_size, self.wm_cfg.horizon, self.rng)
+        a_ref = self._batch_reference(batch["obs"])
+        if a_ref is not None:
+            batch["a_ref"] = a_ref
+        return self.agent.update(batch)
+
+    # ----------------------------------------------------------------- persistence
+    def save(self) -> Path:
+        """Write the checkpoint (and the buffer when configured) atomically."""
+        if self.cfg.save_buffer:
+            self.buffer.save(self.run_dir / BUFFER)
+        return save_checkpoint(
+            self.run_dir / CHECKPOINT,
+            {
+                "config": self._identity(),
+                "resolved_config": self.resolved_config(),
+                "agent": self.agent.state_dict(),
+                "step": self.step,
+                "episodes": self.episodes,
+                "rng": self.rng.bit_generator.state,
+                "env_rng": self.env.unwrapped.np_random.bit_generator.state,
+                "eval_env_rng": self.eval_env.unwrapped.np_random.bit_generator.state,
+                "has_buffer": self.cfg.save_buffer,
+            },
+        )
+
+    def restore(self) -> bool:
+        """Resume from the run directory's checkpoint; False when there is none."""
+        path = self.run_dir / CHECKPOINT
+        if not path.exists():
+            return False
+        state = load_checkpoint(path, expected_config=self._identity())
+        self.agent.load_state_dict(state["agent"])
+        self.step, self.episodes = state["step"], state["episodes"]
+        self.rng.bit_generator.state = state["rng"]
+        self.env.unwrapped.np_random.bit_generator.state = state["env_rng"]
+        self.eval_env.unwrapped.np_random.bit_generator.state = state["eval_env_rng"]
+        if state["has_buffer"]:
+            self.buffer.load(self.run_dir / BUFFER)
+        else:
+            print("resume: the replay buffer was not saved; learning restarts from new data")
+        return True
+
+    # ----------------------------------------------------------------- the loop
+    def train(self, resume: bool = False) -> EvalResult:
+        """Train for ``cfg.steps`` env steps (continuing a checkpoint if ``resume``)."""
+        cfg = self.cfg
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if resume and self.restore():
+            print(f"resumed {self.run_dir} at step {self.step}")
+        atomic_write_text(
+            self.run_dir / "config.json", json.dumps(self.resolved_config(), indent=2) + "\n"
+        )
+        loggers = Loggers(self.run_dir, tensorboard=cfg.tensorboard)
+        progress = ProgressReporter(cfg.steps, start=self.step, label=f"[{cfg.task}] ")
+        next_checkpoint = self.step - self.step % cfg.checkpoint_every + cfg.checkpoint_every
+        last_eval = EvalResult([], [])
+        try:
+            while self.step < cfg.steps:
+                last_eval = self._run_episode(loggers, progress, last_eval)
+                if self.step >= next_checkpoint or self.step >= cfg.steps:
+                    self.save()
+                    next_checkpoint = self.step - self.step % cfg.checkpoint_every
+                    next_checkpoint += cfg.checkpoint_every
+            if cfg.eval_episodes and (not last_eval.returns or self.step % cfg.eval_every):
+                last_eval = self._evaluate_and_log(loggers, progress)
+        finally:
+            loggers.close()
+        progress.update(self.step, force=True)
+        summary = {"step": self.step, "eval_returns": last_eval.returns,
+                   "eval_mean_return": last_eval.mean_return}  # fmt: skip
+        atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=2) + "\n")
+        return last_eval
+
+    def _evaluate_and_log(self, loggers: Loggers, progress: ProgressReporter) -> EvalResult:
+        result = self.evaluate(self.cfg.eval_episodes)
+        loggers.log(self.step, {
+            "eval/episode_reward": result.mean_return,
+            "eval/episode_reward_std": float(np.std(result.returns)),
+            "eval/episode_length": float(np.mean(result.lengths)),
+        })  # fmt: skip
+        progress.last_eval = result.mean_return
+        return result
+
+    def _run_episode(
+        self, loggers: Loggers, progress: ProgressReporter, last_eval: EvalResult
+    ) -> EvalResult:
+        cfg = self.cfg
+        obs, _ = self.env.reset()
+        self.buffer.start_episode(obs)
+        total, t, done = 0.0, 0, False
+        losses: list[dict[str, float]] = []
+        started = time.perf_counter()
+        while not done and self.step < cfg.steps:
+            if self.step < self.seed_steps:
+                action = self.rng.uniform(-1.0, 1.0, self.env.action_space.shape)
+            else:
+                action = self.act(obs, t0=t == 0, eval_mode=False)
+            next_obs, reward, terminated, truncated, _ = self.env.step(action)
+            self.buffer.add(action, float(reward), terminated, truncated, next_obs)
+            obs, total, t, done = next_obs, total + float(reward), t + 1, terminated or truncated
+            self.step += 1
+            ready = self.buffer.num_transitions > self.wm_cfg.horizon
+            if self.step >= self.seed_steps and ready:
+                pretrain = self.step == self.seed_steps
+                n = self.seed_steps if pretrain else _updates(self.step, cfg.utd)
+                losses.extend(self._update() for _ in range(n))
+            if self.step % cfg.eval_every == 0 and cfg.eval_episodes:
+                last_eval = self._evaluate_and_log(loggers, progress)
+            progress.update(self.step)
+        self.episodes += 1
+        metrics = {
+            "train/episode_reward": total,
+            "train/episode_length": float(t),
+            "train/episodes": float(self.episodes),
+            "train/steps_per_second": t / max(time.perf_counter() - started, 1e-9),
+        }
+        if losses:
+            metrics |= {f"train/{k}": float(np.mean([m[k] for m in losses])) for k in losses[0]}
+        loggers.log(self.step, metrics)
+        return last_eval
+
+
+def _updates(step: int, utd: float) -> int:
+    """Updates to run at ``step`` so that ``utd`` per step holds on average."""
+    return int(step * utd) - int((step - 1) * utd)

@@ -1,0 +1,28 @@
+"""`metaworld-hwm train` end to end on a tiny budget, then resumed."""
+
+import json
+from pathlib import Path
+
+from metaworld_hwm.cli import main
+
+
+def test_train_then_resume(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    common = [
+        "train", "--task", "h1-stand", "--method", "tdmpc2", "--preset", "tiny", "--seed", "1",
+        "--run-dir", str(run), "--max-episode-steps", "30", "--seed-steps", "40",
+        "--eval-every", "60", "--eval-episodes", "1", "--checkpoint-every", "30",
+        "--no-tensorboard", "--set", "num_samples=32", "--set", "batch_size=16",
+    ]  # fmt: skip
+    assert main([*common, "--steps", "60"]) == 0
+    for name in ("config.json", "checkpoint.pt", "metrics.jsonl", "train.csv", "eval.csv"):
+        assert (run / name).exists(), name
+    config = json.loads((run / "config.json").read_text())
+    assert config["world_model"]["num_samples"] == 32 and config["train"]["preset"] == "tiny"
+    assert main([*common, "--steps", "90", "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "resumed" in out and "step 90/90" in out
+    final = json.loads((run / "final.json").read_text())
+    assert final["step"] == 90 and len(final["eval_returns"]) == 1
+    train_rows = (run / "train.csv").read_text().splitlines()
+    assert "consistency_loss" in train_rows[0] and len(train_rows) >= 4
