@@ -1,0 +1,1 @@
+"""Evaluation protocol, metrics, tables and figures."""
