@@ -32,6 +32,8 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/env_throughput.py
+	$(BIN)/python bench/agent_speed.py
+	$(BIN)/python bench/planner_accuracy.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

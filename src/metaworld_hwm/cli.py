@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from metaworld_hwm.semantic.cli import add_plan_parser
 from metaworld_hwm.training.cli import add_train_parser
 
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     add_train_parser(sub)
+    add_plan_parser(sub)
     return parser
 
 

@@ -1,0 +1,268 @@
+"""Top-1 accuracy and latency of the Tier-1 planners on hand-written instructions.
+
+Each instruction has the expected expert of each of its sub-goals (consecutive sub-goals of
+the same expert count as one). A sub-goal counts as correct when the plan's sub-goal at the
+same position has that expert as its largest weight; extra or missing sub-goals count as
+wrong, so accuracy = correct / sum(max(len(plan), len(expected))).
+
+The embedded planner always runs; the OpenAI-compatible one too when an endpoint is
+configured (``METAWORLD_HWM_OPENAI_BASE_URL`` and ``METAWORLD_HWM_OPENAI_MODEL``, see
+``metaworld_hwm.semantic.openai_backend``). The calibration table compares softmax(score /
+tau) for raw description cosines and the fitted calibrations, on the calibration set it was
+fitted on and on this file's single-step instructions (not used in the fit).
+
+    python bench/planner_accuracy.py [--tau 0.3] [--png calibration.png] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+from metaworld_hwm.semantic.calibration import (
+    FEATURES,
+    clause_features,
+    fit_calibration,
+    raw_cosine_probs,
+    reliability,
+)
+from metaworld_hwm.semantic.embedded import EmbeddedPlanner
+from metaworld_hwm.semantic.factory import make_planner
+from metaworld_hwm.semantic.lexicon import CALIBRATION_SET
+from metaworld_hwm.semantic.types import ExpertLike, Planner, catalog_cards, softmax
+
+INSTRUCTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # single skills, plain
+    ("Walk forward.", ("walk",)),
+    ("Run to the end of the corridor.", ("run",)),
+    ("Stand still and keep your balance.", ("stand",)),
+    ("Touch the target with your hand.", ("reach",)),
+    ("Sit down on the chair.", ("sit",)),
+    ("Crawl under the low ceiling.", ("crawl",)),
+    ("Climb up the stairs.", ("stairs",)),
+    ("Carry the box to the table.", ("carry",)),
+    # single skills, paraphrased
+    ("Take a stroll along the path.", ("walk",)),
+    ("Go for a jog.", ("run",)),
+    ("Sprint as fast as possible to the goal.", ("run",)),
+    ("Don't move, just stay put.", ("stand",)),
+    ("Get up on your feet.", ("stand",)),
+    ("Grab the door handle.", ("reach",)),
+    ("Press the red button on the wall.", ("reach",)),
+    ("Sit yourself down on the stool.", ("sit",)),
+    ("Get through the narrow tunnel by crawling.", ("crawl",)),
+    ("Head up to the upper floor using the steps.", ("stairs",)),
+    ("Go down the staircase carefully.", ("stairs",)),
+    ("Deliver this package to the front door.", ("carry",)),
+    ("Lift the crate and bring it over here.", ("carry",)),
+    ("Walk slowly towards the window.", ("walk",)),
+    ("Hurry to the exit.", ("run",)),
+    ("Reach out and grasp the cup.", ("reach",)),
+    ("Creep beneath the table.", ("crawl",)),
+    ("Move the parcel onto the shelf.", ("carry",)),
+    ("Stay upright without stepping.", ("stand",)),
+    # two steps
+    ("Walk to the door and open it.", ("walk", "reach")),
+    ("Walk to the chair, then sit down.", ("walk", "sit")),
+    ("Climb the stairs and then stand still.", ("stairs", "stand")),
+    ("Run to the stairs and climb them.", ("run", "stairs")),
+    ("Crawl through the tunnel, then stand up.", ("crawl", "stand")),
+    ("Stand up and walk to the table.", ("stand", "walk")),
+    ("Go to the door before pushing it open.", ("walk", "reach")),
+    ("After crawling under the barrier, run to the finish.", ("crawl", "run")),
+    ("Sit down after you walk over to the bench.", ("walk", "sit")),
+    ("Reach for the light switch and then sit on the sofa.", ("reach", "sit")),
+    ("Pick up the package, then go up the stairs.", ("carry", "stairs")),
+    ("Jog to the hallway and wait there.", ("run", "stand")),
+    ("Walk over to the box and pick it up.", ("walk", "carry")),
+    # three steps
+    ("Walk to the door, open it, and walk through.", ("walk", "reach", "walk")),
+    ("Stand up, walk to the stairs, then climb them.", ("stand", "walk", "stairs")),
+    ("Run to the tunnel, crawl through it, and then stand still.", ("run", "crawl", "stand")),
+    ("Pick up the box, climb the stairs, and then sit down.", ("carry", "stairs", "sit")),
+    ("Walk to the cabinet, grab the handle, then sit on the chair.", ("walk", "reach", "sit")),
+    ("Climb down the stairs, walk to the door and open it.", ("stairs", "walk", "reach")),
+    (
+        "First crawl under the table, then get up, and finally run to the exit.",
+        ("crawl", "stand", "run"),
+    ),
+    (
+        "Sprint to the stairs, go up the steps, and take a seat at the top.",
+        ("run", "stairs", "sit"),
+    ),
+)
+
+# Written after the features and exemplars were frozen, never used to tune them: accuracy on
+# these is the honest estimate for new text (INSTRUCTIONS guided development).
+FRESH: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Amble over to the fridge.", ("walk",)),
+    ("Race down the hallway.", ("run",)),
+    ("Keep still for ten seconds.", ("stand",)),
+    ("Put your palm on the glowing panel.", ("reach",)),
+    ("Plop down onto the couch.", ("sit",)),
+    ("Wriggle under the bed.", ("crawl",)),
+    ("Ascend to the roof via the staircase.", ("stairs",)),
+    ("Haul the toolbox to the garage.", ("carry",)),
+    ("Walk to the sofa and sit on it.", ("walk", "sit")),
+    ("Jog across the yard, then climb the steps to the porch.", ("run", "stairs")),
+    ("Crawl out of the tunnel and jog to the gate.", ("crawl", "run")),
+    ("Stand still for 3 seconds, then walk forward 2 metres.", ("stand", "walk")),
+    ("Head to the door, pull the handle and step through.", ("walk", "reach", "walk")),
+    ("Rise from the chair, walk to the stairs, and go down them.", ("stand", "walk", "stairs")),
+    ("Dash to the crate, lift it and bring it to the shelf.", ("run", "carry")),
+    ("Touch the switch before sitting down.", ("reach", "sit")),
+)
+
+
+Cases = Sequence[tuple[str, tuple[str, ...]]]
+
+
+def evaluate(planner: Planner, experts: Sequence[ExpertLike], cases: Cases) -> dict[str, object]:
+    """Sub-goal top-1 accuracy, exact-plan accuracy, per-plan latencies and the misses."""
+    correct = total = exact = 0
+    latencies, misses = [], []
+    for text, expected in cases:
+        start = time.perf_counter()
+        plan = planner.plan(text, experts)
+        latencies.append(time.perf_counter() - start)
+        got = plan.top_experts()
+        correct += sum(a == b for a, b in zip(got, expected, strict=False))
+        total += max(len(got), len(expected))
+        exact += got == list(expected)
+        if got != list(expected):
+            misses.append(f"{text!r}: {[g.text for g in plan.subgoals]} -> {got}, want {expected}")
+    return {
+        "accuracy": correct / total,
+        "correct": correct,
+        "total": total,
+        "exact": exact / len(cases),
+        "latencies": latencies,
+        "misses": misses,
+    }
+
+
+def calibration_rows(planner: EmbeddedPlanner, tau: float) -> list[tuple[str, str, dict]]:
+    """Reliability of raw cosines and fitted calibrations on the fit set and held-out text."""
+    experts = catalog_cards()
+    names = [e.name for e in experts]
+    sets = {
+        "fit set": list(CALIBRATION_SET),
+        "dev 1-step": [(t, e[0]) for t, e in INSTRUCTIONS if len(e) == 1],
+        "fresh 1-step": [(t, e[0]) for t, e in FRESH if len(e) == 1],
+    }
+    fits = {
+        "description z-score": fit_calibration(planner.encoder, tau=tau, features=FEATURES[:1]),
+        "all features z-score": planner.calibration,
+    }
+    rows = []
+    for set_name, examples in sets.items():
+        feats = clause_features(planner.encoder, [t for t, _ in examples], experts)
+        labels = np.array([names.index(label) for _, label in examples])
+        rows.append((set_name, "raw cosine", reliability(raw_cosine_probs(feats, tau), labels)))
+        for fit_name, cal in fits.items():
+            probs = np.stack([softmax(s, tau) for s in cal.scores(feats)])
+            rows.append((set_name, fit_name, reliability(probs, labels)))
+    return rows
+
+
+def save_png(rows: list[tuple[str, str, dict]], path: str) -> None:
+    """Bar chart of accuracy, confidence and ECE per calibration and data set."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = ("accuracy", "confidence", "ece")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(13, 0.32 * len(rows) + 1.6))
+    labels = [f"{s}: {c}" for s, c, _ in rows]
+    kinds = list(dict.fromkeys(c for _, c, _ in rows))
+    colors = [f"C{kinds.index(c)}" for _, c, _ in rows]
+    for ax, metric in zip(axes, metrics, strict=True):
+        ax.barh(labels, [r[metric] for _, _, r in rows], color=colors)
+        ax.set_xlim(0, 1)
+        ax.set_title(metric)
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes[1:]:
+        ax.set_yticklabels([])
+    fig.suptitle("softmax(score / tau): raw cosine vs calibrated scores")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def report(planner: Planner, name: str, experts: Sequence[ExpertLike], misses: bool) -> None:
+    """Print a backend's accuracy and latency on each instruction set (and misses if asked)."""
+    for set_name, cases in (("dev", INSTRUCTIONS), ("fresh", FRESH)):
+        result = evaluate(planner, experts, cases)
+        _print_result(f"{name} {set_name}", result, misses)
+
+
+def _print_result(name: str, result: dict[str, object], show_misses: bool) -> None:
+    lat = np.array(result["latencies"]) * 1e3
+    print(
+        f"{name:16s} top-1 {result['accuracy']:.1%} ({result['correct']}/{result['total']} "
+        f"sub-goals)  exact plans {result['exact']:.1%}  latency/plan ms: "
+        f"mean {lat.mean():.1f} median {statistics.median(lat):.1f} max {lat.max():.1f}"
+    )
+    if show_misses:
+        for miss in result["misses"]:
+            print(f"  miss {miss}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; prints the command line first."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tau", type=float, default=0.3, help="softmax temperature")
+    parser.add_argument("--png", default=None, help="write the calibration chart here")
+    parser.add_argument("--misses", action="store_true", help="list the wrong plans")
+    args = parser.parse_args(argv)
+    print("$ python " + " ".join(shlex.quote(a) for a in sys.argv))
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{len(INSTRUCTIONS)} dev + {len(FRESH)} fresh instructions, tau={args.tau}")  # fmt: skip
+
+    experts = catalog_cards()
+    embedded = EmbeddedPlanner(tau=args.tau)
+    start = time.perf_counter()
+    embedded.plan("stand still", experts)
+    print(f"embedded   model load + calibration fit: {time.perf_counter() - start:.2f} s")
+    report(embedded, "embedded", experts, args.misses)
+
+    try:
+        # a fresh cache, so every plan is a real call and the latencies are the model's
+        cache_dir = tempfile.mkdtemp(prefix="planner_bench_")
+        openai_planner = make_planner("openai", tau=args.tau, cache_dir=cache_dir)
+    except ValueError as err:
+        print(f"openai           skipped: {err}")
+    else:
+        report(openai_planner, "openai", experts, args.misses)
+
+    rows = calibration_rows(embedded, args.tau)
+    print(f"\n{'set':12s} {'scores':22s} {'top-1':>6s} {'conf':>6s} {'NLL':>6s} {'ECE':>6s}")
+    for set_name, cal_name, r in rows:
+        print(
+            f"{set_name:12s} {cal_name:22s} {r['accuracy']:6.2f} {r['confidence']:6.2f} "
+            f"{r['nll']:6.2f} {r['ece']:6.2f}"
+        )
+    coefs = ", ".join(f"{f}={c:.2f}" for f, c in zip(FEATURES, embedded.calibration.coefficients,
+                                                      strict=True))  # fmt: skip
+    print(f"fitted coefficients (on z-scored features): {coefs}")
+    if args.png:
+        save_png(rows, args.png)
+        print(f"wrote {args.png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

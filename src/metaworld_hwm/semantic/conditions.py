@@ -1,0 +1,69 @@
+"""Completion conditions for sub-goals, inferred from their text and chosen expert.
+
+Signals are the ``info`` terms the tasks report (``envs/tasks``) plus those `PlanTracker`
+adds itself (``subgoal_seconds``, ``subgoal_steps``). ``distance_m`` is an odometer the agent
+supplies (metres walked so far); conditions on it are relative to the sub-goal's start.
+
+| text / expert                  | signal                        | done when        |
+| ------------------------------ | ----------------------------- | ---------------- |
+| "for N seconds"                | subgoal_seconds               | >= N             |
+| "N metres"                     | distance_m (relative)         | >= N             |
+| open the door                  | door_openness_reward          | >= 0.8 (~0.9 rad)|
+| through / past the door        | passage_reward                | >= 0.9           |
+| to the door                    | hand_hatch_proximity_reward   | >= 0.25 (<= 1 m) |
+| reach a handle / hatch         | hand_hatch_proximity_reward   | >= 0.9           |
+| reach anything else            | hand_dist                     | <= 0.05 m        |
+| stand, sit (hold a posture)    | subgoal_seconds               | >= 3             |
+| anything else                  | subgoal_seconds               | >= 10            |
+"""
+
+from __future__ import annotations
+
+import re
+
+from metaworld_hwm.semantic.types import SECONDS_SIGNAL, Condition
+
+DEFAULT_TIMEOUT_S = 30.0
+HOLD_S = 3.0
+DEFAULT_DURATION_S = 10.0
+
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)\b")
+_METRES = re.compile(r"(\d+(?:\.\d+)?)\s*(?:m|metres?|meters?)\b")
+_DOOR_OPEN = re.compile(r"\b(?:open|push|pull|swing)\w*\b.*\b(?:door|it)\b|\bdoor\b.*\bopen")
+_DOOR_PASS = re.compile(r"\b(?:through|past|pass)\w*\b.*\b(?:door|doorway|it)\b")
+_TO_DOOR = re.compile(r"\b(?:to|towards?|up to|near)\s+(?:the\s+)?door")
+_HANDLE = re.compile(r"\b(?:handle|hatch|knob|latch)\b")
+
+
+def infer_condition(text: str, expert: str) -> Condition:
+    """A checkable completion condition for sub-goal ``text`` executed mainly by ``expert``."""
+    t = text.lower()
+    if m := _SECONDS.search(t):
+        seconds = float(m.group(1))
+        return Condition(SECONDS_SIGNAL, ">=", seconds, seconds + DEFAULT_TIMEOUT_S,
+                         description=f"{seconds:g} s elapsed")  # fmt: skip
+    if m := _METRES.search(t):
+        metres = float(m.group(1))
+        return Condition("distance_m", ">=", metres, DEFAULT_TIMEOUT_S, relative=True,
+                         description=f"{metres:g} m travelled")  # fmt: skip
+    if _DOOR_PASS.search(t):
+        return Condition("passage_reward", ">=", 0.9, DEFAULT_TIMEOUT_S,
+                         description="robot through the doorway")  # fmt: skip
+    if _DOOR_OPEN.search(t) and expert != "walk":
+        return Condition("door_openness_reward", ">=", 0.8, DEFAULT_TIMEOUT_S,
+                         description="door hinge open to about 0.9 rad")  # fmt: skip
+    if _TO_DOOR.search(t):
+        return Condition("hand_hatch_proximity_reward", ">=", 0.25, DEFAULT_TIMEOUT_S,
+                         description="a hand within 1 m of the door handle")  # fmt: skip
+    if expert == "reach":
+        if _HANDLE.search(t):
+            return Condition("hand_hatch_proximity_reward", ">=", 0.9, DEFAULT_TIMEOUT_S,
+                             description="a hand on the door handle")  # fmt: skip
+        return Condition("hand_dist", "<=", 0.05, DEFAULT_TIMEOUT_S,
+                         description="hand within 5 cm of the target")  # fmt: skip
+    if expert in ("stand", "sit"):
+        return Condition(SECONDS_SIGNAL, ">=", HOLD_S, HOLD_S + DEFAULT_TIMEOUT_S,
+                         description=f"posture held {HOLD_S:g} s")  # fmt: skip
+    return Condition(SECONDS_SIGNAL, ">=", DEFAULT_DURATION_S,
+                     DEFAULT_DURATION_S + DEFAULT_TIMEOUT_S,
+                     description=f"{DEFAULT_DURATION_S:g} s of {expert}")  # fmt: skip

@@ -1,0 +1,211 @@
+"""Plain-data plan types of Tier 1 and the planner interface.
+
+A `Plan` is an ordered list of `SubGoal`s; each carries a probability distribution over the
+experts (the paper's w, Eq. 2) and a `Condition` the agent can check on task signals. Every
+type converts to and from JSON-ready dicts, so a plan can be logged, cached and replayed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+DEFAULT_TAU = 0.3
+"""Softmax temperature of the paper's w_i = softmax(extract_i(R) / tau)."""
+
+STEPS_SIGNAL = "subgoal_steps"
+"""Signal that `PlanTracker` adds itself: control steps spent in the current sub-goal."""
+SECONDS_SIGNAL = "subgoal_seconds"
+"""Signal that `PlanTracker` adds itself: seconds spent in the current sub-goal."""
+
+
+@runtime_checkable
+class ExpertLike(Protocol):
+    """What a planner needs to know about an expert: a name and a one-sentence description."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ExpertCard:
+    """Minimal description of an expert, independent of the skills library."""
+
+    name: str
+    description: str
+
+
+def catalog_cards() -> tuple[ExpertCard, ...]:
+    """The paper's eight skills (``skills.catalog.SKILL_DESCRIPTIONS``) as expert cards."""
+    from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS
+
+    return tuple(ExpertCard(name, text) for name, text in SKILL_DESCRIPTIONS.items())
+
+
+def expert_names(experts: Sequence[ExpertLike]) -> tuple[str, ...]:
+    """Names of ``experts``; raises when the library is empty or names repeat."""
+    names = tuple(e.name for e in experts)
+    if not names:
+        raise ValueError("the expert library is empty: pass at least one expert to plan over")
+    if len(set(names)) != len(names):
+        raise ValueError(f"expert names must be unique, got {names}")
+    return names
+
+
+def softmax(scores: Sequence[float] | np.ndarray, tau: float = DEFAULT_TAU) -> np.ndarray:
+    """softmax(scores / tau) in float64; ``tau`` must be positive."""
+    if not tau > 0:
+        raise ValueError(f"tau must be > 0, got {tau}")
+    z = np.asarray(scores, dtype=np.float64) / tau
+    z = np.exp(z - z.max())
+    return z / z.sum()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Completion condition of a sub-goal: ``signals[signal] op threshold``.
+
+    ``relative`` compares the change of the signal since the sub-goal started (e.g. distance
+    walked from an odometer). ``timeout_s`` is the time after which the tracker replans.
+    """
+
+    signal: str
+    op: str
+    threshold: float
+    timeout_s: float = 30.0
+    relative: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.op not in (">=", "<="):
+            raise ValueError(f"Condition.op must be '>=' or '<=', got {self.op!r}")
+        if not (math.isfinite(self.threshold) and self.timeout_s > 0):
+            raise ValueError(
+                f"Condition needs a finite threshold and timeout_s > 0, got "
+                f"threshold={self.threshold}, timeout_s={self.timeout_s}"
+            )
+
+    def is_met(self, value: float) -> bool:
+        """Whether ``value`` (already made relative by the caller) satisfies the condition."""
+        return value >= self.threshold if self.op == ">=" else value <= self.threshold
+
+    def progress(self, value: float) -> float:
+        """Signed progress: larger is closer to done (``value`` for >=, ``-value`` for <=)."""
+        return value if self.op == ">=" else -value
+
+
+@dataclass(frozen=True)
+class SubGoal:
+    """One step of a plan: its text, weights over the experts and a completion condition."""
+
+    text: str
+    weights: tuple[float, ...]
+    condition: Condition
+    scores: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        w = np.asarray(self.weights, dtype=np.float64)
+        if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"sub-goal weights must be finite and >= 0, got {self.weights}")
+        if abs(w.sum() - 1.0) > 1e-6:
+            raise ValueError(f"sub-goal weights must sum to 1, got sum {w.sum():.6g}")
+
+    def top(self, names: Sequence[str]) -> str:
+        """Name of the expert with the largest weight."""
+        return names[int(np.argmax(self.weights))]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An instruction's ordered sub-goals over a fixed list of expert names.
+
+    ``backend``/``model`` say what produced the weights (after any fallback); ``notes`` holds
+    every problem met on the way (parse repairs, retries, fallbacks), for the logs.
+    """
+
+    instruction: str
+    experts: tuple[str, ...]
+    subgoals: tuple[SubGoal, ...]
+    backend: str
+    model: str = ""
+    tau: float = DEFAULT_TAU
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.subgoals:
+            raise ValueError(f"a plan needs at least one sub-goal: {self.instruction!r}")
+        for g in self.subgoals:
+            if len(g.weights) != len(self.experts):
+                raise ValueError(
+                    f"sub-goal {g.text!r} has {len(g.weights)} weights for "
+                    f"{len(self.experts)} experts {self.experts}"
+                )
+
+    def weight_matrix(self) -> np.ndarray:
+        """Weights as an array of shape (sub-goals, experts)."""
+        return np.array([g.weights for g in self.subgoals], dtype=np.float64)
+
+    def top_experts(self) -> list[str]:
+        """The largest-weight expert of each sub-goal."""
+        return [g.top(self.experts) for g in self.subgoals]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of lists, numbers and strings."""
+        return json.loads(json.dumps(asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        """Inverse of `to_dict`; raises a ValueError naming the missing key."""
+        try:
+            subgoals = tuple(
+                SubGoal(
+                    text=str(g["text"]),
+                    weights=tuple(float(x) for x in g["weights"]),
+                    condition=Condition(**g["condition"]),
+                    scores=tuple(float(x) for x in g.get("scores", ())),
+                )
+                for g in data["subgoals"]
+            )
+            return cls(
+                instruction=str(data["instruction"]),
+                experts=tuple(str(n) for n in data["experts"]),
+                subgoals=subgoals,
+                backend=str(data["backend"]),
+                model=str(data.get("model", "")),
+                tau=float(data.get("tau", DEFAULT_TAU)),
+                notes=tuple(str(n) for n in data.get("notes", ())),
+            )
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"not a serialised Plan ({err!r}); expected Plan.to_dict()") from err
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The plan as a JSON string."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        """Inverse of `to_json`."""
+        return cls.from_dict(json.loads(text))
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """Tier 1: instruction (+ optional observation and camera frame) -> `Plan`."""
+
+    def plan(
+        self,
+        instruction: str,
+        experts: Sequence[ExpertLike],
+        observation: np.ndarray | None = None,
+        frame: np.ndarray | None = None,
+    ) -> Plan:
+        """Decompose ``instruction`` into sub-goals weighted over ``experts``."""
+        ...
