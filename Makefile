@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/env_throughput.py
 	$(BIN)/python bench/agent_speed.py
 	$(BIN)/python bench/planner_accuracy.py
+	$(BIN)/python bench/experts.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

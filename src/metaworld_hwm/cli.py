@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from metaworld_hwm.semantic.cli import add_plan_parser
+from metaworld_hwm.skills.cli import add_experts_parser
 from metaworld_hwm.training.cli import add_train_parser
 
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_parser(sub)
     add_plan_parser(sub)
+    add_experts_parser(sub)
     return parser
 
 

@@ -1,1 +1,49 @@
-"""Tier 2: the expert skill library and state-aware fusion into a reference action."""
+"""Tier 2: the expert skill library and state-aware fusion into a reference action.
+
+Modules: ``catalog`` (the eight skills), ``expert`` (interface, learned and analytic kinds),
+``library`` (manifest + safetensors directory), ``balance``/``stand``/``reach`` (analytic
+experts for H1), ``fusion`` (phi, psi, alpha and the training loss), ``distill`` and ``motion``
+(making learned experts), ``builtin`` and ``cli`` (``metaworld-hwm experts ...``).
+"""
+
+from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS, SKILL_NAMES
+from metaworld_hwm.skills.expert import (
+    AnalyticExpert,
+    Expert,
+    ExpertSpec,
+    LearnedExpert,
+    MLPPolicy,
+    register_controller,
+)
+from metaworld_hwm.skills.fusion import (
+    Compositor,
+    FusionConfig,
+    expert_actions,
+    fusion_loss,
+    reference_horizon,
+    world_model_q,
+)
+from metaworld_hwm.skills.library import ExpertLibrary, LibraryError
+from metaworld_hwm.skills.reach import ReachController
+from metaworld_hwm.skills.stand import StandController
+
+__all__ = [
+    "SKILL_DESCRIPTIONS",
+    "SKILL_NAMES",
+    "AnalyticExpert",
+    "Compositor",
+    "Expert",
+    "ExpertLibrary",
+    "ExpertSpec",
+    "FusionConfig",
+    "LearnedExpert",
+    "LibraryError",
+    "MLPPolicy",
+    "ReachController",
+    "StandController",
+    "expert_actions",
+    "fusion_loss",
+    "reference_horizon",
+    "register_controller",
+    "world_model_q",
+]

@@ -16,6 +16,7 @@ def atomic_write_bytes(path: str | Path, payload: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes owner-only files; results are meant to be shared
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()

@@ -1,0 +1,146 @@
+"""Returns of the library's experts in their tasks: the full 10-seed, 1000-step figure.
+
+    python bench/experts.py [--library experts] [--seeds 10] [--steps 1000] [--reach-goals 40]
+                            [--distil-steps 0] [--distil-epochs 60]
+
+* stand: return per seed on h1-stand (HumanoidBench's reset noise), falls, and survival of a
+  100 N, 0.1 s push on the torso in 8 directions (seed 0, push at step 500);
+* reach: goals drawn from h1-reach's own distribution, kept when left-arm IK from the standing
+  pose gets within 1 cm ("reachable"); success = hand within 5 cm after 250 steps;
+* --distil-steps N: behaviour-clone the stand expert from N teacher steps into a learned
+  expert (the learned-expert pipeline) and report its returns.
+One thread; prints figures, never passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+
+from metaworld_hwm.envs import make_env
+from metaworld_hwm.skills.distill import behaviour_clone, collect, evaluate
+from metaworld_hwm.skills.expert import Expert, ExpertSpec
+from metaworld_hwm.skills.library import ExpertLibrary
+
+DIRECTIONS = [(np.cos(a), np.sin(a)) for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]
+
+
+def pushed_episode(expert: Expert, force: np.ndarray, push_at: int, steps: int) -> int:
+    """Steps survived (== steps when the robot never fell) with a 0.1 s torso push."""
+    env = make_env("h1-stand")
+    obs, _ = env.reset(seed=0)
+    torso = env.model.body("torso_link").id
+    for t in range(steps):
+        env.data.xfrc_applied[torso, :3] = force if push_at <= t < push_at + 5 else 0.0
+        obs, _, terminated, _, _ = env.step(expert.act(obs))
+        if terminated:
+            return t
+    return steps
+
+
+def bench_stand(expert: Expert, seeds: int, steps: int) -> None:
+    start = time.perf_counter()
+    env = make_env("h1-stand")
+    returns, falls = [], 0
+    for seed in range(seeds):
+        obs, _ = env.reset(seed=seed)
+        returns.append(0.0)
+        for _ in range(steps):
+            obs, reward, terminated, _, _ = env.step(expert.act(obs))
+            returns[-1] += reward
+            if terminated:
+                falls += 1
+                break
+    elapsed = time.perf_counter() - start
+    print(f"\nstand on h1-stand, {seeds} seeds x {steps} steps ({elapsed:.1f} s)")
+    print("  returns: " + " ".join(f"{r:.1f}" for r in returns))
+    print(f"  mean {np.mean(returns):.1f} +- {np.std(returns):.1f}, min {min(returns):.1f}, "
+          f"episodes with a fall: {falls}")  # fmt: skip
+    for magnitude in (100.0, 150.0):
+        survived = [
+            pushed_episode(expert, magnitude * np.array([*d, 0.0]), 500, 700) == 700
+            for d in DIRECTIONS
+        ]
+        print(f"  {magnitude:.0f} N x 0.1 s push at step 500, 8 directions: "
+              f"{sum(survived)}/8 survived")  # fmt: skip
+
+
+def bench_reach(expert: Expert, goals: int) -> None:
+    env = make_env("h1-reach", seed=0)
+    obs, _ = env.reset(seed=0)
+    for _ in range(150):  # settle into the standing pose with the arm still
+        still = obs.copy()
+        still[-3:] = still[51:54]
+        obs, *_ = env.step(expert.act(still))
+    standing = env.data.qpos.copy()
+    rng = np.random.default_rng(0)
+    candidates = rng.uniform([-2, -2, 0.2], [2, 2, 2], size=(40 * goals, 3))
+    reachable = [g for g in candidates if expert.arm_targets(standing, g)[1] < 0.01][:goals]
+    share = len(reachable) / len(candidates)
+    reached, finals = 0, []
+    for i, goal in enumerate(reachable):
+        env.reset(seed=i)
+        env.task.goal = goal
+        env.data.mocap_pos[0] = goal
+        obs = env.task.observe(env.physics)
+        for _ in range(250):
+            obs, _, _, _, info = env.step(expert.act(obs))
+        finals.append(info["hand_dist"])
+        reached += info["hand_dist"] < 0.05
+    print(f"\nreach on h1-reach: {share:.1%} of the task's goals are reachable by the left arm")
+    print(f"  reached within 5 cm after 250 steps: {reached}/{len(reachable)} "
+          f"({reached / max(len(reachable), 1):.0%}); median final distance "
+          f"{np.median(finals) * 100:.1f} cm")  # fmt: skip
+
+
+def bench_distil(teacher: Expert, steps: int, epochs: int, seeds: int) -> None:
+    torch.manual_seed(0)
+    env = make_env("h1-stand")
+    start = time.perf_counter()
+    obs, actions, _ = collect(teacher.act, env, steps, seed=100, action_noise=0.1)
+    spec = ExpertSpec(
+        name="stand-distilled", skill="stand", kind="learned", robot="h1", task="h1-stand",
+        obs_layout="qpos_qvel", obs_dim=51, action_dim=19, config={"hidden": [256, 256]},
+    )  # fmt: skip
+    student, losses = behaviour_clone(spec, obs, actions, epochs=epochs)
+    returns = evaluate(student.act, env, seeds, seed=0)
+    print(
+        f"\nstand distilled into a learned expert from {steps} teacher steps "
+        f"({time.perf_counter() - start:.0f} s): BC loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+    )
+    listed = " ".join(f"{r:.1f}" for r in returns)
+    print(f"  returns: {listed}  mean {np.mean(returns):.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--library", default="experts")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--reach-goals", type=int, default=40)
+    parser.add_argument("--distil-steps", type=int, default=0)
+    parser.add_argument("--distil-epochs", type=int, default=60)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print("$ " + shlex.join([sys.executable.rsplit("/", 1)[-1], *sys.argv]))
+    library = ExpertLibrary.load(args.library)
+    print(f"library {args.library}: {', '.join(library.names)}")
+    if "stand" in library.names:
+        bench_stand(library["stand"], args.seeds, args.steps)
+        if args.distil_steps:
+            episodes = min(args.seeds, 3)
+            bench_distil(library["stand"], args.distil_steps, args.distil_epochs, episodes)
+    if "reach" in library.names and args.reach_goals:
+        bench_reach(library["reach"], args.reach_goals)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""``metaworld-hwm experts list|show|add|remove``: manage an expert library from the shell.
+
+Wire into the main parser with ``add_experts_parser(subparsers)``; each sub-command sets
+``func`` (returning an exit code) on the parsed namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from metaworld_hwm.skills.builtin import BUILTIN, build_builtin, default_library_path
+from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS
+from metaworld_hwm.skills.library import MANIFEST, ExpertLibrary, LibraryError
+
+
+def _reporting(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Print a library problem as one line on stderr (exit code 2) instead of a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return cmd(args)
+        except (LibraryError, KeyError, ValueError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            print(f"metaworld-hwm experts: error: {message}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _open(path: Path, create: bool = False) -> ExpertLibrary:
+    if create and not (path / MANIFEST).exists():
+        return ExpertLibrary(path)
+    return ExpertLibrary.load(path)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    library = _open(Path(args.library))
+    by_skill: dict[str, list[str]] = {skill: [] for skill in SKILL_DESCRIPTIONS}
+    for expert in library.experts.values():
+        by_skill[expert.spec.skill].append(expert.name)
+    print(f"library {library.root} ({len(library)} experts)")
+    print(f"{'skill':8s} {'experts':18s} description")
+    for skill, description in SKILL_DESCRIPTIONS.items():
+        names = ", ".join(by_skill[skill]) or "-"
+        print(f"{skill:8s} {names:18s} {description}")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    library = _open(Path(args.library))
+    entry = library.entry(args.name)
+    print(json.dumps({k: v for k, v in entry.items() if k != "psi"}, indent=1))
+    if args.video:
+        return _render(library, args)
+    return 0
+
+
+def _render(library: ExpertLibrary, args: argparse.Namespace) -> int:
+    from metaworld_hwm.envs import make_env
+    from metaworld_hwm.envs.rendering import write_mp4
+
+    expert = library[args.name]
+    if not expert.spec.task:
+        raise LibraryError(f"expert {args.name!r} names no task to render it in")
+    env = make_env(expert.spec.task, seed=args.seed, render_mode="rgb_array")
+    library.check_env(env, [args.name])
+    obs, _ = env.reset(seed=args.seed)
+    frames, ret = [env.render()], 0.0
+    for _ in range(args.steps):
+        obs, reward, terminated, truncated, _ = env.step(expert.act(obs))
+        frames.append(env.render())
+        ret += reward
+        if terminated or truncated:
+            break
+    env.close()
+    path = write_mp4(frames, args.video, fps=round(1 / env.dt))
+    print(f"{args.name} in {expert.spec.task}: {len(frames) - 1} steps, return {ret:.1f} -> {path}")
+    return 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    library = _open(Path(args.library), create=True)
+    source = args.source
+    if source in BUILTIN:
+        expert = build_builtin(source)
+    elif ":" in source:
+        other_dir, _, name = source.rpartition(":")
+        expert = ExpertLibrary.load(other_dir)[name]
+    else:
+        raise LibraryError(
+            f"cannot add {source!r}: give a built-in expert ({', '.join(BUILTIN)}) or "
+            "LIBRARY_DIR:NAME to copy an expert from another library"
+        )
+    library.add(expert, overwrite=args.overwrite)
+    print(
+        f"added {expert.name!r} ({expert.spec.kind}, skill {expert.spec.skill}) to {library.root}"
+    )
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    library = _open(Path(args.library))
+    library.remove(args.name)
+    print(f"removed {args.name!r} from {library.root}")
+    return 0
+
+
+def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``experts`` with its sub-commands to a main parser's subparsers."""
+    experts = subparsers.add_parser("experts", help="list, show, add or remove library experts")
+    sub = experts.add_subparsers(dest="experts_command", required=True)
+    library_help = (
+        f"library directory (default: ${{METAWORLD_HWM_EXPERTS}} or {default_library_path()})"
+    )
+
+    def with_library(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--library", default=str(default_library_path()), help=library_help)
+        return p
+
+    with_library(sub.add_parser("list", help="the eight skills and their experts")).set_defaults(
+        func=_reporting(_cmd_list)
+    )
+    show = with_library(sub.add_parser("show", help="an expert's manifest entry (and a video)"))
+    show.add_argument("name")
+    show.add_argument("--video", help="render the expert acting in its task to this mp4")
+    show.add_argument("--steps", type=int, default=300, help="steps to render")
+    show.add_argument("--seed", type=int, default=0)
+    show.set_defaults(func=_reporting(_cmd_show))
+    add = with_library(sub.add_parser("add", help="add a built-in expert or copy one"))
+    add.add_argument("source", help=f"built-in ({', '.join(BUILTIN)}) or LIBRARY_DIR:NAME")
+    add.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
+    add.set_defaults(func=_reporting(_cmd_add))
+    remove = with_library(sub.add_parser("remove", help="delete an expert from the library"))
+    remove.add_argument("name")
+    remove.set_defaults(func=_reporting(_cmd_remove))
+    return experts
