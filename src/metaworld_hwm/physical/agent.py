@@ -17,6 +17,7 @@ from metaworld_hwm.physical.losses import RunningScale, policy_loss, world_model
 from metaworld_hwm.physical.math import two_hot_inv
 from metaworld_hwm.physical.mppi import PlanningModel, plan
 from metaworld_hwm.physical.world_model import WorldModel
+from metaworld_hwm.utils.allocator import keep_freed_memory
 
 __all__ = ["TDMPC2Agent", "default_device"]
 
@@ -48,6 +49,8 @@ class TDMPC2Agent:
     ) -> None:
         self.cfg = cfg
         self.device = default_device() if device is None else torch.device(device)
+        if self.device.type == "cpu":
+            keep_freed_memory()
         init_seed, run_seed = np.random.SeedSequence(seed).generate_state(2)
         init_generator = torch.Generator().manual_seed(int(init_seed))
         self.model = WorldModel(cfg, init_generator).to(self.device)

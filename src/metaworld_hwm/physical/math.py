@@ -87,8 +87,11 @@ def simnorm(x: Tensor, group_dim: int) -> Tensor:
 
 def mish(x: Tensor) -> Tensor:
     """x * tanh(softplus(x)): torch's `mish`, written out because that form runs ~1.4x faster
-    forward and backward on CPU."""
-    return x * torch.tanh(softplus(x))
+    forward and backward on CPU. Without autograd (planning) it works in place on one buffer,
+    which halves its memory traffic."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return x * torch.tanh(softplus(x))
+    return softplus(x).tanh_().mul_(x)
 
 
 class Mish(nn.Module):
