@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from metaworld_hwm.training.config import METHODS, TrainConfig
+from metaworld_hwm.training.config import ABLATIONS, METHODS, TrainConfig
 
 
 def _override(text: str) -> tuple[str, object]:
@@ -23,7 +23,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train an agent online on a task")
     p.add_argument("--task", default="h1-stand", help="env name, e.g. h1-walk or gym:Hopper-v5")
     p.add_argument("--method", default="tdmpc2", choices=METHODS)
-    p.add_argument("--preset", default="5m", help="world-model size: tiny, 1m, 5m, 19m, 48m")
+    p.add_argument(
+        "--preset", default="5m", help="world model: tiny, 1m, 5m, 19m, 48m, or paper (5m with "
+        "the paper's lr 1e-3, gamma 0.99, batch 256, H 3)",
+    )  # fmt: skip
     p.add_argument("--steps", type=int, default=100_000, help="env steps")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--run-dir", default=None, help="default runs/<task>/<method>/<seed>")
@@ -35,7 +38,16 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-every", type=int, default=10_000)
     p.add_argument("--save-buffer", action="store_true", help="checkpoint the replay buffer")
     p.add_argument("--max-episode-steps", type=int, default=None)
-    p.add_argument("--guidance-lambda", type=float, default=0.0)
+    p.add_argument(
+        "--guidance-lambda", type=float, default=None,
+        help="lambda of ||a - a_ref||^2 (default 0.05 for metaworld, 0 for tdmpc2)",
+    )  # fmt: skip
+    p.add_argument("--ablation", default=None, choices=ABLATIONS, help="metaworld ablation")
+    p.add_argument("--instruction", default=None, help="metaworld: the task instruction")
+    p.add_argument("--library", default=None, help="metaworld: expert library directory")
+    p.add_argument("--planner", default="embedded", help="embedded, openai or llama")
+    p.add_argument("--tau", type=float, default=0.3, help="softmax temperature of the plan")
+    p.add_argument("--alpha", type=float, default=0.7, help="semantic vs state-aware weight")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if present)")
     p.add_argument("--no-tensorboard", action="store_true")
     p.add_argument(
@@ -54,7 +66,9 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.seed, seed_steps=args.seed_steps, utd=args.utd, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
         save_buffer=args.save_buffer, max_episode_steps=args.max_episode_steps,
-        guidance_lambda=args.guidance_lambda, device=args.device, run_dir=args.run_dir,
+        guidance_lambda=args.guidance_lambda, ablation=args.ablation,
+        instruction=args.instruction, library=args.library, planner=args.planner,
+        tau=args.tau, alpha=args.alpha, device=args.device, run_dir=args.run_dir,
         tensorboard=not args.no_tensorboard, world_model=dict(args.overrides),
     )  # fmt: skip
     trainer = OnlineTrainer(cfg)

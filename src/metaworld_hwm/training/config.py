@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-METHODS = ("tdmpc2",)
+METHODS = ("tdmpc2", "metaworld")
+ABLATIONS = ("no-vlm", "no-dynamic-selection", "no-guidance")
+#: The paper's hyperparameters (section 4): tau 0.3, lambda 0.05, H 3, gamma 0.99, lr 1e-3,
+#: batch 256, alpha 0.7, on the 5m world model.
+PAPER_WORLD_MODEL = {"lr": 1e-3, "discount": 0.99, "horizon": 3, "batch_size": 256}
+PAPER_GUIDANCE_LAMBDA = 0.05
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,19 @@ class TrainConfig:
     buffer_size: int = 1_000_000
     max_episode_steps: int | None = None
     """Override the env's episode length (shorter episodes for quick runs)."""
-    guidance_lambda: float = 0.0
+    guidance_lambda: float | None = None
+    """lambda of ||a - a_ref||^2; None: 0.05 (paper) for metaworld, 0 for tdmpc2 and the
+    no-guidance ablation."""
+    ablation: str | None = None
+    """metaworld only: no-vlm, no-dynamic-selection or no-guidance (paper section 4.5)."""
+    instruction: str | None = None
+    """metaworld only: the task instruction (default: one per task)."""
+    library: str | None = None
+    """metaworld only: expert library directory (default: ./experts)."""
+    planner: str = "embedded"
+    """metaworld only: semantic planner backend (embedded, openai, llama)."""
+    tau: float = 0.3
+    alpha: float = 0.7
     device: str | None = None
     run_dir: str | None = None
     """Default ``runs/<task>/<method>/<seed>``."""
@@ -53,7 +70,13 @@ class TrainConfig:
             "eval_episodes": (self.eval_episodes >= 0, ">= 0"),
             "checkpoint_every": (self.checkpoint_every > 0, "> 0"),
             "buffer_size": (self.buffer_size >= 2, ">= 2"),
-            "guidance_lambda": (self.guidance_lambda >= 0, ">= 0"),
+            "guidance_lambda": (self.guidance_lambda is None or self.guidance_lambda >= 0,
+                                ">= 0"),
+            "ablation": (self.ablation in (None, *ABLATIONS)
+                         and (self.ablation is None or self.method == "metaworld"),
+                         f"one of {', '.join(ABLATIONS)}, with --method metaworld"),
+            "tau": (self.tau > 0, "> 0"),
+            "alpha": (0.0 <= self.alpha <= 1.0, "in [0, 1]"),
         }
         for name, (ok, accepted) in checks.items():
             if not ok:
@@ -62,11 +85,24 @@ class TrainConfig:
             raise ValueError(f"seed_steps={self.seed_steps} is invalid; must be >= 0")
 
     @property
+    def resolved_lambda(self) -> float:
+        """The guidance weight lambda this run uses."""
+        if self.guidance_lambda is not None:
+            return self.guidance_lambda
+        guided = self.method == "metaworld" and self.ablation != "no-guidance"
+        return PAPER_GUIDANCE_LAMBDA if guided else 0.0
+
+    @property
+    def method_label(self) -> str:
+        """``metaworld``, ``metaworld-no-vlm``, ``tdmpc2``, ..."""
+        return self.method if self.ablation is None else f"{self.method}-{self.ablation}"
+
+    @property
     def resolved_run_dir(self) -> Path:
         """The run directory."""
         if self.run_dir is not None:
             return Path(self.run_dir)
-        return Path("runs") / self.task.replace(":", "_") / self.method / str(self.seed)
+        return Path("runs") / self.task.replace(":", "_") / self.method_label / str(self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-serialisable)."""

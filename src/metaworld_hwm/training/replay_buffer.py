@@ -20,14 +20,19 @@ from metaworld_hwm.utils.atomic import atomic_write_bytes
 
 
 class ReplayBuffer:
-    """Fixed-capacity memory of transitions; the oldest rows are overwritten first."""
+    """Fixed-capacity memory of transitions; the oldest rows are overwritten first.
 
-    def __init__(self, capacity: int, obs_dim: int, action_dim: int) -> None:
+    ``context_dim > 0`` also stores a context vector per row (the semantic expert weights that
+    were active when the action was chosen), returned as ``context`` (H, B, context_dim).
+    """
+
+    def __init__(self, capacity: int, obs_dim: int, action_dim: int, context_dim: int = 0) -> None:
         if capacity < 2:
             raise ValueError(f"replay capacity must be >= 2, got {capacity}")
         self.capacity = capacity
         self.obs = np.zeros((capacity, obs_dim), dtype=np.float32)
         self.action = np.zeros((capacity, action_dim), dtype=np.float32)
+        self.context = np.zeros((capacity, context_dim), dtype=np.float32)
         self.reward = np.zeros(capacity, dtype=np.float32)
         self.terminated = np.zeros(capacity, dtype=bool)
         self.truncated = np.zeros(capacity, dtype=bool)
@@ -70,12 +75,15 @@ class ReplayBuffer:
         terminated: bool,
         truncated: bool,
         next_obs: np.ndarray,
+        context: np.ndarray | None = None,
     ) -> None:
         """Record the transition from the latest observation to ``next_obs``."""
         if self._last is None:
             raise RuntimeError("call start_episode(obs) before add(...)")
         row = self._last
         self.action[row] = action
+        if context is not None:
+            self.context[row] = context
         self.reward[row] = reward
         self.terminated[row] = terminated
         self.truncated[row] = truncated
@@ -102,7 +110,8 @@ class ReplayBuffer:
         self, batch_size: int, horizon: int, rng: np.random.Generator
     ) -> dict[str, torch.Tensor]:
         """A batch of sub-trajectories: obs (H+1, B, obs_dim), action (H, B, A), reward and
-        terminated (H, B, 1), as float32 tensors (time first)."""
+        terminated (H, B, 1), as float32 tensors (time first); plus context (H, B, C) when
+        the buffer stores one."""
         starts = np.empty(0, dtype=np.int64)
         for _ in range(100):
             candidates = rng.integers(0, self._size, size=2 * batch_size)
@@ -118,15 +127,18 @@ class ReplayBuffer:
         offsets = np.arange(horizon + 1)[:, None]
         rows = (starts[None, :] + offsets) % self.capacity  # (H+1, B)
         act_rows = rows[:-1]
-        return {
+        batch = {
             "obs": torch.from_numpy(self.obs[rows]),
             "action": torch.from_numpy(self.action[act_rows]),
             "reward": torch.from_numpy(self.reward[act_rows][..., None]),
             "terminated": torch.from_numpy(self.terminated[act_rows][..., None].astype(np.float32)),
         }
+        if self.context.shape[1]:
+            batch["context"] = torch.from_numpy(self.context[act_rows])
+        return batch
 
     _FIELDS = (
-        "obs", "action", "reward", "terminated", "truncated", "has_action", "episode",
+        "obs", "action", "context", "reward", "terminated", "truncated", "has_action", "episode",
         "step_in_episode",
     )  # fmt: skip
 

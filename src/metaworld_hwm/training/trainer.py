@@ -21,9 +21,9 @@ import torch
 
 from metaworld_hwm.envs import make_env
 from metaworld_hwm.physical import TDMPC2Agent, make_config
-from metaworld_hwm.physical.guidance import ReferenceProvider, reference_sequence
 from metaworld_hwm.training.checkpoint import load_checkpoint, save_checkpoint
-from metaworld_hwm.training.config import TrainConfig
+from metaworld_hwm.training.config import PAPER_WORLD_MODEL, TrainConfig
+from metaworld_hwm.training.guide import Guide
 from metaworld_hwm.training.loggers import Loggers
 from metaworld_hwm.training.progress import ProgressReporter
 from metaworld_hwm.training.replay_buffer import ReplayBuffer
@@ -32,8 +32,9 @@ from metaworld_hwm.utils.atomic import atomic_write_text
 CHECKPOINT = "checkpoint.pt"
 BUFFER = "replay.npz"
 #: Fields of TrainConfig that decide the trajectory; a resume must match them.
-_IDENTITY = ("task", "method", "preset", "seed", "utd", "max_episode_steps", "guidance_lambda",
-             "world_model", "buffer_size")  # fmt: skip
+_IDENTITY = ("task", "method", "ablation", "preset", "seed", "utd", "max_episode_steps",
+             "guidance_lambda", "world_model", "buffer_size", "instruction", "library",
+             "planner", "tau", "alpha")  # fmt: skip
 
 
 def episode_length(env: gym.Env) -> int:
@@ -65,25 +66,40 @@ class EvalResult:
 
 
 class OnlineTrainer:
-    """Trains a TD-MPC2 agent online on one env, optionally guided by a reference provider."""
+    """Trains a TD-MPC2 agent online on one env, optionally guided by tiers 1 and 2.
 
-    def __init__(self, cfg: TrainConfig, reference: ReferenceProvider | None = None) -> None:
+    guide: supplies reference actions (and learns its fusion) — see
+        :mod:`metaworld_hwm.training.guide`; by default built from the config for
+        ``method="metaworld"`` and None (plain TD-MPC2) for ``method="tdmpc2"``.
+    """
+
+    def __init__(self, cfg: TrainConfig, guide: Guide | None = None) -> None:
         self.cfg = cfg
-        self.reference = reference
         env_kwargs = {} if cfg.max_episode_steps is None else {
             "max_episode_steps": cfg.max_episode_steps
         }
         self.env = make_env(cfg.task, seed=cfg.seed, **env_kwargs)
         self.eval_env = make_env(cfg.task, seed=cfg.seed + 10_000, **env_kwargs)
+        if guide is None and cfg.method == "metaworld":
+            from metaworld_hwm.hierarchy import build_guide
+
+            guide = build_guide(cfg, self.env)
+        self.guide = guide
+        self.eval_guide = None if guide is None else guide.spawn()
         obs_dim = self.env.observation_space.shape[0]
         action_dim = self.env.action_space.shape[0]
         self.episode_length = episode_length(self.env)
+        preset, overrides = cfg.preset, dict(cfg.world_model)
+        if preset == "paper":
+            preset, overrides = "5m", PAPER_WORLD_MODEL | overrides
         self.wm_cfg = make_config(
-            cfg.preset, obs_dim, action_dim, self.episode_length, is_episodic(self.env),
-            guidance_lambda=cfg.guidance_lambda, **cfg.world_model,
+            preset, obs_dim, action_dim, self.episode_length, is_episodic(self.env),
+            guidance_lambda=cfg.resolved_lambda, **overrides,
         )  # fmt: skip
         self.agent = TDMPC2Agent(self.wm_cfg, seed=cfg.seed, device=cfg.device)
-        self.buffer = ReplayBuffer(cfg.buffer_size, obs_dim, action_dim)
+        self.buffer = ReplayBuffer(
+            cfg.buffer_size, obs_dim, action_dim, 0 if guide is None else guide.context_dim
+        )
         self.rng = np.random.default_rng(cfg.seed)
         heuristic = max(1000, 5 * self.episode_length)
         self.seed_steps = cfg.seed_steps if cfg.seed_steps is not None else min(
@@ -108,35 +124,29 @@ class OnlineTrainer:
         return {k: train[k] for k in _IDENTITY} | {"seed_steps": self.seed_steps}
 
     # ----------------------------------------------------------------- acting
-    def _reference(self, obs: np.ndarray) -> np.ndarray | None:
-        if self.reference is None:
-            return None
-        return reference_sequence(
-            self.reference, obs[None], self.wm_cfg.horizon, self.wm_cfg.action_dim
-        )[0]
-
-    def _batch_reference(self, obs: torch.Tensor) -> torch.Tensor | None:
-        """a_ref (H, B, A) for the first H observations of a sampled batch."""
-        if self.reference is None:
-            return None
-        H, B = self.wm_cfg.horizon, obs.shape[1]
-        flat = obs[:H].reshape(H * B, -1).numpy()
-        ref = reference_sequence(self.reference, flat, H, self.wm_cfg.action_dim)[:, 0]
-        return torch.from_numpy(ref.reshape(H, B, -1))
-
-    def act(self, obs: np.ndarray, t0: bool, eval_mode: bool) -> np.ndarray:
-        """The agent's planned action, guided by the reference when there is one."""
-        return self.agent.act(obs, t0=t0, eval_mode=eval_mode, a_ref=self._reference(obs))
+    def act(
+        self, obs: np.ndarray, t0: bool, eval_mode: bool, guide: Guide | None = None
+    ) -> np.ndarray:
+        """The agent's planned action, guided by ``guide``'s reference when there is one."""
+        a_ref = None
+        if guide is not None:
+            a_ref = guide.reference(obs[None], guide.context()[None])[0]
+        return self.agent.act(obs, t0=t0, eval_mode=eval_mode, a_ref=a_ref)
 
     def evaluate(self, episodes: int) -> EvalResult:
         """Run ``episodes`` episodes on the eval env with the noise-free planner."""
         returns, lengths = [], []
+        guide = self.eval_guide
         for _ in range(episodes):
             obs, _ = self.eval_env.reset()
+            if guide is not None:
+                guide.start_episode(obs)
             total, t, done = 0.0, 0, False
             while not done:
-                action = self.act(obs, t0=t == 0, eval_mode=True)
-                obs, reward, terminated, truncated, _ = self.eval_env.step(action)
+                action = self.act(obs, t0=t == 0, eval_mode=True, guide=guide)
+                obs, reward, terminated, truncated, info = self.eval_env.step(action)
+                if guide is not None:
+                    guide.observe(obs, info)
                 total += float(reward)
                 t += 1
                 done = terminated or truncated
@@ -147,10 +157,33 @@ class OnlineTrainer:
     # ----------------------------------------------------------------- learning
     def _update(self) -> dict[str, float]:
         batch = self.buffer.sample(self.wm_cfg.batch_size, self.wm_cfg.horizon, self.rng)
-        a_ref = self._batch_reference(batch["obs"])
-        if a_ref is not None:
-            batch["a_ref"] = a_ref
-        return self.agent.update(batch)
+        context = batch.pop("context", None)
+        if self.guide is None:
+            return self.agent.update(batch)
+        H, B = self.wm_cfg.horizon, batch["obs"].shape[1]
+        obs = batch["obs"][:H].reshape(H * B, -1)
+        flat_context = None if context is None else context.reshape(H * B, -1)
+        a_ref = self.guide.reference(
+            obs.numpy(), None if flat_context is None else flat_context.numpy()
+        )
+        batch["a_ref"] = torch.from_numpy(np.asarray(a_ref, dtype=np.float32).reshape(H, B, -1))
+        metrics = self.agent.update(batch)
+        return metrics | self.guide.learn(
+            batch["obs"][0], None if context is None else context[0], self._q_function()
+        )
+
+    def _q_function(self):
+        """Q(obs, a): the world model's mean of two random heads, frozen (for the guide)."""
+        model, generator = self.agent.model, self.agent.generator
+
+        def q_fn(obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+            device = next(model.parameters()).device
+            with torch.no_grad():
+                z = model.encode(obs.to(device))
+            heads = model.random_heads(generator)
+            return model.q_value(z, action.to(device), heads, detach=True).mean(0).cpu()
+
+        return q_fn
 
     # ----------------------------------------------------------------- persistence
     def save(self) -> Path:
@@ -169,6 +202,7 @@ class OnlineTrainer:
                 "env_rng": self.env.unwrapped.np_random.bit_generator.state,
                 "eval_env_rng": self.eval_env.unwrapped.np_random.bit_generator.state,
                 "has_buffer": self.cfg.save_buffer,
+                "guide": None if self.guide is None else self.guide.state_dict(),
             },
         )
 
@@ -183,6 +217,8 @@ class OnlineTrainer:
         self.rng.bit_generator.state = state["rng"]
         self.env.unwrapped.np_random.bit_generator.state = state["env_rng"]
         self.eval_env.unwrapped.np_random.bit_generator.state = state["eval_env_rng"]
+        if self.guide is not None and state.get("guide") is not None:
+            self.guide.load_state_dict(state["guide"])
         if state["has_buffer"]:
             self.buffer.load(self.run_dir / BUFFER)
         else:
@@ -220,6 +256,14 @@ class OnlineTrainer:
         atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=2) + "\n")
         return last_eval
 
+    def _log_events(self, events: list[dict[str, Any]]) -> None:
+        """Append closed-loop events (plans, replans, sub-goal switches) to events.jsonl."""
+        if not events:
+            return
+        with (self.run_dir / "events.jsonl").open("a", encoding="utf-8") as handle:
+            for event in events:
+                handle.write(json.dumps({"step": self.step, **event}, default=float) + "\n")
+
     def _evaluate_and_log(self, loggers: Loggers, progress: ProgressReporter) -> EvalResult:
         result = self.evaluate(self.cfg.eval_episodes)
         loggers.log(self.step, {
@@ -236,6 +280,8 @@ class OnlineTrainer:
         cfg = self.cfg
         obs, _ = self.env.reset()
         self.buffer.start_episode(obs)
+        if self.guide is not None:
+            self._log_events(self.guide.start_episode(obs))
         total, t, done = 0.0, 0, False
         losses: list[dict[str, float]] = []
         started = time.perf_counter()
@@ -243,9 +289,12 @@ class OnlineTrainer:
             if self.step < self.seed_steps:
                 action = self.rng.uniform(-1.0, 1.0, self.env.action_space.shape)
             else:
-                action = self.act(obs, t0=t == 0, eval_mode=False)
-            next_obs, reward, terminated, truncated, _ = self.env.step(action)
-            self.buffer.add(action, float(reward), terminated, truncated, next_obs)
+                action = self.act(obs, t0=t == 0, eval_mode=False, guide=self.guide)
+            context = None if self.guide is None else self.guide.context()
+            next_obs, reward, terminated, truncated, info = self.env.step(action)
+            self.buffer.add(action, float(reward), terminated, truncated, next_obs, context)
+            if self.guide is not None:
+                self._log_events(self.guide.observe(next_obs, info))
             obs, total, t, done = next_obs, total + float(reward), t + 1, terminated or truncated
             self.step += 1
             ready = self.buffer.num_transitions > self.wm_cfg.horizon

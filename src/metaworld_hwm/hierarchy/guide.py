@@ -1,0 +1,173 @@
+"""Tiers 1 and 2 as one guide for the trainer: plan -> active weights -> fused reference action.
+
+Per episode, the semantic planner turns the instruction into sub-goals with weights ``w`` over
+the library's experts, and a :class:`~metaworld_hwm.semantic.PlanTracker` advances or replans
+in closed loop on the env's task signals. Each step, every expert acts on the current
+observation (through its adapter) and the compositor fuses them:
+``a_ref = sum_i (alpha w_i + (1 - alpha) p(i|s)) pi_i(s)``.
+
+The context stored with each transition is ``[w, pi_1(s), ..., pi_K(s)]``: the experts are
+fixed functions of the state, so their actions are computed once, when acting, and replayed
+for the policy-prior guidance and for training phi and psi (which keep learning online).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.hierarchy.adapters import make_adapter
+from metaworld_hwm.semantic import ExpertCard, PlanTracker
+from metaworld_hwm.semantic.types import Planner
+from metaworld_hwm.skills import Compositor, Expert, FusionConfig, fusion_loss
+from metaworld_hwm.training.guide import QFunction
+
+
+class SkillGuide:
+    """Instruction-driven expert fusion for one env (see the module docstring).
+
+    Args:
+        env: the task env (used for its observation layout and action size).
+        experts: the library's experts, in the order of the weight vector.
+        planner: tier 1 (e.g. ``make_planner("embedded")``).
+        instruction: the task instruction, e.g. "walk to the door and open it".
+        fusion: alpha, feature sizes, entropy bonus, or an ablation's settings.
+        lr: learning rate of phi, psi (and the learned weighting of "w/o VLM").
+        seed: initialisation of phi and psi.
+    """
+
+    def __init__(
+        self,
+        env: HumanoidEnv,
+        experts: Sequence[Expert],
+        planner: Planner,
+        instruction: str,
+        fusion: FusionConfig | None = None,
+        lr: float = 1e-3,
+        seed: int = 0,
+        stall_steps: int = 150,
+        _shared: tuple[Compositor, torch.optim.Optimizer] | None = None,
+    ) -> None:
+        if not experts:
+            raise ValueError("the guide needs at least one expert; add some to the library")
+        self.env = env
+        self.experts = list(experts)
+        self.planner = planner
+        self.instruction = instruction
+        self.stall_steps = stall_steps
+        self.cards = [ExpertCard(e.name, e.spec.description) for e in self.experts]
+        self.adapters = [make_adapter(env, e.spec.obs_layout) for e in self.experts]
+        self.num_experts = len(self.experts)
+        self.action_dim = int(env.action_space.shape[0])
+        self.context_dim = self.num_experts * (1 + self.action_dim)
+        obs_dim = int(env.observation_space.shape[0])
+        if _shared is None:
+            fusion = fusion or FusionConfig()
+            psi = np.stack([e.psi[: fusion.feature_dim] for e in self.experts])
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                compositor = Compositor(obs_dim, psi, fusion)
+            optimiser = torch.optim.Adam(compositor.parameters(), lr=lr)
+            _shared = (compositor, optimiser)
+        self.compositor, self.optimiser = _shared
+        self.tracker: PlanTracker | None = None
+        self._actions = np.zeros((self.num_experts, self.action_dim), dtype=np.float32)
+
+    # ------------------------------------------------------------------ closed loop
+    def start_episode(self, obs: np.ndarray) -> list[dict[str, Any]]:
+        """Plan the instruction afresh and evaluate the experts on the first observation."""
+        self.tracker = PlanTracker(
+            self.planner, self.instruction, self.cards, stall_steps=self.stall_steps
+        )
+        self.tracker.start(observation=obs)
+        self._actions = self.expert_actions(obs[None])[0]
+        return list(self.tracker.events)
+
+    def observe(self, obs: np.ndarray, info: dict[str, Any]) -> list[dict[str, Any]]:
+        """Feed the task signals to the tracker; evaluate the experts on the new observation."""
+        if self.tracker is None:
+            raise RuntimeError("call start_episode(obs) before observe(...)")
+        signals = {k: float(v) for k, v in info.items() if np.isscalar(v)}
+        events = self.tracker.update(signals, observation=obs)
+        self._actions = self.expert_actions(obs[None])[0]
+        return events
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The active sub-goal's semantic weights w (K,)."""
+        if self.tracker is None:
+            raise RuntimeError("call start_episode(obs) first")
+        return np.asarray(self.tracker.weights, dtype=np.float32)
+
+    def context(self) -> np.ndarray:
+        """``[w, expert actions]`` for the current observation, flat (context_dim,)."""
+        return np.concatenate([self.weights, self._actions.reshape(-1)])
+
+    # ------------------------------------------------------------------ fusion
+    def expert_actions(self, obs: np.ndarray) -> np.ndarray:
+        """Every expert's action (N, K, A) for task observations (N, D)."""
+        return np.stack(
+            [e.act(adapt(obs)) for e, adapt in zip(self.experts, self.adapters, strict=True)],
+            axis=1,
+        ).astype(np.float32)
+
+    def _split(self, context: np.ndarray | torch.Tensor) -> tuple[Any, Any]:
+        k = self.num_experts
+        return context[:, :k], context[:, k:].reshape(-1, k, self.action_dim)
+
+    def reference(self, obs: np.ndarray, context: np.ndarray | None) -> np.ndarray:
+        """Fused reference actions (N, A); experts are re-evaluated when no context is given."""
+        if context is None:
+            w = np.tile(self.weights, (obs.shape[0], 1))
+            actions = self.expert_actions(obs)
+        else:
+            w, actions = self._split(np.asarray(context, dtype=np.float32))
+        with torch.no_grad():
+            a_ref = self.compositor(
+                torch.as_tensor(obs, dtype=torch.float32),
+                torch.as_tensor(actions),
+                torch.as_tensor(np.ascontiguousarray(w)),
+            )
+        return a_ref.clamp(-1.0, 1.0).numpy()
+
+    def fused_weights(self, obs: np.ndarray) -> np.ndarray:
+        """w~ (K,) for one observation under the active sub-goal (for weight timelines)."""
+        with torch.no_grad():
+            return self.compositor.weights(
+                torch.as_tensor(obs[None], dtype=torch.float32), torch.as_tensor(self.weights)
+            )[0].numpy()
+
+    def learn(self, obs: torch.Tensor, context: torch.Tensor | None, q_fn: QFunction) -> dict:
+        """One Adam step of phi and psi maximising Q(s, a_ref) (plus the entropy bonus)."""
+        if context is None:
+            raise ValueError("SkillGuide.learn needs the stored context of each transition")
+        w, actions = self._split(context)
+        loss, metrics = fusion_loss(self.compositor, obs, actions, q_fn, w)
+        self.optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimiser.step()
+        return metrics | {"skills/fusion_loss": float(loss.detach())}
+
+    # ------------------------------------------------------------------ bookkeeping
+    def spawn(self) -> SkillGuide:
+        """A guide with the same experts, planner and learned fusion, its own episode state."""
+        return SkillGuide(
+            self.env, self.experts, self.planner, self.instruction,
+            stall_steps=self.stall_steps, _shared=(self.compositor, self.optimiser),
+        )  # fmt: skip
+
+    def state_dict(self) -> dict[str, Any]:
+        """The learned fusion and its optimiser."""
+        return {
+            "compositor": self.compositor.state_dict(),
+            "optimiser": self.optimiser.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+        self.compositor.load_state_dict(state["compositor"])
+        self.optimiser.load_state_dict(state["optimiser"])

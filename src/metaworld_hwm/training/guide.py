@@ -1,0 +1,87 @@
+"""What the trainer sees of tiers 1 and 2: a guide that supplies reference actions.
+
+A guide keeps per-episode state (the plan and its active sub-goal), exposes the active
+semantic weights as a *context* vector stored with each transition, turns (observation,
+context) pairs into reference actions, and may learn its own parameters (phi, psi) from the
+world model's Q. :class:`ProviderGuide` adapts a plain ``ReferenceProvider`` (no context, no
+learning), so any callable from observations to actions can guide the planner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from metaworld_hwm.physical.guidance import ReferenceProvider
+
+QFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class Guide(Protocol):
+    """Reference actions for the planner and the policy prior, with closed-loop state."""
+
+    context_dim: int
+
+    def start_episode(self, obs: np.ndarray) -> list[dict[str, Any]]:
+        """Reset per-episode state (plan the instruction); returns events to log."""
+        ...
+
+    def observe(self, obs: np.ndarray, info: dict[str, Any]) -> list[dict[str, Any]]:
+        """Advance the closed loop after an env step; returns events to log."""
+        ...
+
+    def context(self) -> np.ndarray:
+        """The active context vector (context_dim,)."""
+        ...
+
+    def reference(self, obs: np.ndarray, context: np.ndarray | None) -> np.ndarray:
+        """Reference actions (N, A) for observations (N, D) and contexts (N, context_dim)."""
+        ...
+
+    def learn(self, obs: torch.Tensor, context: torch.Tensor | None, q_fn: QFunction) -> dict:
+        """One gradient step of the guide's own parameters; returns metrics."""
+        ...
+
+    def spawn(self) -> Guide:
+        """A guide sharing the learned parts, with its own episode state (for evaluation)."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+class ProviderGuide:
+    """A stateless guide around a :class:`ReferenceProvider`."""
+
+    context_dim = 0
+
+    def __init__(self, provider: ReferenceProvider) -> None:
+        self.provider = provider
+
+    def start_episode(self, obs: np.ndarray) -> list[dict[str, Any]]:
+        return []
+
+    def observe(self, obs: np.ndarray, info: dict[str, Any]) -> list[dict[str, Any]]:
+        return []
+
+    def context(self) -> np.ndarray:
+        return np.zeros(0, dtype=np.float32)
+
+    def reference(self, obs: np.ndarray, context: np.ndarray | None) -> np.ndarray:
+        return np.asarray(self.provider(obs), dtype=np.float32)
+
+    def learn(self, obs: torch.Tensor, context: torch.Tensor | None, q_fn: QFunction) -> dict:
+        return {}
+
+    def spawn(self) -> ProviderGuide:
+        return self
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Nothing to restore."""
