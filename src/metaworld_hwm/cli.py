@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from metaworld_hwm.evaluation.cli import add_evaluation_parsers
 from metaworld_hwm.semantic.cli import add_plan_parser
 from metaworld_hwm.skills.cli import add_experts_parser
 from metaworld_hwm.training.cli import add_train_parser
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_plan_parser(sub)
     add_experts_parser(sub)
+    add_evaluation_parsers(sub)
     return parser
 
 

@@ -1,0 +1,138 @@
+"""``metaworld-hwm sweep``: methods x tasks x seeds (x ablations) as parallel training runs.
+
+Each trial is one ``metaworld-hwm train`` process (plus ``eval`` when ``--trials`` > 0) with its
+log in its run directory. Trials run in local processes by default, or as Ray tasks on a
+cluster with ``--ray-address`` (Ray schedules; nothing here does). A failed trial is retried
+``--retries`` times, then reported in ``sweep.json``: never silently dropped. Finished trials
+are skipped and interrupted ones resume from their checkpoints, so a sweep can be re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from metaworld_hwm.utils.atomic import atomic_write_text
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One training run of the sweep."""
+
+    task: str
+    method: str
+    seed: int
+    ablation: str | None = None
+
+    @property
+    def label(self) -> str:
+        method = self.method if self.ablation is None else f"{self.method}-{self.ablation}"
+        return f"{self.task}/{method}/{self.seed}"
+
+
+def plan_trials(
+    tasks: list[str], methods: list[str], seeds: list[int], ablations: list[str]
+) -> list[Trial]:
+    """The trial grid; ablations apply to the metaworld method only."""
+    trials = [Trial(t, m, s) for t in tasks for m in methods for s in seeds]
+    if "metaworld" in methods:
+        trials += [Trial(t, "metaworld", s, a) for t in tasks for a in ablations for s in seeds]
+    return trials
+
+
+def trial_commands(
+    trial: Trial, out: Path, train_args: list[str], eval_trials: int
+) -> list[list[str]]:
+    """The command lines of a trial: train (resuming), then the evaluation protocol."""
+    run_dir = out / trial.label
+    cli = [sys.executable, "-m", "metaworld_hwm.cli"]
+    train = [*cli, "train", "--task", trial.task, "--method", trial.method,
+             "--seed", str(trial.seed), "--run-dir", str(run_dir), "--resume",
+             *train_args]  # fmt: skip
+    if trial.ablation:
+        train += ["--ablation", trial.ablation]
+    commands = [train]
+    if eval_trials:
+        commands.append([*cli, "eval", str(run_dir), "--trials", str(eval_trials)])
+    return commands
+
+
+def run_commands(commands: list[list[str]], log: Path, threads: int) -> int:
+    """Run commands in order, appending output to ``log``; returns the first non-zero code."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    with log.open("a", encoding="utf-8") as handle:
+        for command in commands:
+            handle.write(f"$ {' '.join(command)}\n")
+            handle.flush()
+            done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
+            code = done.returncode
+            if code:
+                return code
+    return 0
+
+
+def run_sweep(
+    trials: list[Trial],
+    out: Path,
+    train_args: list[str],
+    eval_trials: int = 0,
+    workers: int = 2,
+    retries: int = 1,
+    ray_address: str | None = None,
+) -> dict:
+    """Run every trial; writes and returns the ``sweep.json`` summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    jobs = {t.label: trial_commands(t, out, train_args, eval_trials) for t in trials}
+    status: dict[str, dict] = {}
+    start = time.perf_counter()
+
+    def attempt(label: str) -> int:
+        return run_commands(jobs[label], out / label / "sweep.log", threads)
+
+    pending = list(jobs)
+    for round_ in range(retries + 1):
+        if not pending:
+            break
+        if ray_address is not None:
+            codes = _run_on_ray(ray_address, {k: jobs[k] for k in pending}, out, threads)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                codes = dict(zip(pending, pool.map(attempt, pending), strict=True))
+        for label, code in codes.items():
+            status[label] = {"exit_code": code, "attempts": round_ + 1}
+            print(f"[sweep] {label}: {'ok' if code == 0 else f'failed (exit {code})'}",
+                  flush=True)  # fmt: skip
+        pending = [label for label, code in codes.items() if code != 0]
+    summary = {
+        "trials": [asdict(t) | status[t.label] | {"run_dir": str(out / t.label)} for t in trials],
+        "failed": pending,
+        "minutes": round((time.perf_counter() - start) / 60, 2),
+        "train_args": train_args,
+    }
+    atomic_write_text(out / "sweep.json", json.dumps(summary, indent=1) + "\n")
+    if pending:
+        print(f"[sweep] {len(pending)} trial(s) failed after {retries + 1} attempts: "
+              f"{', '.join(pending)}; see their sweep.log", flush=True)  # fmt: skip
+    return summary
+
+
+def _run_on_ray(address: str, jobs: dict[str, list[list[str]]], out: Path, threads: int) -> dict:
+    try:
+        import ray
+    except ImportError as exc:
+        raise RuntimeError(
+            "--ray-address needs Ray: pip install 'metaworld-hwm[ray]'"
+        ) from exc
+    ray.init(address=address, ignore_reinit_error=True)
+    remote = ray.remote(num_cpus=threads)(run_commands)
+    refs = {label: remote.remote(cmds, out / label / "sweep.log", threads)
+            for label, cmds in jobs.items()}  # fmt: skip
+    return {label: ray.get(ref) for label, ref in refs.items()}

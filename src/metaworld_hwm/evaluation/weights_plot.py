@@ -1,0 +1,38 @@
+"""The expert-weight timeline of an episode: fused weights w~ per step as stacked areas."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from metaworld_hwm.utils.atomic import atomic_write_bytes
+
+
+def plot_weight_timeline(
+    weights: Sequence[Sequence[float]], names: Sequence[str], out_png: Path, title: str = ""
+) -> Path:
+    """Stacked-area plot of per-step expert weights (T, K) against time in seconds."""
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 2 or w.shape[1] != len(names):
+        raise ValueError(f"weights must be (steps, {len(names)}), got {w.shape}")
+    t = np.arange(len(w)) * 0.02
+    fig, ax = plt.subplots(figsize=(6, 2.8), dpi=120)
+    ax.stackplot(t, w.T, labels=list(names), alpha=0.85)
+    ax.set_xlim(0, max(t[-1], 0.02) if len(t) else 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("fused weight")
+    ax.set_title(title or "expert weights over an episode")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return atomic_write_bytes(out_png, buffer.getvalue())
