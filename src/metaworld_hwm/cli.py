@@ -29,7 +29,15 @@ def _cmd_envs(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from metaworld_hwm.demo import run_demo
 
-    run_demo(Path(args.out), steps=args.steps, seed=args.seed, video=not args.no_video)
+    run_demo(Path(args.out), steps=args.steps, seed=args.seed, trials=args.trials,
+             video=not args.no_video)  # fmt: skip
+    return 0
+
+
+def _cmd_pose_hold(args: argparse.Namespace) -> int:
+    from metaworld_hwm.pose_hold import run_pose_hold
+
+    run_pose_hold(Path(args.out), steps=args.steps, seed=args.seed, video=not args.no_video)
     return 0
 
 
@@ -44,12 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
     envs = sub.add_parser("envs", help="list the tasks with their observation/action sizes")
     envs.set_defaults(func=_cmd_envs)
 
-    demo = sub.add_parser("demo", help="run the main demo on embedded defaults")
+    demo = sub.add_parser(
+        "demo", help='the main job: "walk to the door and open it", planned, trained, evaluated'
+    )
     demo.add_argument("--out", default="demo_output", help="output directory")
-    demo.add_argument("--steps", type=int, default=150, help="max steps per episode")
+    demo.add_argument("--steps", type=int, default=1500, help="online training steps")
+    demo.add_argument("--trials", type=int, default=1, help="evaluation trials")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.add_argument("--no-video", action="store_true", help="skip rendering")
     demo.set_defaults(func=_cmd_demo)
+
+    hold = sub.add_parser("pose-hold", help="one hold-pose episode of every task, with video")
+    hold.add_argument("--out", default="pose_hold_output", help="output directory")
+    hold.add_argument("--steps", type=int, default=150, help="max steps per episode")
+    hold.add_argument("--seed", type=int, default=0, help="random seed")
+    hold.add_argument("--no-video", action="store_true", help="skip rendering")
+    hold.set_defaults(func=_cmd_pose_hold)
 
     add_train_parser(sub)
     add_plan_parser(sub)

@@ -1,100 +1,73 @@
-"""The pose-holding demo: one short episode of every task, a video and a table of returns.
+"""The main job of ``make demo``: an instruction to whole-body control, end to end, on a CPU.
 
-It shows the benchmark before any agent exists: each robot holds its keyframe pose (servo
-targets = standing joint angles), which HumanoidBench's H1 cannot keep for long.
+1. Tier 1 plans "walk to the door and open it": over the paper's eight skills (what a full
+   library would get) and over the experts this library holds (what the agent uses).
+2. The MetaWorld agent trains online on ``h1-door`` for a short budget (tiny world model):
+   every step the active sub-goal's weights and the state-aware selection fuse the experts
+   into a_ref, which guides MPPI and the policy prior; phi and psi keep learning.
+3. The paper's protocol evaluates it, records a video and the expert-weight timeline, and
+   the report writes the tables and figures.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from metaworld_hwm.envs import ENV_NAMES, make_env
-from metaworld_hwm.envs.rendering import RenderingUnavailableError, write_mp4
-from metaworld_hwm.utils.atomic import atomic_write_text
+INSTRUCTION = "walk to the door and open it"
 
 
-@dataclass(frozen=True)
-class EpisodeResult:
-    """Outcome of one demo episode."""
+def run_demo(out: Path, steps: int = 1500, seed: int = 0, trials: int = 1,
+             video: bool = True) -> Path:  # fmt: skip
+    """Run the whole demo into ``out``; returns the report's path."""
+    from metaworld_hwm.evaluation.protocol import evaluate_run
+    from metaworld_hwm.evaluation.report import write_report
+    from metaworld_hwm.semantic import catalog_cards, make_planner
+    from metaworld_hwm.semantic.report import format_plan
+    from metaworld_hwm.training import OnlineTrainer, TrainConfig
 
-    env_name: str
-    episode_return: float
-    steps: int
-    terminated: bool
-    seconds: float
-
-
-def run_episode(
-    env_name: str, steps: int, seed: int, frames: list[np.ndarray] | None, frame_every: int = 2
-) -> EpisodeResult:
-    """Hold the keyframe pose in ``env_name`` for up to ``steps``; append frames if given."""
-    env = make_env(env_name, seed=seed, render_mode="rgb_array" if frames is not None else None)
     start = time.perf_counter()
-    action = env.hold_action()
-    total, terminated, t = 0.0, False, 0
-    for t in range(1, steps + 1):
-        _, reward, terminated, truncated, _ = env.step(action)
-        total += reward
-        if frames is not None and t % frame_every == 0:
-            frames.append(env.render())
-        if terminated or truncated:
-            break
-    env.close()
-    return EpisodeResult(env_name, total, t, terminated, time.perf_counter() - start)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f'== 1. tier 1: planning "{INSTRUCTION}"', flush=True)
+    planner = make_planner("embedded")
+    full = planner.plan(INSTRUCTION, catalog_cards())
+    print("over the paper's eight skills:")
+    print(format_plan(full))
+    (out / "plan_eight_skills.json").write_text(full.to_json())
 
+    cfg = TrainConfig(
+        task="h1-door", method="metaworld", preset="tiny", steps=steps, seed=seed,
+        seed_steps=min(500, steps // 3), eval_every=steps, eval_episodes=1,
+        checkpoint_every=steps, instruction=INSTRUCTION, run_dir=str(out / "run"),
+        tensorboard=False,
+    )  # fmt: skip
+    trainer = OnlineTrainer(cfg)
+    assert trainer.guide is not None
+    library_plan = trainer.guide.planner.plan(INSTRUCTION, trainer.guide.cards)
+    print(f"over this library ({', '.join(c.name for c in trainer.guide.cards)}):")
+    print(format_plan(library_plan))
+    print(f"\n== 2. tiers 2+3: MetaWorld agent on h1-door, {steps} env steps (tiny preset)",
+          flush=True)  # fmt: skip
+    trainer.train(resume=True)
+    del trainer
 
-def results_table(results: list[EpisodeResult]) -> str:
-    """A Markdown table of the demo's returns."""
-    lines = [
-        "| env | return | steps | fell |",
-        "|---|---:|---:|:---:|",
-        *(
-            f"| {r.env_name} | {r.episode_return:.1f} | {r.steps} "
-            f"| {'yes' if r.terminated else 'no'} |"
-            for r in results
-        ),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def run_demo(
-    out_dir: Path, steps: int = 150, seed: int = 0, video: bool = True
-) -> list[EpisodeResult]:
-    """Run every env once with the hold-pose action and write the video and tables."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    frames: list[np.ndarray] | None = [] if video else None
-    results = []
-    for i, name in enumerate(ENV_NAMES, 1):
-        try:
-            result = run_episode(name, steps, seed, frames)
-        except RenderingUnavailableError as exc:
-            print(f"rendering unavailable, continuing without video: {exc}")
-            frames = None
-            result = run_episode(name, steps, seed, None)
-        results.append(result)
-        print(
-            f"[{i}/{len(ENV_NAMES)}] {name:12s} return {result.episode_return:8.1f} "
-            f"over {result.steps:4d} steps{' (fell)' if result.terminated else ''} "
-            f"in {result.seconds:.1f} s",
-            flush=True,
-        )
-    table = results_table(results)
-    atomic_write_text(out_dir / "returns.md", "# Hold-pose demo\n\n" + table)
-    rows = [[r.env_name, f"{r.episode_return:.4f}", r.steps, int(r.terminated)] for r in results]
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        [["env", "return", "steps", "terminated"], *rows]
-    )
-    atomic_write_text(out_dir / "returns.csv", buffer.getvalue())
-    print(table)
-    if frames:
-        path = write_mp4(frames, out_dir / "pose_hold.mp4", fps=25)
-        print(f"video: {path}")
-    print(f"tables: {out_dir / 'returns.md'}, {out_dir / 'returns.csv'}")
-    return results
+    print(f"\n== 3. evaluation: {trials} trial(s), video and expert-weight timeline", flush=True)
+    video_path = out / "door_episode.mp4" if video else None
+    try:
+        evaluate_run(out / "run", trials=trials, video=video_path)
+    except RuntimeError as exc:  # no GL backend: evaluate without the video
+        print(f"rendering unavailable ({exc}); evaluating without video")
+        video_path = None
+        evaluate_run(out / "run", trials=trials)
+    report = write_report([out / "run"], out, command="metaworld-hwm demo")
+    minutes = (time.perf_counter() - start) / 60
+    print(f"\n== done in {minutes:.1f} min. Outputs in {out}/:")
+    print(f"  plan (8 skills)     {out / 'plan_eight_skills.json'}")
+    print(f"  run directory       {out / 'run'} (config, metrics, checkpoint, events.jsonl)")
+    if video_path is not None:
+        print(f"  video               {video_path}")
+    print(f"  weight timeline     {out / 'weight_timeline.png'}")
+    print(f"  learning curve      {out / 'curves_h1-door.png'}")
+    print(f"  evaluation          {out / 'run' / 'eval_protocol.json'}")
+    print(f"  report              {report}")
+    return report

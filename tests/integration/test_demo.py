@@ -1,4 +1,4 @@
-"""The demo end to end on a tiny budget: tables always, video where rendering works."""
+"""The pose-hold check end to end on a tiny budget: tables always, video where rendering works."""
 
 import csv
 from pathlib import Path
@@ -7,8 +7,8 @@ from metaworld_hwm.cli import main
 from metaworld_hwm.envs import ENV_NAMES
 
 
-def test_demo_writes_tables_and_video(tmp_path: Path, capsys) -> None:
-    assert main(["demo", "--out", str(tmp_path), "--steps", "6"]) == 0
+def test_pose_hold_writes_tables_and_video(tmp_path: Path, capsys) -> None:
+    assert main(["pose-hold", "--out", str(tmp_path), "--steps", "6"]) == 0
     rows = list(csv.DictReader((tmp_path / "returns.csv").open()))
     assert [r["env"] for r in rows] == list(ENV_NAMES)
     assert all(int(r["steps"]) == 6 for r in rows)

@@ -22,7 +22,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``train`` on the main parser's sub-commands."""
     p = sub.add_parser("train", help="train an agent online on a task")
     p.add_argument("--task", default="h1-stand", help="env name, e.g. h1-walk or gym:Hopper-v5")
-    p.add_argument("--method", default="tdmpc2", choices=METHODS)
+    p.add_argument("--method", default="tdmpc2", choices=(*METHODS, "dreamerv3"))
     p.add_argument(
         "--preset", default="5m", help="world model: tiny, 1m, 5m, 19m, 48m, or paper (5m with "
         "the paper's lr 1e-3, gamma 0.99, batch 256, H 3)",
@@ -59,6 +59,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Build the config from ``args`` and train."""
+    if args.method == "dreamerv3":
+        return _train_dreamerv3(args)
     from metaworld_hwm.training.trainer import OnlineTrainer
 
     cfg = TrainConfig(
@@ -75,4 +77,21 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"run dir: {trainer.run_dir}")
     result = trainer.train(resume=args.resume)
     print(f"final eval return {result.mean_return:.1f} over {len(result.returns)} episodes")
+    return 0
+
+
+def _train_dreamerv3(args: argparse.Namespace) -> int:
+    """DreamerV3 (sheeprl) behind the same command; writes the same run-dir files."""
+    from pathlib import Path
+
+    from metaworld_hwm.baselines import train_dreamerv3
+
+    run_dir = Path(args.run_dir or f"runs/{args.task.replace(':', '_')}/dreamerv3/{args.seed}")
+    preset = args.preset if args.preset in ("tiny", "paper") else "paper"
+    print(f"run dir: {run_dir}")
+    train_dreamerv3(
+        args.task, args.steps, args.seed, run_dir, preset=preset, device=args.device,
+        eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+        learning_starts=args.seed_steps, max_episode_steps=args.max_episode_steps,
+    )  # fmt: skip
     return 0
