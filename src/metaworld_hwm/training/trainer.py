@@ -313,7 +313,10 @@ class OnlineTrainer:
             "train/steps_per_second": t / max(time.perf_counter() - started, 1e-9),
         }
         if losses:
-            metrics |= {f"train/{k}": float(np.mean([m[k] for m in losses])) for k in losses[0]}
+            metrics |= {  # the guide's metrics keep their namespace (skills/...)
+                k if "/" in k else f"train/{k}": float(np.mean([m[k] for m in losses]))
+                for k in losses[0]
+            }
         loggers.log(self.step, metrics)
         return last_eval
 

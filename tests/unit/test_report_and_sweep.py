@@ -1,0 +1,37 @@
+"""Report statistics and the sweep's bookkeeping (retries, failures reported)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metaworld_hwm.evaluation.report import Run, bootstrap_ci, iqm
+from metaworld_hwm.evaluation.sweep import plan_trials, run_sweep
+
+
+def test_iqm_is_the_mean_of_the_middle_half() -> None:
+    assert iqm(np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 100.0])) == pytest.approx(3.5)
+    assert iqm(np.array([1.0, 2.0, 9.0])) == pytest.approx(4.0)  # < 4 seeds: the mean
+    low, high = bootstrap_ci(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    assert 1.0 <= low <= 3.0 <= high <= 5.0
+
+
+def test_convergence_step_is_the_first_eval_at_90_percent_of_best() -> None:
+    run = Run(Path("."), "h1-stand", "tdmpc2", 1, [1000, 2000, 3000, 4000], [10, 85, 95, 100])
+    assert run.convergence_step == 3000 and run.final_return == 100
+
+
+def test_plan_trials_adds_ablations_to_metaworld_only() -> None:
+    trials = plan_trials(["h1-stand"], ["metaworld", "tdmpc2"], [1, 2], ["no-vlm"])
+    labels = {t.label for t in trials}
+    assert len(trials) == 6
+    assert "h1-stand/metaworld-no-vlm/2" in labels and "h1-stand/tdmpc2/1" in labels
+
+
+def test_failed_trials_are_retried_and_reported(tmp_path: Path) -> None:
+    trials = plan_trials(["h1-fly"], ["tdmpc2"], [1], [])  # unknown task: train exits non-zero
+    summary = run_sweep(trials, tmp_path, ["--preset", "tiny", "--steps", "10"], retries=1)
+    assert summary["failed"] == ["h1-fly/tdmpc2/1"]
+    assert summary["trials"][0]["attempts"] == 2 and summary["trials"][0]["exit_code"] != 0
+    log = (tmp_path / "h1-fly/tdmpc2/1/sweep.log").read_text()
+    assert log.count("$ ") == 2 and "unknown task 'fly'" in log
