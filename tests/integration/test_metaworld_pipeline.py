@@ -17,9 +17,8 @@ VARIANTS = {
     "tdmpc2": ["--method", "tdmpc2"],
     "metaworld": ["--method", "metaworld"],
     "metaworld-no-vlm": ["--method", "metaworld", "--ablation", "no-vlm"],
-    "metaworld-no-dynamic-selection": [
-        "--method", "metaworld", "--ablation", "no-dynamic-selection",
-    ],  # fmt: skip
+    "metaworld-no-dynamic-selection": ["--method", "metaworld", "--ablation",
+                                       "no-dynamic-selection"],
     "metaworld-no-guidance": ["--method", "metaworld", "--ablation", "no-guidance"],
 }
 LAMBDA = {"tdmpc2": 0.0, "metaworld-no-guidance": 0.0}
@@ -66,6 +65,7 @@ def test_resume_eval_and_report(runs: Path, tmp_path: Path, capsys) -> None:
     report = (tmp_path / "report.md").read_text()
     for label in VARIANTS:
         assert f"| h1-stand | {label} |" in report
-    assert "| h1-stand | metaworld | 1 | 1 |" in report or "| h1-stand | metaworld | 0 | 1 |" in report
+    successes = int(trial["success"])
+    assert f"| h1-stand | metaworld | {successes} | 1 |" in report
     for png in ("curves_h1-stand.png", "ablations.png", "weight_timeline.png"):
         assert (tmp_path / png).stat().st_size > 1000
