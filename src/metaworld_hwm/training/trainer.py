@@ -232,6 +232,10 @@ class OnlineTrainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume and self.restore():
             print(f"resumed {self.run_dir} at step {self.step}")
+            final = self.run_dir / "final.json"
+            if self.step >= cfg.steps and final.exists():
+                print(f"{self.run_dir} already trained for {self.step} steps; nothing to do")
+                return EvalResult(json.loads(final.read_text())["eval_returns"], [])
         atomic_write_text(
             self.run_dir / "config.json", json.dumps(self.resolved_config(), indent=2) + "\n"
         )
