@@ -63,7 +63,10 @@ def find_runs(paths: list[Path]) -> list[Run]:
     for root in paths:
         for config_path in sorted(root.rglob("config.json")):
             config = json.loads(config_path.read_text())
-            train = config.get("train", config)
+            # TD-MPC2/MetaWorld runs keep their settings under "train"; DreamerV3 (sheeprl)
+            # runs under "arguments", with the method beside them.
+            train = config.get("train") or {**config.get("arguments", {}),
+                                              "method": config.get("method", "?")}  # fmt: skip
             method = train.get("method", "?")
             if train.get("ablation"):
                 method = f"{method}-{train['ablation']}"
