@@ -221,8 +221,6 @@ class OnlineTrainer:
             self.guide.load_state_dict(state["guide"])
         if state["has_buffer"]:
             self.buffer.load(self.run_dir / BUFFER)
-        else:
-            print("resume: the replay buffer was not saved; learning restarts from new data")
         return True
 
     # ----------------------------------------------------------------- the loop
@@ -232,6 +230,8 @@ class OnlineTrainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume and self.restore():
             print(f"resumed {self.run_dir} at step {self.step}")
+            if not cfg.save_buffer:
+                print("the replay buffer was not saved: learning restarts from new data")
             final = self.run_dir / "final.json"
             if self.step >= cfg.steps and final.exists():
                 print(f"{self.run_dir} already trained for {self.step} steps; nothing to do")
