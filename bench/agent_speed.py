@@ -1,26 +1,41 @@
 """Milliseconds per planning call and per update of the TD-MPC2 agent, and the training rate.
 
 For presets 1m and 5m, on a 24-dim observation / 6-dim action problem (the setting of the
-public implementation's figures) and on h1-walk's 51 / 19, with 1 and 2 threads. Training
-env steps/s = 1000 / (plan + update) ms: one planning call and one update per env step
-(update-to-data ratio 1), physics excluded. Reference, public TD-MPC2 on this machine class,
-1 thread: 1m 288 + 210 ms (2.0 steps/s), 5m 878 + 762 ms (0.6 steps/s).
+public implementation's figures: no termination head, TD-MPC2's default) and on h1-walk's
+51 / 19 (episodic: a fall ends the episode, so the termination head is on), with 1 and 2
+threads. Training env steps/s, physics excluded, one planning call and one update per env
+step (update-to-data ratio 1):
+
+- ``seq``: 1000 / (plan + update) ms, the sequential loop at the row's thread count;
+- ``overlap``: the loop with `AsyncLearner` (update on a second thread while the next action
+  is planned; 1 torch thread each, so 2 cores), measured end to end. Its actions use weights
+  one update older than the sequential loop's (see `physical/async_learner.py`).
+
+``vs public`` divides the public TD-MPC2's time per env step on this machine class (1 thread:
+1m 288 + 210 ms, about 2.0 steps/s; 5m 878 + 762 ms, about 0.6 steps/s; same preset and
+planner settings, 24/6) by ours (the faster of seq and overlap). The machine's load average
+is printed before and after, and ``cores`` is the CPU time the overlapped loop got per
+second of wall time (2.0 when the second core was free).
 
     python bench/agent_speed.py [--presets 1m 5m] [--threads 1 2] [--repeats 5]
+                                [--steps 4] [--episodic-24]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import time
 
 import numpy as np
 import torch
 
-from metaworld_hwm.physical import TDMPC2Agent, make_config
+from metaworld_hwm.physical import TDMPC2Agent, kernels, make_config
+from metaworld_hwm.physical.async_learner import AsyncLearner
 
-PROBLEMS = {"24/6": (24, 6), "h1-walk 51/19": (51, 19)}
+PROBLEMS = {"24/6": (24, 6, False), "h1-walk 51/19": (51, 19, True)}
 PUBLIC_MS = {"1m": (288.0, 210.0), "5m": (878.0, 762.0)}
 
 
@@ -44,15 +59,47 @@ def time_ms(fn, repeats: int) -> float:
     return 1000 * float(np.median(times))
 
 
-def measure(preset: str, obs_dim: int, action_dim: int, repeats: int) -> tuple[float, float]:
-    cfg = make_config(preset, obs_dim, action_dim, episode_length=1000, episodic=True)
-    agent = TDMPC2Agent(cfg, seed=0, device="cpu")
-    rng = np.random.default_rng(0)
-    obs = rng.standard_normal(obs_dim).astype(np.float32)
-    batch = random_batch(cfg, rng)
-    plan_ms = time_ms(lambda: agent.act(obs, t0=False), repeats)
-    update_ms = time_ms(lambda: agent.update(batch), repeats)
-    return plan_ms, update_ms
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Setup:
+    """One agent, observation and batch for a preset and problem."""
+
+    def __init__(self, preset: str, obs_dim: int, action_dim: int, episodic: bool) -> None:
+        self.cfg = make_config(preset, obs_dim, action_dim, episode_length=1000, episodic=episodic)
+        self.agent = TDMPC2Agent(self.cfg, seed=0, device="cpu")
+        rng = np.random.default_rng(0)
+        self.obs = rng.standard_normal(obs_dim).astype(np.float32)
+        self.batch = random_batch(self.cfg, rng)
+
+    def sequential(self, repeats: int) -> tuple[float, float]:
+        plan_ms = time_ms(lambda: self.agent.act(self.obs), repeats)
+        update_ms = time_ms(lambda: self.agent.update(self.batch), repeats)
+        return plan_ms, update_ms
+
+    def overlapped(self, repeats: int, steps: int) -> tuple[float, float]:
+        """(ms per env step, cores used) of act + wait + submit in steady state (an update is
+        always in flight, as in training), 1 torch thread per side."""
+        agent, batch = self.agent, self.batch
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        results = []
+        with AsyncLearner(agent) as learner:
+            learner.submit(batch)
+            for i in range(repeats + 1):
+                cpu, start = _cpu_seconds(), time.perf_counter()
+                for _ in range(steps):
+                    agent.act(self.obs)
+                    learner.wait()
+                    learner.submit(batch)
+                wall = time.perf_counter() - start
+                if i:  # the first round warms up
+                    results.append((1000 * wall / steps, (_cpu_seconds() - cpu) / wall))
+        torch.set_num_threads(previous)
+        ms, cores = np.median(np.array(results), axis=0)
+        return float(ms), float(cores)
 
 
 def main() -> None:
@@ -60,25 +107,48 @@ def main() -> None:
     parser.add_argument("--presets", nargs="+", default=["1m", "5m"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=4, help="env steps per overlapped round")
+    parser.add_argument(
+        "--episodic-24", action="store_true", help="give the 24/6 problem a termination head too"
+    )
+    parser.add_argument("--no-overlap", action="store_true", help="skip the AsyncLearner rate")
     args = parser.parse_args()
+    problems = dict(PROBLEMS)
+    if args.episodic_24:
+        problems["24/6"] = (24, 6, True)
     print("command: python bench/agent_speed.py " + " ".join(sys.argv[1:]))
-    print(f"torch {torch.__version__}, CPU\n")
-    print(f"{'preset':6s} {'problem':14s} {'threads':>7s} {'plan ms':>8s} {'update ms':>9s} "
-          f"{'steps/s':>8s} {'vs public':>9s}")  # fmt: skip
+    fused = "on" if kernels.enabled() else "off"
+    load = os.getloadavg()[0]
+    print(f"torch {torch.__version__}, CPU, {os.cpu_count()} cores, fused kernels {fused}; "
+          f"load average {load:.2f}\n")  # fmt: skip
+    columns = ("plan ms", "update ms", "seq/s", "overlap/s", "cores", "vs public")
+    widths = (8, 9, 6, 9, 5, 9)
+    header = " ".join(f"{c:>{w}s}" for c, w in zip(columns, widths, strict=True))
+    print(f"{'preset':6s} {'problem':14s} {'ep':>2s} {'threads':>7s} {header}")
     for preset in args.presets:
-        for label, (obs_dim, action_dim) in PROBLEMS.items():
+        for label, (obs_dim, action_dim, episodic) in problems.items():
+            setup = Setup(preset, obs_dim, action_dim, episodic)
+            overlap_ms, cores = (
+                (float("nan"), float("nan"))
+                if args.no_overlap
+                else setup.overlapped(args.repeats, args.steps)
+            )
             for threads in args.threads:
                 torch.set_num_threads(threads)
-                plan_ms, update_ms = measure(preset, obs_dim, action_dim, args.repeats)
-                rate = 1000.0 / (plan_ms + update_ms)
+                plan_ms, update_ms = setup.sequential(args.repeats)
+                best = min(plan_ms + update_ms, overlap_ms) if not args.no_overlap else (
+                    plan_ms + update_ms
+                )  # fmt: skip
                 public = PUBLIC_MS.get(preset)
                 ratio = (
-                    f"{sum(public) / (plan_ms + update_ms):8.1f}x"
-                    if public and label == "24/6"
+                    f"{sum(public) / best:8.1f}x"
+                    if public and label == "24/6" and not episodic
                     else " " * 9
                 )
-                print(f"{preset:6s} {label:14s} {threads:7d} {plan_ms:8.0f} {update_ms:9.0f} "
-                      f"{rate:8.2f} {ratio}", flush=True)  # fmt: skip
+                print(f"{preset:6s} {label:14s} {'y' if episodic else 'n':>2s} {threads:7d} "
+                      f"{plan_ms:8.0f} {update_ms:9.0f} {1000 / (plan_ms + update_ms):6.2f} "
+                      f"{1000 / overlap_ms:9.2f} {cores:5.2f} {ratio}", flush=True)  # fmt: skip
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -2,16 +2,20 @@
 
 Modules: `config` (WorldModelConfig, presets), `math` (symlog, two-hot, SimNorm, tanh-Gaussian),
 `layers`, `q_ensemble`, `world_model`, `mppi` (the planner as a pure function), `losses`,
-`agent` (TDMPC2Agent).
+`agent` (TDMPC2Agent). Speed: `kernels` (fused CPU kernels for LayerNorm + Mish), `acting`
+(ActingModel, the fused planning pass `act` uses), `async_learner` (AsyncLearner: updates on a
+second thread while acting, opt-in, one update stale).
 """
 
 from metaworld_hwm.physical.agent import TDMPC2Agent, default_device
+from metaworld_hwm.physical.async_learner import AsyncLearner
 from metaworld_hwm.physical.config import PRESETS, WorldModelConfig, make_config
 from metaworld_hwm.physical.mppi import PlanningModel, plan
 from metaworld_hwm.physical.world_model import WorldModel
 
 __all__ = [
     "PRESETS",
+    "AsyncLearner",
     "PlanningModel",
     "TDMPC2Agent",
     "WorldModel",

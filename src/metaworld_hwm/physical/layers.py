@@ -13,6 +13,7 @@ import itertools
 import torch
 from torch import Tensor, nn
 
+from metaworld_hwm.physical.kernels import linear_norm_mish
 from metaworld_hwm.physical.math import Mish
 
 __all__ = ["INIT_STD", "NormedLinear", "init_weight_", "linear", "mlp"]
@@ -54,6 +55,10 @@ class NormedLinear(nn.Module):
         self.act = Mish() if act is None else act
 
     def forward(self, x: Tensor) -> Tensor:
+        if isinstance(self.act, Mish):  # bias, LayerNorm and Mish in one fused kernel
+            h = torch.matmul(x, self.linear.weight.t())
+            norm = self.norm
+            return linear_norm_mish(h, self.linear.bias, norm.weight, norm.bias, eps=norm.eps)
         return self.act(self.norm(self.linear(x)))
 
 

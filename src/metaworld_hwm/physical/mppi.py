@@ -5,6 +5,12 @@ well as the learned one), a start latent, the config and a generator. Expert gui
 reference action sequence `a_ref` seeds the sampling mean, joins the candidates, and with
 `guidance_lambda > 0` every candidate's score loses lambda * sum_t ||a_t - a_ref_t||^2. Without
 `a_ref` the planner is exactly TD-MPC2's.
+
+A candidate's value splits into a deterministic rollout (rewards, survival, final latent) and
+a random bootstrap (policy sample and Q heads at the final latent). The fixed candidates
+(policy-prior rollouts, reference) are rolled out once per call instead of once per iteration;
+only their bootstrap is redrawn, together with the sampled candidates', in the same order as
+before, so the result is unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from torch import Tensor
 
 from metaworld_hwm.physical.config import WorldModelConfig
 
-__all__ = ["PlanningModel", "estimate_value", "plan"]
+__all__ = ["PlanningModel", "Rollout", "bootstrap", "estimate_value", "plan", "rollout"]
 
 
 class PlanningModel(NamedTuple):
@@ -33,17 +39,29 @@ class PlanningModel(NamedTuple):
     """(z, generator) -> action sampled from the policy prior."""
     termination: Callable[[Tensor], Tensor] | None = None
     """z -> probability that the episode has ended on arriving in z (episodic tasks only)."""
+    rollout: Callable[[Tensor, Tensor, float], Rollout] | None = None
+    """Optional fused (z0, actions, discount) -> `Rollout`, equal to `rollout` computed with the
+    callables above (a faster path, e.g. `acting.ActingModel`)."""
 
 
-def estimate_value(
-    model: PlanningModel,
-    z0: Tensor,
-    actions: Tensor,
-    discount: float,
-    generator: torch.Generator,
-) -> Tensor:
-    """Discounted return (N, 1) of action sequences (H, N, A) from latent z0 (L,), bootstrapped
-    with gamma^H * value(z_H, policy(z_H)); a predicted termination stops later terms."""
+class Rollout(NamedTuple):
+    """The deterministic part of the values of N action sequences."""
+
+    ret: Tensor
+    """(N, 1) discounted reward sum over the horizon."""
+    alive: Tensor
+    """(N, 1) 1 until a termination is predicted, then 0."""
+    latent: Tensor
+    """(N, L) latent state after the last action."""
+    weight: float
+    """discount ** horizon, the bootstrap's weight."""
+
+
+def rollout(model: PlanningModel, z0: Tensor, actions: Tensor, discount: float) -> Rollout:
+    """Roll action sequences (H, N, A) out from latent z0 (L,) (the model's fused path when it
+    has one); a predicted termination zeroes later rewards."""
+    if model.rollout is not None:
+        return model.rollout(z0, actions, discount)
     horizon, num = actions.shape[:2]
     z = z0.expand(num, -1)
     ret = torch.zeros(num, 1, dtype=z.dtype, device=z.device)
@@ -55,8 +73,33 @@ def estimate_value(
         if model.termination is not None:
             alive = alive * (model.termination(z) <= 0.5).to(z.dtype)
         weight *= discount
+    return Rollout(ret, alive, z, weight)
+
+
+def bootstrap(model: PlanningModel, roll: Rollout, generator: torch.Generator) -> Tensor:
+    """Values (N, 1): ret + discount^H * alive * value(z_H, policy(z_H))."""
+    z = roll.latent
     last = model.value(z, model.policy(z, generator), generator)
-    return ret + weight * alive * last
+    return roll.ret + roll.weight * roll.alive * last
+
+
+def estimate_value(
+    model: PlanningModel,
+    z0: Tensor,
+    actions: Tensor,
+    discount: float,
+    generator: torch.Generator,
+) -> Tensor:
+    """Discounted return (N, 1) of action sequences (H, N, A) from latent z0 (L,), bootstrapped
+    with gamma^H * value(z_H, policy(z_H)); a predicted termination stops later terms."""
+    return bootstrap(model, rollout(model, z0, actions, discount), generator)
+
+
+def _join(first: Rollout | None, second: Rollout) -> Rollout:
+    if first is None:
+        return second
+    ret, alive, latent = (torch.cat([a, b]) for a, b in zip(first[:3], second[:3], strict=True))
+    return Rollout(ret, alive, latent, second.weight)
 
 
 def _check_shape(name: str, x: Tensor | None, shape: tuple[int, ...]) -> None:
@@ -112,13 +155,15 @@ def plan(
     elif prev_mean is not None:
         mean[:-1] = prev_mean[1:].to(device=device, dtype=dtype)
     std = torch.full((H, A), cfg.max_std, dtype=dtype, device=device)
+    fixed_roll = rollout(model_fns, z0, torch.cat(fixed, 1), cfg.discount) if fixed else None
 
     for _ in range(cfg.iterations):
         shape = (H, cfg.num_samples, A)
         noise = torch.randn(shape, generator=generator, device=device, dtype=dtype)
         sampled = (mean.unsqueeze(1) + std.unsqueeze(1) * noise).clamp(-1, 1)
         actions = torch.cat([*fixed, sampled], dim=1)
-        value = estimate_value(model_fns, z0, actions, cfg.discount, generator).squeeze(1)
+        roll = _join(fixed_roll, rollout(model_fns, z0, sampled, cfg.discount))
+        value = bootstrap(model_fns, roll, generator).squeeze(1)
         if a_ref is not None and guidance_lambda > 0:
             value = value - guidance_lambda * (actions - a_ref.unsqueeze(1)).pow(2).sum((0, 2))
         elite_value, elite_idx = torch.topk(value, cfg.num_elites)

@@ -12,10 +12,9 @@ import itertools
 
 import torch
 from torch import Tensor, nn
-from torch.nn.functional import layer_norm
 
+from metaworld_hwm.physical.kernels import linear_norm_mish
 from metaworld_hwm.physical.layers import init_weight_
-from metaworld_hwm.physical.math import mish
 
 __all__ = ["QEnsemble"]
 
@@ -61,6 +60,7 @@ class QEnsemble(nn.Module):
         *,
         detach: bool = False,
         dropout_generator: torch.Generator | None = None,
+        const: Tensor | None = None,
     ) -> Tensor:
         """Outputs of shape (k, *x.shape[:-1], out_dim) for the k selected heads.
 
@@ -68,22 +68,42 @@ class QEnsemble(nn.Module):
         detach: use the parameters without gradient (the frozen copy the policy loss needs).
         dropout_generator: apply dropout on the first layer, drawing the mask from it; no
             dropout when None (targets, planning, the policy loss).
+        const: with detach, leading input features (..., c) that need no gradient (the
+            latent in the policy loss); x then holds the rest (the action). Their part of the
+            first layer runs outside autograd, which skips its input-gradient matmul.
         """
+        if const is not None and not detach:
+            raise ValueError("QEnsemble: const inputs need detach=True (no parameter gradient)")
         batch_shape = x.shape[:-1]
         h = x.reshape(1, -1, x.shape[-1])
         num_layers = len(self.weights)
         for i in range(num_layers):
             weight = self._select(self.weights[i], heads, detach)
             bias = self._select(self.biases[i], heads, detach)
-            h = torch.baddbmm(bias, h.expand(weight.shape[0], -1, -1), weight)
+            h = h.expand(weight.shape[0], -1, -1)
             if i == num_layers - 1:
+                h = torch.baddbmm(bias, h, weight)
                 break
+            if i == 0 and const is not None:
+                c = const.reshape(1, -1, const.shape[-1]).expand(weight.shape[0], -1, -1)
+                with torch.no_grad():
+                    pre = torch.bmm(c, weight[:, : c.shape[-1]])
+                pre = torch.baddbmm(pre, h, weight[:, c.shape[-1] :])
+            else:
+                pre = torch.bmm(h, weight)
+            scale = None
             if i == 0 and dropout_generator is not None and self.dropout > 0:
-                uniform = torch.rand(h.shape, generator=dropout_generator, device=h.device)
-                h = h * (uniform >= self.dropout) / (1 - self.dropout)
-            h = layer_norm(h, h.shape[-1:])
-            h = h * self._select(self.norm_weights[i], heads, detach)
-            h = mish(h + self._select(self.norm_biases[i], heads, detach))
+                uniform = torch.rand(
+                    h.shape[:2] + weight.shape[-1:], generator=dropout_generator, device=h.device
+                )
+                scale = (uniform >= self.dropout).to(h.dtype).div_(1 - self.dropout)
+            h = linear_norm_mish(
+                pre,
+                bias,
+                self._select(self.norm_weights[i], heads, detach),
+                self._select(self.norm_biases[i], heads, detach),
+                scale,
+            )
         return h.reshape(h.shape[0], *batch_shape, h.shape[-1])
 
     @staticmethod
@@ -94,5 +114,7 @@ class QEnsemble(nn.Module):
     @torch.no_grad()
     def lerp_from(self, source: QEnsemble, tau: float) -> None:
         """Polyak averaging: every parameter p <- p + tau * (source.p - p)."""
-        for target, online in zip(self.parameters(), source.parameters(), strict=True):
-            target.lerp_(online, tau)
+        targets, onlines = list(self.parameters()), list(source.parameters())
+        if len(targets) != len(onlines):
+            raise ValueError("lerp_from needs an ensemble of the same structure")
+        torch._foreach_lerp_(targets, onlines, tau)

@@ -24,7 +24,7 @@ from metaworld_hwm.physical.math import (
 )
 from metaworld_hwm.physical.q_ensemble import QEnsemble
 
-__all__ = ["PolicySample", "WorldModel"]
+__all__ = ["PolicySample", "WorldModel", "policy_sample"]
 
 
 class PolicySample(NamedTuple):
@@ -38,6 +38,17 @@ class PolicySample(NamedTuple):
     log_prob: Tensor
     """Log-density of `action` (..., 1), tanh correction included; the entropy estimate is
     its negative."""
+
+
+def policy_sample(out: Tensor, cfg: WorldModelConfig, generator: torch.Generator) -> PolicySample:
+    """Sample the tanh-Gaussian whose mean and raw log-std are the policy network's output
+    `out` (..., 2 * action_dim), with noise drawn from `generator`."""
+    mean, raw_log_std = out.chunk(2, dim=-1)
+    log_std = scale_log_std(raw_log_std, cfg.log_std_min, cfg.log_std_max)
+    eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    log_prob = gaussian_log_prob(eps, log_std)
+    squashed_mean, action, log_prob = tanh_squash(mean, mean + eps * log_std.exp(), log_prob)
+    return PolicySample(action, squashed_mean, log_std, log_prob)
 
 
 class WorldModel(nn.Module):
@@ -82,12 +93,7 @@ class WorldModel(nn.Module):
 
     def pi(self, z: Tensor, generator: torch.Generator) -> PolicySample:
         """Sample the policy prior at `z` with noise drawn from `generator`."""
-        mean, raw_log_std = self.policy(z).chunk(2, dim=-1)
-        log_std = scale_log_std(raw_log_std, self.cfg.log_std_min, self.cfg.log_std_max)
-        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
-        log_prob = gaussian_log_prob(eps, log_std)
-        squashed_mean, action, log_prob = tanh_squash(mean, mean + eps * log_std.exp(), log_prob)
-        return PolicySample(action, squashed_mean, log_std, log_prob)
+        return policy_sample(self.policy(z), self.cfg, generator)
 
     def q_logits(
         self,
@@ -105,6 +111,10 @@ class WorldModel(nn.Module):
         parameters without gradient. dropout_generator: see `QEnsemble.forward`.
         """
         net = self.target_q if target else self.q
+        if detach and torch.is_grad_enabled() and a.requires_grad and not z.requires_grad:
+            # the policy loss: only the action needs a gradient
+            z = z.expand(*a.shape[:-1], z.shape[-1])
+            return net(a, heads, detach=True, dropout_generator=dropout_generator, const=z)
         za = torch.cat([z, a], dim=-1)
         return net(za, heads, detach=detach, dropout_generator=dropout_generator)
 

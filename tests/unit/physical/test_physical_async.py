@@ -21,6 +21,7 @@ def test_awaiting_each_update_reproduces_the_sequential_loop(make_cfg, make_batc
     cfg = make_cfg(episodic=True)
     batch = make_batch(cfg)
     sequential, overlapped = TDMPC2Agent(cfg, seed=3), TDMPC2Agent(cfg, seed=3)
+    sequential.separate_learn_generator()  # what AsyncLearner does
     with AsyncLearner(overlapped) as learner:
         for t in range(4):
             obs = _obs(cfg, t)
@@ -108,7 +109,12 @@ def test_checkpoint_keeps_both_generators(make_cfg, make_batch) -> None:
     resumed.load_state_dict(torch.load(buffer, weights_only=True))
     np.testing.assert_array_equal(agent.act(_obs(cfg, 1)), resumed.act(_obs(cfg, 1)))
     assert agent.update(batch) == resumed.update(batch)
-    state = agent.state_dict()
-    del state["learn_rng"]
-    with pytest.warns(RuntimeWarning, match="learn_rng"):
-        TDMPC2Agent(cfg, seed=2).load_state_dict(state)
+    # an agent whose updates share act's generator (the default) restores as such
+    shared = TDMPC2Agent(cfg, seed=2)
+    state = shared.state_dict()
+    assert state["learn_rng"] is None
+    agent.load_state_dict(state)
+    assert agent.learn_generator is agent.generator
+    with AsyncLearner(agent) as learner:  # never shares a generator across threads
+        learner.submit(batch)
+        assert agent.learn_generator is not agent.generator

@@ -52,11 +52,15 @@ def test_ln_mish_matches_torch(path: bool, x_shape, p_shape) -> None:
     torch.testing.assert_close(out, expected, **TOL)
 
 
-def test_ln_simnorm_matches_torch(path: bool) -> None:
-    x = torch.randn(11, 32, generator=torch.Generator().manual_seed(0)) * 5
-    lb, w, b = _params((32,), 2)
-    expected = simnorm(layer_norm(x + lb, (32,), w, b), 8)
-    torch.testing.assert_close(kernels.ln_simnorm(x, w, b, 8, lb), expected, **TOL)
+@pytest.mark.parametrize("gain", [1.0, 40.0])
+def test_ln_simnorm_matches_torch(path: bool, gain: float) -> None:
+    """gain 40 spreads groups far below the row's max (the kernel's per-group fallback)."""
+    x = torch.randn(11, 64, generator=torch.Generator().manual_seed(0)) * 5
+    lb, w, b = (p * gain for p in _params((64,), 2))
+    expected = simnorm(layer_norm(x + lb, (64,), w, b), 8)
+    out = kernels.ln_simnorm(x, w, b, 8, lb)
+    torch.testing.assert_close(out, expected, **TOL)
+    torch.testing.assert_close(out.view(11, 8, 8).sum(-1), torch.ones(11, 8), **TOL)
 
 
 @pytest.mark.parametrize("grouped", [False, True])
@@ -109,3 +113,34 @@ def test_mismatched_parameters_are_rejected() -> None:
         pytest.skip("only the compiled path checks layouts")
     with pytest.raises(ValueError, match=r"expected \(cols,\), or \(k, 1, cols\)"):
         kernels.ln_mish(torch.randn(5, 3, 8), torch.ones(3, 1, 8), torch.zeros(3, 1, 8))
+
+
+def test_kernels_leave_the_callers_denormal_mode() -> None:
+    """The kernels flush denormals to zero only while they run."""
+    x = torch.randn(3, 16)
+    kernels.ln_mish(x, torch.ones(16), torch.zeros(16))
+    y = x.requires_grad_()
+    kernels.linear_norm_mish(y, torch.zeros(16), torch.ones(16), torch.zeros(16)).sum().backward()
+    denormal = torch.tensor([1e-39])
+    assert (denormal * 1.0).item() != 0.0
+
+
+def test_mismatched_bias_and_scale_are_rejected() -> None:
+    if not kernels.enabled():
+        pytest.skip("only the compiled path checks layouts")
+    x = torch.randn(5, 8, requires_grad=True)
+    with pytest.raises(ValueError, match="does not match"):
+        kernels.ln_mish(x.detach(), torch.ones(8), torch.zeros(8), torch.zeros(4))
+    with pytest.raises(ValueError, match="scale of shape"):
+        kernels.linear_norm_mish(x, torch.zeros(8), torch.ones(8), torch.zeros(8), torch.ones(5, 4))
+
+
+def test_a_failed_build_warns_and_falls_back(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(kernels, "_lib", None)
+    monkeypatch.setattr(kernels, "_tried", False)
+    with pytest.warns(RuntimeWarning, match="fused CPU kernels unavailable"):
+        assert not kernels.enabled()
+    x, w, b = torch.randn(4, 8), torch.ones(8), torch.zeros(8)
+    torch.testing.assert_close(kernels.ln_mish(x, w, b), mish(layer_norm(x, (8,))), **TOL)

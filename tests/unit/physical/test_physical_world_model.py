@@ -148,3 +148,28 @@ def test_random_heads_are_distinct() -> None:
     for _ in range(20):
         heads = model.random_heads(g)
         assert heads.shape == (2,) and heads[0] != heads[1] and heads.max() < 5
+
+
+def test_detached_q_with_a_constant_latent_matches_the_concatenated_input() -> None:
+    """The policy loss's path (frozen Q, latent without gradient) skips the latent's input
+    gradient; values and the action's gradient are unchanged."""
+    model = _model()
+    _perturb_q(model)
+    z, a = _inputs(model, n=6)
+    z = z.detach()
+    heads = torch.tensor([1, 0])
+    results = []
+    for split in (True, False):
+        action = a.clone().requires_grad_()
+        if split:
+            logits = model.q_logits(z, action, heads, detach=True)
+        else:
+            za = torch.cat([z, action], -1)
+            logits = model.q(za, heads, detach=True)
+        (logits * torch.linspace(-1, 1, logits.shape[-1])).sum().backward()
+        results.append((logits.detach(), action.grad))
+    assert results[0][1].abs().max() > 0
+    for got, expected in zip(*results, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="detach=True"):
+        model.q(a, heads, const=z)
