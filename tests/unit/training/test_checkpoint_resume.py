@@ -11,8 +11,10 @@ from metaworld_hwm.training.checkpoint import CheckpointError, load_checkpoint, 
 
 
 def small_config(run_dir: Path, steps: int) -> TrainConfig:
+    # h1-reach never terminates, so 20-step episodes put step 40 on an episode boundary, where
+    # every periodic checkpoint falls (a resume restarts the episode in progress).
     return TrainConfig(
-        task="gym:InvertedPendulum-v5", preset="tiny", steps=steps, seed=3, seed_steps=30,
+        task="h1-reach", preset="tiny", steps=steps, seed=3, seed_steps=30,
         eval_every=1000, eval_episodes=0, checkpoint_every=20, save_buffer=True,
         buffer_size=500, max_episode_steps=20, run_dir=str(run_dir), tensorboard=False,
         world_model={"batch_size": 16, "num_samples": 32, "num_elites": 4},
