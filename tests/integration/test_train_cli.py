@@ -26,3 +26,22 @@ def test_train_then_resume(tmp_path: Path, capsys) -> None:
     assert final["step"] == 90 and len(final["eval_returns"]) == 1
     train_rows = (run / "train.csv").read_text().splitlines()
     assert "consistency_loss" in train_rows[0] and len(train_rows) >= 4
+
+
+def test_async_updates_train_and_log(tmp_path: Path) -> None:
+    for method in ("tdmpc2", "metaworld"):
+        run = tmp_path / method
+        args = [
+            "train", "--task", "h1-stand", "--method", method, "--preset", "tiny",
+            "--steps", "80", "--seed", "2", "--run-dir", str(run), "--max-episode-steps", "40",
+            "--seed-steps", "30", "--eval-every", "80", "--eval-episodes", "1",
+            "--no-tensorboard", "--set", "num_samples=32", "--set", "batch_size=16",
+            "--async-updates",
+        ]  # fmt: skip
+        assert main(args) == 0
+        header, *rows = (run / "train.csv").read_text().splitlines()
+        assert "world_model_loss" in header
+        losses = [r.split(",")[header.split(",").index("world_model_loss")] for r in rows]
+        assert any(v not in ("", "nan") for v in losses)
+        assert json.loads((run / "config.json").read_text())["train"]["async_updates"] is True
+        assert (run / "checkpoint.pt").exists()

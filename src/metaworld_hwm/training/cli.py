@@ -51,6 +51,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if present)")
     p.add_argument("--no-tensorboard", action="store_true")
     p.add_argument(
+        "--async-updates", action="store_true",
+        help="learn on the second core while acting (plans with weights one update old)",
+    )  # fmt: skip
+    p.add_argument(
         "--set", dest="overrides", type=_override, action="append", default=[],
         metavar="KEY=VALUE", help="override a world-model field, e.g. --set num_samples=256",
     )  # fmt: skip
@@ -72,6 +76,7 @@ def run_train(args: argparse.Namespace) -> int:
         instruction=args.instruction, library=args.library, planner=args.planner,
         tau=args.tau, alpha=args.alpha, device=args.device, run_dir=args.run_dir,
         tensorboard=not args.no_tensorboard, world_model=dict(args.overrides),
+        async_updates=args.async_updates,
     )  # fmt: skip
     trainer = OnlineTrainer(cfg)
     print(f"run dir: {trainer.run_dir}")

@@ -57,6 +57,9 @@ class TrainConfig:
     device: str | None = None
     run_dir: str | None = None
     """Default ``runs/<task>/<method>/<seed>``."""
+    async_updates: bool = False
+    """Overlap each update with the next env step on the second core (AsyncLearner). Changes
+    the algorithm slightly: actions are planned with weights one update old. Default off."""
     tensorboard: bool = True
     world_model: dict[str, Any] = field(default_factory=dict)
     """Overrides of WorldModelConfig fields, e.g. {"num_samples": 256}."""

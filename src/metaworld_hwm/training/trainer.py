@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from metaworld_hwm.envs import make_env
-from metaworld_hwm.physical import TDMPC2Agent, make_config
+from metaworld_hwm.physical import AsyncLearner, TDMPC2Agent, make_config
 from metaworld_hwm.training.checkpoint import load_checkpoint, save_checkpoint
 from metaworld_hwm.training.config import PAPER_WORLD_MODEL, TrainConfig
 from metaworld_hwm.training.guide import Guide
@@ -34,7 +34,7 @@ BUFFER = "replay.npz"
 #: Fields of TrainConfig that decide the trajectory; a resume must match them.
 _IDENTITY = ("task", "method", "ablation", "preset", "seed", "utd", "max_episode_steps",
              "guidance_lambda", "world_model", "buffer_size", "instruction", "library",
-             "planner", "tau", "alpha")  # fmt: skip
+             "planner", "tau", "alpha", "async_updates")  # fmt: skip
 
 
 def episode_length(env: gym.Env) -> int:
@@ -107,6 +107,7 @@ class OnlineTrainer:
         )
         self.step = 0
         self.episodes = 0
+        self.learner: AsyncLearner | None = None
         self.run_dir = cfg.resolved_run_dir
 
     # ----------------------------------------------------------------- configuration
@@ -155,22 +156,45 @@ class OnlineTrainer:
         return EvalResult(returns, lengths)
 
     # ----------------------------------------------------------------- learning
-    def _update(self) -> dict[str, float]:
+    def _batch(self) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """A replayed batch (with a_ref when guided) and its stored contexts."""
         batch = self.buffer.sample(self.wm_cfg.batch_size, self.wm_cfg.horizon, self.rng)
         context = batch.pop("context", None)
+        if self.guide is not None:
+            H, B = self.wm_cfg.horizon, batch["obs"].shape[1]
+            obs = batch["obs"][:H].reshape(H * B, -1)
+            flat = None if context is None else context.reshape(H * B, -1).numpy()
+            a_ref = np.asarray(self.guide.reference(obs.numpy(), flat), dtype=np.float32)
+            batch["a_ref"] = torch.from_numpy(a_ref.reshape(H, B, -1))
+        return batch, context
+
+    def _learn_guide(self, batch: dict[str, torch.Tensor], context: torch.Tensor | None) -> dict:
         if self.guide is None:
-            return self.agent.update(batch)
-        H, B = self.wm_cfg.horizon, batch["obs"].shape[1]
-        obs = batch["obs"][:H].reshape(H * B, -1)
-        flat_context = None if context is None else context.reshape(H * B, -1)
-        a_ref = self.guide.reference(
-            obs.numpy(), None if flat_context is None else flat_context.numpy()
-        )
-        batch["a_ref"] = torch.from_numpy(np.asarray(a_ref, dtype=np.float32).reshape(H, B, -1))
-        metrics = self.agent.update(batch)
-        return metrics | self.guide.learn(
-            batch["obs"][0], None if context is None else context[0], self._q_function()
-        )
+            return {}
+        first = None if context is None else context[0]
+        return self.guide.learn(batch["obs"][0], first, self._q_function())
+
+    def _update(self) -> dict[str, float]:
+        """One sequential update of the agent (and of the guide's fusion)."""
+        batch, context = self._batch()
+        return self.agent.update(batch) | self._learn_guide(batch, context)
+
+    def _update_async(self) -> dict[str, float]:
+        """Collect the running update's metrics and start the next one in the background.
+
+        The guide learns here, between updates, when no thread writes the world model.
+        """
+        assert self.learner is not None
+        metrics = self.learner.wait() or {}
+        batch, context = self._batch()
+        metrics = metrics | self._learn_guide(batch, context)
+        self.learner.submit(batch)
+        return metrics
+
+    def _flush(self) -> None:
+        """Wait for a background update (before evaluating, saving or stopping)."""
+        if self.learner is not None:
+            self.learner.wait()
 
     def _q_function(self):
         """Q(obs, a): the world model's mean of two random heads, frozen (for the guide)."""
@@ -241,18 +265,25 @@ class OnlineTrainer:
         )
         loggers = Loggers(self.run_dir, tensorboard=cfg.tensorboard)
         progress = ProgressReporter(cfg.steps, start=self.step, label=f"[{cfg.task}] ")
+        if cfg.async_updates:
+            torch.set_num_threads(1)  # one core acts, the other learns
+            self.learner = AsyncLearner(self.agent)
         next_checkpoint = self.step - self.step % cfg.checkpoint_every + cfg.checkpoint_every
         last_eval = EvalResult([], [])
         try:
             while self.step < cfg.steps:
                 last_eval = self._run_episode(loggers, progress, last_eval)
                 if self.step >= next_checkpoint or self.step >= cfg.steps:
+                    self._flush()
                     self.save()
                     next_checkpoint = self.step - self.step % cfg.checkpoint_every
                     next_checkpoint += cfg.checkpoint_every
             if cfg.eval_episodes and (not last_eval.returns or self.step % cfg.eval_every):
                 last_eval = self._evaluate_and_log(loggers, progress)
         finally:
+            if self.learner is not None:
+                self.learner.close()
+                self.learner = None
             loggers.close()
         progress.update(self.step, force=True)
         summary = {"step": self.step, "eval_returns": last_eval.returns,
@@ -269,6 +300,7 @@ class OnlineTrainer:
                 handle.write(json.dumps({"step": self.step, **event}, default=float) + "\n")
 
     def _evaluate_and_log(self, loggers: Loggers, progress: ProgressReporter) -> EvalResult:
+        self._flush()
         result = self.evaluate(self.cfg.eval_episodes)
         loggers.log(self.step, {
             "eval/episode_reward": result.mean_return,
@@ -303,9 +335,14 @@ class OnlineTrainer:
             self.step += 1
             ready = self.buffer.num_transitions > self.wm_cfg.horizon
             if self.step >= self.seed_steps and ready:
-                pretrain = self.step == self.seed_steps
-                n = self.seed_steps if pretrain else _updates(self.step, cfg.utd)
-                losses.extend(self._update() for _ in range(n))
+                if self.step == self.seed_steps or self.learner is None:
+                    pretrain = self.step == self.seed_steps
+                    n = self.seed_steps if pretrain else _updates(self.step, cfg.utd)
+                    losses.extend(self._update() for _ in range(n))
+                else:
+                    losses.extend(
+                        self._update_async() for _ in range(_updates(self.step, cfg.utd))
+                    )
             if self.step % cfg.eval_every == 0 and cfg.eval_episodes:
                 last_eval = self._evaluate_and_log(loggers, progress)
             progress.update(self.step)
@@ -317,9 +354,10 @@ class OnlineTrainer:
             "train/steps_per_second": t / max(time.perf_counter() - started, 1e-9),
         }
         if losses:
+            keys = dict.fromkeys(k for m in losses for k in m)  # async: the first has none
             metrics |= {  # the guide's metrics keep their namespace (skills/...)
-                k if "/" in k else f"train/{k}": float(np.mean([m[k] for m in losses]))
-                for k in losses[0]
+                k if "/" in k else f"train/{k}": float(np.mean([m[k] for m in losses if k in m]))
+                for k in keys
             }
         loggers.log(self.step, metrics)
         return last_eval
