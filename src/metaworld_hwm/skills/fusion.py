@@ -166,13 +166,17 @@ def fusion_loss(
 def world_model_q(
     model: nn.Module, generator: torch.Generator
 ) -> Callable[[Tensor, Tensor], Tensor]:
-    """Q callable of a :class:`metaworld_hwm.physical.WorldModel`, frozen, averaged over 2 heads."""
+    """Q callable of a :class:`metaworld_hwm.physical.WorldModel`, frozen, averaged over 2 heads.
+
+    Inputs move to the model's device and the values come back on the inputs' device.
+    """
 
     def q_fn(obs: Tensor, action: Tensor) -> Tensor:
+        device = next(model.parameters()).device
         with torch.no_grad():
-            z = model.encode(obs)
+            z = model.encode(obs.to(device))
         heads = model.random_heads(generator)
-        return model.q_value(z, action, heads, detach=True).mean(0)
+        return model.q_value(z, action.to(device), heads, detach=True).mean(0).to(obs.device)
 
     return q_fn
 

@@ -72,7 +72,15 @@ class ProviderGuide:
         return np.zeros(0, dtype=np.float32)
 
     def reference(self, obs: np.ndarray, context: np.ndarray | None) -> np.ndarray:
-        return np.asarray(self.provider(obs), dtype=np.float32)
+        ref = np.asarray(self.provider(obs), dtype=np.float32)
+        if ref.ndim != 2 or ref.shape[0] != obs.shape[0]:
+            raise ValueError(
+                f"reference provider returned shape {ref.shape} for {obs.shape[0]} observations; "
+                "expected (N, action_dim)"
+            )
+        if not np.isfinite(ref).all():
+            raise ValueError("reference provider returned NaN or inf actions")
+        return ref
 
     def learn(self, obs: torch.Tensor, context: torch.Tensor | None, q_fn: QFunction) -> dict:
         return {}

@@ -21,6 +21,7 @@ import torch
 
 from metaworld_hwm.envs import make_env
 from metaworld_hwm.physical import AsyncLearner, TDMPC2Agent, make_config
+from metaworld_hwm.skills.fusion import world_model_q
 from metaworld_hwm.training.checkpoint import load_checkpoint, save_checkpoint
 from metaworld_hwm.training.config import PAPER_WORLD_MODEL, TrainConfig
 from metaworld_hwm.training.guide import Guide
@@ -172,7 +173,9 @@ class OnlineTrainer:
         if self.guide is None:
             return {}
         first = None if context is None else context[0]
-        return self.guide.learn(batch["obs"][0], first, self._q_function())
+        return self.guide.learn(
+            batch["obs"][0], first, world_model_q(self.agent.model, self.agent.generator)
+        )
 
     def _update(self) -> dict[str, float]:
         """One sequential update of the agent (and of the guide's fusion)."""
@@ -195,19 +198,6 @@ class OnlineTrainer:
         """Wait for a background update (before evaluating, saving or stopping)."""
         if self.learner is not None:
             self.learner.wait()
-
-    def _q_function(self):
-        """Q(obs, a): the world model's mean of two random heads, frozen (for the guide)."""
-        model, generator = self.agent.model, self.agent.generator
-
-        def q_fn(obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-            device = next(model.parameters()).device
-            with torch.no_grad():
-                z = model.encode(obs.to(device))
-            heads = model.random_heads(generator)
-            return model.q_value(z, action.to(device), heads, detach=True).mean(0).cpu()
-
-        return q_fn
 
     # ----------------------------------------------------------------- persistence
     def save(self) -> Path:
