@@ -17,8 +17,11 @@ planner settings, 24/6) by ours (the faster of seq and overlap). The machine's l
 is printed before and after, and ``cores`` is the CPU time the overlapped loop got per
 second of wall time (2.0 when the second core was free).
 
+``--planning-int8`` plans with int8 matmuls (`physical/int8.py`, a flag that changes the
+planner's numerics; `bench/int8_planning.py` measures what it does to the plans).
+
     python bench/agent_speed.py [--presets 1m 5m] [--threads 1 2] [--repeats 5]
-                                [--steps 4] [--episodic-24]
+                                [--steps 4] [--episodic-24] [--planning-int8]
 """
 
 from __future__ import annotations
@@ -67,8 +70,12 @@ def _cpu_seconds() -> float:
 class Setup:
     """One agent, observation and batch for a preset and problem."""
 
-    def __init__(self, preset: str, obs_dim: int, action_dim: int, episodic: bool) -> None:
-        self.cfg = make_config(preset, obs_dim, action_dim, episode_length=1000, episodic=episodic)
+    def __init__(
+        self, preset: str, obs_dim: int, action_dim: int, episodic: bool, int8: bool = False
+    ) -> None:
+        self.cfg = make_config(
+            preset, obs_dim, action_dim, episode_length=1000, episodic=episodic, planning_int8=int8
+        )
         self.agent = TDMPC2Agent(self.cfg, seed=0, device="cpu")
         rng = np.random.default_rng(0)
         self.obs = rng.standard_normal(obs_dim).astype(np.float32)
@@ -112,6 +119,9 @@ def main() -> None:
         "--episodic-24", action="store_true", help="give the 24/6 problem a termination head too"
     )
     parser.add_argument("--no-overlap", action="store_true", help="skip the AsyncLearner rate")
+    parser.add_argument(
+        "--planning-int8", action="store_true", help="plan with int8 matmuls (a numerics flag)"
+    )
     args = parser.parse_args()
     problems = dict(PROBLEMS)
     if args.episodic_24:
@@ -119,15 +129,16 @@ def main() -> None:
     print("command: python bench/agent_speed.py " + " ".join(sys.argv[1:]))
     fused = "on" if kernels.enabled() else "off"
     load = os.getloadavg()[0]
-    print(f"torch {torch.__version__}, CPU, {os.cpu_count()} cores, fused kernels {fused}; "
-          f"load average {load:.2f}\n")  # fmt: skip
+    precision = "int8" if args.planning_int8 else "float32"
+    print(f"torch {torch.__version__}, CPU, {os.cpu_count()} cores, fused kernels {fused}, "
+          f"{precision} planning; load average {load:.2f}\n")  # fmt: skip
     columns = ("plan ms", "update ms", "seq/s", "overlap/s", "cores", "vs public")
     widths = (8, 9, 6, 9, 5, 9)
     header = " ".join(f"{c:>{w}s}" for c, w in zip(columns, widths, strict=True))
     print(f"{'preset':6s} {'problem':14s} {'ep':>2s} {'threads':>7s} {header}")
     for preset in args.presets:
         for label, (obs_dim, action_dim, episodic) in problems.items():
-            setup = Setup(preset, obs_dim, action_dim, episodic)
+            setup = Setup(preset, obs_dim, action_dim, episodic, args.planning_int8)
             overlap_ms, cores = (
                 (float("nan"), float("nan"))
                 if args.no_overlap

@@ -267,4 +267,80 @@ void ln_mish_train_bwd(const float* restrict x, const float* restrict lb,
     }
     RESTORE_DENORMALS
 }
+
+/* Symmetric int8 quantisation of each row: q = round(x / s), s = max|x_row| / 127 (1 for an
+   all-zero row), rounding half away from zero. */
+void quantize_rows_s8(const float* restrict x, int8_t* restrict q, float* restrict scale,
+                      int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * cols;
+        int8_t* qr = q + r * cols;
+        float m = 0.f;
+        #pragma omp simd reduction(max:m)
+        for (int64_t c = 0; c < cols; ++c) { float a = fabsf(xr[c]); m = a > m ? a : m; }
+        const float s = m > 0.f ? m / 127.f : 1.f;
+        const float inv = 1.f / s;
+        #pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) {
+            float v = xr[c] * inv;
+            qr[c] = (int8_t)(int32_t)(v + (v >= 0.f ? 0.5f : -0.5f));
+        }
+        scale[r] = s;
+    }
+}
+
+/* out[r, c] = acc[r, c] * row_scale[r] * col_scale[c]: an int32 product of two symmetric
+   int8 operands back in float32. */
+void dequantize_rows(const int32_t* restrict acc, const float* restrict row_scale,
+                     const float* restrict col_scale, float* restrict out, int64_t rows,
+                     int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const int32_t* ar = acc + r * cols;
+        float* outr = out + r * cols;
+        const float s = row_scale[r];
+        #pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) outr[c] = (float)ar[c] * s * col_scale[c];
+    }
+}
+
+#define DQ_MAX_COLS 8192
+
+/* One int8 hidden layer's tail: the int32 product acc (rows x cols) of two symmetric int8
+   operands is scaled back (row_scale x col_scale), gets the linear bias lb, LayerNorm with
+   affine w, b, and Mish, and is quantised again per row for the next layer's int8 matmul
+   (q, q_scale as quantize_rows_s8). Returns -1 when cols exceeds DQ_MAX_COLS, else 0. */
+int dq_ln_mish_q(const int32_t* restrict acc, const float* restrict row_scale,
+                 const float* restrict col_scale, const float* restrict lb,
+                 const float* restrict w, const float* restrict b, int8_t* restrict q,
+                 float* restrict q_scale, int64_t rows, int64_t cols, float eps) {
+    if (cols > DQ_MAX_COLS) return -1;
+    FLUSH_DENORMALS
+    float h[DQ_MAX_COLS];
+    for (int64_t r = 0; r < rows; ++r) {
+        const int32_t* ar = acc + r * cols;
+        const float s = row_scale[r];
+        #pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) h[c] = (float)ar[c] * s * col_scale[c];
+        float mean, rstd;
+        row_stats(h, lb, cols, eps, &mean, &rstd);
+        float m = 0.f;
+        #pragma omp simd reduction(max:m)
+        for (int64_t c = 0; c < cols; ++c) {
+            h[c] = mish1((h[c] - mean) * rstd * w[c] + b[c]);
+            float a = fabsf(h[c]);
+            m = a > m ? a : m;
+        }
+        const float qs = m > 0.f ? m / 127.f : 1.f;
+        const float inv = 1.f / qs;
+        int8_t* qr = q + r * cols;
+        #pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) {
+            float v = h[c] * inv;
+            qr[c] = (int8_t)(int32_t)(v + (v >= 0.f ? 0.5f : -0.5f));
+        }
+        q_scale[r] = qs;
+    }
+    RESTORE_DENORMALS
+    return 0;
+}
 """

@@ -70,6 +70,9 @@ class WorldModelConfig:
     min_std: float = 0.05
     max_std: float = 2.0
     temperature: float = 0.5
+    planning_int8: bool = False
+    """Run the planner's dynamics, reward, termination and Q matmuls in int8 (CPU only; a
+    numerics change, default off: see `physical/int8.py`). Learning stays float32."""
 
     # Expert guidance (0 gives plain TD-MPC2).
     guidance_lambda: float = 0.0

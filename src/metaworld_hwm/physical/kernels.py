@@ -32,7 +32,16 @@ from torch.nn.functional import layer_norm
 from metaworld_hwm.physical._csrc import SOURCE
 from metaworld_hwm.physical.math import mish, simnorm
 
-__all__ = ["enabled", "linear_norm_mish", "ln_mish", "ln_simnorm", "set_enabled"]
+__all__ = [
+    "dequantize_rows",
+    "dq_ln_mish_q",
+    "enabled",
+    "linear_norm_mish",
+    "ln_mish",
+    "ln_simnorm",
+    "quantize_rows",
+    "set_enabled",
+]
 
 _ENV = "METAWORLD_HWM_KERNELS"
 _ISA_FLAGS = {
@@ -51,7 +60,11 @@ _SIGNATURES = {
     "ln_simnorm_fwd": [_PTR] * 4 + [_I64, _I64, _I64, _F32],
     "ln_mish_train_fwd": [_PTR] * 8 + [_I64, _I64, _I64, _F32],
     "ln_mish_train_bwd": [_PTR] * 12 + [_I64, _I64, _I64],
+    "quantize_rows_s8": [_PTR] * 3 + [_I64, _I64],
+    "dequantize_rows": [_PTR] * 4 + [_I64, _I64],
+    "dq_ln_mish_q": [_PTR] * 8 + [_I64, _I64, _F32],
 }
+_RETURNS_INT = ("dq_ln_mish_q",)
 
 
 def _cache_dir() -> Path:
@@ -85,7 +98,8 @@ def _build() -> ctypes.CDLL:
     lib = ctypes.CDLL(str(path))
     for name, argtypes in _SIGNATURES.items():
         fn = getattr(lib, name)
-        fn.argtypes, fn.restype = argtypes, None
+        fn.argtypes = argtypes
+        fn.restype = ctypes.c_int if name in _RETURNS_INT else None
     return lib
 
 
@@ -214,6 +228,71 @@ def ln_simnorm(
     lb_ptr = 0 if lb is None else _ptr(lb)
     lib.ln_simnorm_fwd(_ptr(out), lb_ptr, _ptr(weight), _ptr(bias), rows, cols, group_dim, eps)
     return out
+
+
+def quantize_rows(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Symmetric int8 quantisation of each row of x (N, K): (q int8 (N, K), scale (N,)) with
+    x ~ q * scale[:, None], scale = max|row| / 127 (1 for a zero row), round half away."""
+    lib = _usable(x)
+    if lib is None:
+        scale = x.abs().amax(dim=1) / 127.0
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        v = x / scale[:, None]
+        return (v + torch.where(v >= 0, 0.5, -0.5)).trunc().to(torch.int8), scale
+    x = x.contiguous()
+    rows, cols = x.shape
+    q = torch.empty(rows, cols, dtype=torch.int8)
+    scale = x.new_empty(rows)
+    lib.quantize_rows_s8(_ptr(x), _ptr(q), _ptr(scale), rows, cols)
+    return q, scale
+
+
+def dequantize_rows(acc: Tensor, row_scale: Tensor, col_scale: Tensor) -> Tensor:
+    """float32 (N, M) of an int32 product acc (N, M): ``acc * row_scale[:, None] * col_scale``."""
+    lib = _usable(row_scale, col_scale)
+    if lib is None or acc.device.type != "cpu" or acc.dtype != torch.int32:
+        return acc.to(row_scale.dtype) * row_scale[:, None] * col_scale
+    acc, row_scale, col_scale = acc.contiguous(), row_scale.contiguous(), col_scale.contiguous()
+    rows, cols = acc.shape
+    if row_scale.shape != (rows,) or col_scale.shape != (cols,):
+        raise ValueError(
+            f"scales {tuple(row_scale.shape)}, {tuple(col_scale.shape)} do not fit a product of "
+            f"shape {tuple(acc.shape)}"
+        )
+    out = torch.empty(rows, cols, dtype=torch.float32)
+    lib.dequantize_rows(_ptr(acc), _ptr(row_scale), _ptr(col_scale), _ptr(out), rows, cols)
+    return out
+
+
+def dq_ln_mish_q(
+    acc: Tensor,
+    row_scale: Tensor,
+    col_scale: Tensor,
+    linear_bias: Tensor,
+    weight: Tensor,
+    bias: Tensor,
+    eps: float = 1e-5,
+) -> tuple[Tensor, Tensor]:
+    """An int8 hidden layer's tail in one pass: ``quantize_rows(ln_mish(dequantize_rows(acc,
+    row_scale, col_scale), weight, bias, linear_bias))``; parameters (cols,)."""
+    lib = _usable(row_scale, col_scale, linear_bias, weight, bias)
+    if lib is not None and acc.dtype == torch.int32 and acc.device.type == "cpu":
+        acc = acc.contiguous()
+        rows, cols = acc.shape
+        _check_like(weight, bias, linear_bias, col_scale)
+        if row_scale.shape != (rows,) or weight.numel() != cols:
+            raise ValueError(
+                f"row scales {tuple(row_scale.shape)} and parameters {tuple(weight.shape)} do "
+                f"not fit a product of shape {tuple(acc.shape)}"
+            )
+        params = [t.contiguous() for t in (row_scale, col_scale, linear_bias, weight, bias)]
+        q = torch.empty(rows, cols, dtype=torch.int8)
+        q_scale = row_scale.new_empty(rows)
+        ptrs = [_ptr(t) for t in (acc, *params, q, q_scale)]
+        if lib.dq_ln_mish_q(*ptrs, rows, cols, eps) == 0:
+            return q, q_scale
+    h = dequantize_rows(acc, row_scale, col_scale)
+    return quantize_rows(ln_mish(h, weight, bias, linear_bias, eps, inplace=True))
 
 
 class _LinearNormMish(torch.autograd.Function):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 import torch
 
+from metaworld_hwm.physical.agent import TDMPC2Agent
 from metaworld_hwm.physical.config import WorldModelConfig, make_config
 
 torch.set_num_threads(1)
@@ -47,3 +48,23 @@ def make_cfg() -> Callable[..., WorldModelConfig]:
 def make_batch() -> Callable[..., dict[str, torch.Tensor]]:
     """`random_batch` as a fixture."""
     return random_batch
+
+
+def perturbed_agent(
+    preset: str = "tiny", episodic: bool = True, **overrides: object
+) -> TDMPC2Agent:
+    """An agent (obs 10, action 3) whose reward and Q heads are not zero (they start at zero):
+    every parameter gets fixed noise of std 0.05."""
+    cfg = make_config(preset, OBS_DIM, ACTION_DIM, 100, episodic=episodic, **overrides)
+    agent = TDMPC2Agent(cfg, seed=0, device="cpu")
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in agent.model.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * 0.05)
+    return agent
+
+
+@pytest.fixture
+def make_agent() -> Callable[..., TDMPC2Agent]:
+    """`perturbed_agent` as a fixture."""
+    return perturbed_agent

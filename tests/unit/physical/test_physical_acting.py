@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 
 from metaworld_hwm.physical import kernels
 from metaworld_hwm.physical.acting import ActingModel
 from metaworld_hwm.physical.agent import TDMPC2Agent
-from metaworld_hwm.physical.config import make_config
 from metaworld_hwm.physical.mppi import _join, bootstrap, estimate_value, plan, rollout
 
 TOL = dict(rtol=1e-5, atol=1e-5)
-
-
-def _agent(preset: str = "tiny", episodic: bool = True, **overrides: object) -> TDMPC2Agent:
-    """An agent whose reward and Q heads are not zero (they start at zero)."""
-    cfg = make_config(preset, 10, 3, 100, episodic=episodic, **overrides)
-    agent = TDMPC2Agent(cfg, seed=0, device="cpu")
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for p in agent.model.parameters():
-            p.add_(torch.randn(p.shape, generator=g) * 0.05)
-    return agent
 
 
 def _z0(agent: TDMPC2Agent) -> torch.Tensor:
@@ -32,10 +22,12 @@ def _z0(agent: TDMPC2Agent) -> torch.Tensor:
 
 @pytest.mark.parametrize("use_kernels", [True, False], ids=["kernels", "torch"])
 @pytest.mark.parametrize("episodic", [False, True])
-def test_fused_value_estimate_equals_the_reference(episodic: bool, use_kernels: bool) -> None:
+def test_fused_value_estimate_equals_the_reference(
+    episodic: bool, use_kernels: bool, make_agent: Callable[..., TDMPC2Agent]
+) -> None:
     previous = kernels.set_enabled(use_kernels)
     try:
-        agent = _agent(episodic=episodic)
+        agent = make_agent(episodic=episodic)
         z0 = _z0(agent)
         actions = torch.rand(3, 40, 3, generator=torch.Generator().manual_seed(3)) * 2 - 1
         values = [
@@ -50,8 +42,10 @@ def test_fused_value_estimate_equals_the_reference(episodic: bool, use_kernels: 
 
 
 @pytest.mark.parametrize("preset", ["tiny", "1m"])
-def test_fused_plan_equals_the_reference_plan(preset: str) -> None:
-    agent = _agent(preset)
+def test_fused_plan_equals_the_reference_plan(
+    preset: str, make_agent: Callable[..., TDMPC2Agent]
+) -> None:
+    agent = make_agent(preset)
     z0, cfg = _z0(agent), agent.cfg
     a_ref = torch.full((cfg.horizon, 3), 0.3)
     results = [
@@ -62,10 +56,12 @@ def test_fused_plan_equals_the_reference_plan(preset: str) -> None:
         torch.testing.assert_close(got, expected, **TOL)
 
 
-def test_fixed_candidates_rolled_out_once_give_the_same_values() -> None:
+def test_fixed_candidates_rolled_out_once_give_the_same_values(
+    make_agent: Callable[..., TDMPC2Agent],
+) -> None:
     """plan() rolls the prior/reference candidates out once per call and joins them with each
     iteration's samples: the joined values equal a rollout of all candidates together."""
-    agent = _agent()
+    agent = make_agent()
     model, z0 = agent.planning_model(), _z0(agent)
     g = torch.Generator().manual_seed(6)
     fixed, sampled = torch.rand(3, 5, 3, generator=g), torch.rand(3, 30, 3, generator=g)
@@ -78,8 +74,10 @@ def test_fixed_candidates_rolled_out_once_give_the_same_values() -> None:
     torch.testing.assert_close(values[0], values[1], **TOL)
 
 
-def test_snapshot_is_frozen_and_views_follow_the_model() -> None:
-    agent = _agent()
+def test_snapshot_is_frozen_and_views_follow_the_model(
+    make_agent: Callable[..., TDMPC2Agent],
+) -> None:
+    agent = make_agent()
     snapshot = ActingModel(agent.model, copy=True)
     obs = torch.randn(4, 10)
     before = snapshot.encode(obs)

@@ -1,0 +1,46 @@
+"""Int8 matmuls for planning (opt-in, ``WorldModelConfig.planning_int8``; CPU only).
+
+MPPI spends most of a planning call in the matmuls of the dynamics, reward, termination and
+Q heads over 512 candidates. With ``planning_int8`` those run as int8 x int8 -> int32 products
+(``torch._int_mm``, VNNI on x86; 3-4x the float32 GEMM rate at these shapes on the 2-core
+machine class): weights are quantised symmetrically per output channel when the acting
+weights are taken, activations per row on the fly, and the int32 product is scaled back to
+float32 before the layer's bias, LayerNorm and activation, which stay in float32.
+
+This changes the planner's numbers (relative error of a layer's output ~0.5 %), not its
+algorithm: it is a flag, default off. Learning itself (`TDMPC2Agent.update`) is always float32.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from metaworld_hwm.physical.kernels import dequantize_rows, quantize_rows
+
+__all__ = ["Int8Weight", "int8_mm", "quantize_weight"]
+
+
+class Int8Weight(NamedTuple):
+    """A weight matrix quantised per output column: ``w ~ weight * scale``."""
+
+    weight: Tensor
+    """(in, out) int8, contiguous (the layout `torch._int_mm` reads fastest)."""
+    scale: Tensor
+    """(out,) float32."""
+
+
+def quantize_weight(w_in_out: Tensor) -> Int8Weight:
+    """Quantise a float weight (in, out) symmetrically per output column."""
+    scale = w_in_out.abs().amax(dim=0) / 127.0
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    q = torch.round(w_in_out / scale).clamp_(-127, 127).to(torch.int8)
+    return Int8Weight(q.contiguous(), scale.float().contiguous())
+
+
+def int8_mm(x: Tensor, w: Int8Weight) -> Tensor:
+    """``x @ w`` (N, out) in float32 for x (N, in), through an int8 product."""
+    q, row_scale = quantize_rows(x)
+    return dequantize_rows(torch._int_mm(q, w.weight), row_scale, w.scale)
