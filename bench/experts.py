@@ -5,6 +5,9 @@
 
 * stand: return per seed on h1-stand (HumanoidBench's reset noise), falls, and survival of a
   100 N, 0.1 s push on the torso in 8 directions (seed 0, push at step 500);
+* walk: return, falls and mean forward COM speed on h1-walk of every walk-skill expert, and of
+  stand as the baseline a walker must beat (the library has no walk expert yet: H1 has no
+  quasi-static gait, see ``metaworld_hwm.skills.gait``);
 * reach: goals drawn from h1-reach's own distribution, kept when left-arm IK from the standing
   pose gets within 1 cm ("reachable"); success = hand within 5 cm after 250 steps;
 * --distil-steps N: behaviour-clone the stand expert from N teacher steps into a learned
@@ -73,6 +76,28 @@ def bench_stand(expert: Expert, seeds: int, steps: int) -> None:
               f"{sum(survived)}/8 survived")  # fmt: skip
 
 
+def bench_walk(name: str, expert: Expert, seeds: int, steps: int) -> None:
+    start = time.perf_counter()
+    env = make_env("h1-walk")
+    returns, speeds, falls = [], [], 0
+    for seed in range(seeds):
+        obs, _ = env.reset(seed=seed)
+        returns.append(0.0)
+        com_vx = []
+        for _ in range(steps):
+            obs, reward, terminated, _, _ = env.step(expert.act(obs))
+            returns[-1] += reward
+            com_vx.append(float(env.unwrapped.physics.center_of_mass_velocity()[0]))
+            if terminated:
+                falls += 1
+                break
+        speeds.append(np.mean(com_vx))
+    elapsed = time.perf_counter() - start
+    print(f"\n{name} on h1-walk, {seeds} seeds x {steps} steps ({elapsed:.1f} s)")
+    print(f"  return mean {np.mean(returns):.1f} +- {np.std(returns):.1f}, episodes with a fall: "
+          f"{falls}, mean forward COM speed {np.mean(speeds):+.3f} m/s")  # fmt: skip
+
+
 def bench_reach(expert: Expert, goals: int) -> None:
     env = make_env("h1-reach", seed=0)
     obs, _ = env.reset(seed=0)
@@ -138,6 +163,9 @@ def main() -> None:
         if args.distil_steps:
             episodes = min(args.seeds, 3)
             bench_distil(library["stand"], args.distil_steps, args.distil_epochs, episodes)
+    walkers = [n for n in library.names if library[n].spec.skill == "walk"]
+    for name in [*walkers, *(["stand"] if "stand" in library.names else [])]:
+        bench_walk(name, library[name], args.seeds, args.steps)
     if "reach" in library.names and args.reach_goals:
         bench_reach(library["reach"], args.reach_goals)
 

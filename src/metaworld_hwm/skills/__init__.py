@@ -2,8 +2,9 @@
 
 Modules: ``catalog`` (the eight skills), ``expert`` (interface, learned and analytic kinds),
 ``library`` (manifest + safetensors directory), ``balance``/``stand``/``reach`` (analytic
-experts for H1), ``fusion`` (phi, psi, alpha and the training loss), ``distill`` and ``motion``
-(making learned experts), ``builtin`` and ``cli`` (``metaworld-hwm experts ...``).
+experts for H1), ``gait`` (why H1 has no quasi-static walk), ``fusion`` (phi, psi, alpha and
+the training loss), ``distill`` and ``motion`` (making learned experts), ``builtin`` and
+``cli`` (``metaworld-hwm experts ...``).
 """
 
 from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS, SKILL_NAMES
