@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mujoco
 import numpy as np
 import pytest
 
@@ -47,3 +48,22 @@ def test_reach_brings_the_hand_to_a_reachable_goal() -> None:
         obs, _, _, _, info = env.step(expert.act(obs))
     assert info["hand_dist"] < 0.05
     assert env.unwrapped.data.qpos[2] > 0.9  # still standing
+
+
+def test_reach_holds_a_raised_arm_against_gravity() -> None:
+    """The goal is where the hand is with the arm raised forward (shoulder pitch -1.2): the
+    servo targets must carry the arm's weight, or it stalls ~20 cm short."""
+    env = make_env("h1-reach", seed=0)
+    env.reset(seed=0)
+    base = env.unwrapped
+    data = mujoco.MjData(base.model)
+    data.qpos[:] = base.data.qpos
+    data.qpos[7 + 11] = -1.2  # left shoulder pitch
+    mujoco.mj_kinematics(base.model, data)
+    goal = data.site("left_hand").xpos.copy()
+    base.task.goal = goal
+    base.data.mocap_pos[0] = goal
+    obs = base.task.observe(base.physics)
+    for _ in range(150):
+        obs, _, _, _, info = env.step(LIBRARY["reach"].act(obs))
+    assert info["hand_dist"] < 0.03

@@ -78,18 +78,24 @@ class StandController(AnalyticExpert):
         gain = ar["gain"][i] * (1 - frac[:, :, None]) + ar["gain"][i + 1] * frac[:, :, None]
         return qpos, ctrl, gain
 
-    def servo_targets(self, obs: np.ndarray, joint_ref: np.ndarray | None = None) -> np.ndarray:
+    def servo_targets(
+        self,
+        obs: np.ndarray,
+        joint_ref: np.ndarray | None = None,
+        joint_offset: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Servo targets (B, 19) for observations (B, >= 51).
 
         joint_ref: optional (B, 19) joint references replacing the scheduled ones where not
-            NaN, with the same holding-torque offset (the reach expert moves an arm this way).
+            NaN (the reach expert moves an arm this way).
+        joint_offset: (B, 19) holding-torque offsets tau / kp of those joints at joint_ref;
+            default: the scheduled pose's.
         """
         qpos_ref, ctrl_ref, gain = self.reference(obs)
         if joint_ref is not None:
             mask = ~np.isnan(joint_ref)
-            ctrl_ref = np.where(
-                mask, ctrl_ref + np.nan_to_num(joint_ref) - qpos_ref[:, 7:], ctrl_ref
-            )
+            offset = ctrl_ref - qpos_ref[:, 7:] if joint_offset is None else joint_offset
+            ctrl_ref = np.where(mask, np.nan_to_num(joint_ref) + offset, ctrl_ref)
             qpos_ref[:, 7:] = np.where(mask, joint_ref, qpos_ref[:, 7:])
         qpos, qvel = obs[:, :NQ], obs[:, NQ : NQ + NV]
         dq = np.concatenate(
