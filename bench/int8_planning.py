@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -137,7 +138,7 @@ def learning(seeds: int) -> None:
                     tensorboard=False, world_model={"planning_int8": int8},
                 )  # fmt: skip
                 OnlineTrainer(cfg).train()
-                _, evals = read_columns(f"{run_dir}/eval.csv", "step", "episode_reward")
+                _, evals = read_columns(Path(run_dir) / "eval.csv", "step", "episode_reward")
             best.append(max(evals))
             last.append(evals[-1])
             print(f"  {'int8' if int8 else 'fp32'} seed {seed}: evals {evals}", flush=True)

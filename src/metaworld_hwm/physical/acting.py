@@ -14,8 +14,10 @@ same functions as `WorldModel`, with less work:
 
 Results equal the unfused `WorldModel` to float32 rounding (tested). With ``int8=True`` the
 matmuls of the dynamics, reward, termination, policy and Q heads run in int8 (`int8.py`; the
-encoder, which sees one row per call, stays float32); a view model then re-quantises its
-weights when the live parameters have changed since the last call.
+encoder, which sees one row per call, stays float32); a view model's int8 weights are copies,
+so whoever changes the model calls `refresh` (`TDMPC2Agent` does after each update and load;
+the optimisers' fused kernels change parameters without bumping their version counters, so
+a change cannot be detected from the tensors).
 """
 
 from __future__ import annotations
@@ -108,7 +110,6 @@ class ActingModel:
         self.q_weights = [_take(p, copy) for p in model.q.weights]
         self.q_int8 = [self._q_head_int8(k) for k in range(self.cfg.num_q)] if int8 else None
         """Per Q head, its layers with int8 weights (int8 planning only)."""
-        self._version = self._param_version()
 
     def _q_head_int8(self, k: int) -> list[_Layer]:
         last = len(self.q_weights) - 1
@@ -122,17 +123,10 @@ class ActingModel:
             for i, w in enumerate(self.q_weights)
         ]  # fmt: skip
 
-    def _param_version(self) -> int:
-        """Sum of the in-place version counters of the quantised heads' parameters."""
-        if not self.int8 or self._copy:
-            return 0
-        m = self._model
-        parts = [m.dynamics, m.reward_head, m.policy, m.q, m.termination_head]
-        return sum(p._version for part in parts if part is not None for p in part.parameters())
-
-    def _sync(self) -> None:
-        """Re-quantise the planning heads of a view model whose parameters have changed."""
-        if self.int8 and not self._copy and self._param_version() != self._version:
+    def refresh(self) -> None:
+        """Re-quantise the int8 weights of a view model after its model changed (the agent
+        calls this after each update and load; float32 views need nothing)."""
+        if self.int8 and not self._copy:
             self._take_planning_heads()
 
     # ------------------------------------------------------------------ MLPs
@@ -263,7 +257,6 @@ class ActingModel:
 
     def planning_model(self) -> PlanningModel:
         """The callables `mppi.plan` expects, with the fused rollout."""
-        self._sync()
         term = self.termination if self.termination_head is not None else None
         return PlanningModel(
             self.next, self.reward, self.value, self.pi_action, term, rollout=self.rollout

@@ -205,8 +205,13 @@ class TDMPC2Agent:
         optionally a_ref (H, B, A). Returns the losses and gradient norms as floats."""
         self._check_idle("update()")
         metrics = self._update_checked(self._check_batch(batch))
-        self.acting = self._live
+        self._use_live()
         return metrics
+
+    def _use_live(self) -> None:
+        """Plan with views of the live model again (its int8 weights re-quantised)."""
+        self._live.refresh()
+        self.acting = self._live
 
     def _update_checked(self, data: dict[str, Tensor]) -> dict[str, float]:
         """`update` on a batch that `_check_batch` has accepted (thread-safe against `act`
@@ -281,6 +286,6 @@ class TDMPC2Agent:
             else:
                 self.separate_learn_generator()
                 self.learn_generator.set_state(state["learn_rng"].cpu())
-        self.acting = self._live
+        self._use_live()
         prev = state["prev_mean"]
         self._prev_mean = None if prev is None else prev.to(self.device)

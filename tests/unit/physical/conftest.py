@@ -61,6 +61,7 @@ def perturbed_agent(
     with torch.no_grad():
         for p in agent.model.parameters():
             p.add_(torch.randn(p.shape, generator=g) * 0.05)
+    agent.acting.refresh()  # weights edited by hand: re-quantise int8 planning weights
     return agent
 
 
