@@ -343,4 +343,29 @@ int dq_ln_mish_q(const int32_t* restrict acc, const float* restrict row_scale,
     RESTORE_DENORMALS
     return 0;
 }
+
+/* Symmetric int8 quantisation of each column of x (rows x cols, row-major): scale[c] =
+   max_r |x[r, c]| / 127 (1 for an all-zero column), two passes along the rows. */
+void quantize_cols_s8(const float* restrict x, int8_t* restrict q, float* restrict scale,
+                      int64_t rows, int64_t cols) {
+    for (int64_t c = 0; c < cols; ++c) scale[c] = 0.f;
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * cols;
+        #pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) {
+            float a = fabsf(xr[c]);
+            scale[c] = a > scale[c] ? a : scale[c];
+        }
+    }
+    for (int64_t c = 0; c < cols; ++c) scale[c] = scale[c] > 0.f ? scale[c] / 127.f : 1.f;
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * cols;
+        int8_t* qr = q + r * cols;
+        #pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) {
+            float v = xr[c] / scale[c];
+            qr[c] = (int8_t)(int32_t)(v + (v >= 0.f ? 0.5f : -0.5f));
+        }
+    }
+}
 """

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from metaworld_hwm.physical.kernels import dequantize_rows, quantize_rows
+from metaworld_hwm.physical.kernels import dequantize_rows, quantize_cols, quantize_rows
 
 __all__ = ["Int8Weight", "int8_mm", "quantize_weight"]
 
@@ -27,17 +27,22 @@ class Int8Weight(NamedTuple):
     """A weight matrix quantised per output column: ``w ~ weight * scale``."""
 
     weight: Tensor
-    """(in, out) int8, contiguous (the layout `torch._int_mm` reads fastest)."""
+    """(in, out) int8: row-major, or the transpose of a row-major (out, in) matrix."""
     scale: Tensor
     """(out,) float32."""
 
 
-def quantize_weight(w_in_out: Tensor) -> Int8Weight:
-    """Quantise a float weight (in, out) symmetrically per output column."""
-    scale = w_in_out.abs().amax(dim=0) / 127.0
-    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-    q = torch.round(w_in_out / scale).clamp_(-127, 127).to(torch.int8)
-    return Int8Weight(q.contiguous(), scale.float().contiguous())
+def quantize_weight(weight: Tensor) -> Int8Weight:
+    """Quantise a float weight (in, out) symmetrically per output column, without copying
+    it: the transpose of an `nn.Linear` weight (a view of a row-major (out, in) matrix) is
+    quantised row by row and kept transposed (`torch._int_mm` reads either layout equally
+    fast, measured), a row-major (in, out) matrix (the Q ensemble's) column by column."""
+    weight = weight.detach()
+    if weight.t().is_contiguous():
+        q, scale = quantize_rows(weight.t())
+        return Int8Weight(q.t(), scale)
+    q, scale = quantize_cols(weight)
+    return Int8Weight(q, scale)
 
 
 def int8_mm(x: Tensor, w: Int8Weight) -> Tensor:

@@ -39,6 +39,7 @@ __all__ = [
     "linear_norm_mish",
     "ln_mish",
     "ln_simnorm",
+    "quantize_cols",
     "quantize_rows",
     "set_enabled",
 ]
@@ -61,6 +62,7 @@ _SIGNATURES = {
     "ln_mish_train_fwd": [_PTR] * 8 + [_I64, _I64, _I64, _F32],
     "ln_mish_train_bwd": [_PTR] * 12 + [_I64, _I64, _I64],
     "quantize_rows_s8": [_PTR] * 3 + [_I64, _I64],
+    "quantize_cols_s8": [_PTR] * 3 + [_I64, _I64],
     "dequantize_rows": [_PTR] * 4 + [_I64, _I64],
     "dq_ln_mish_q": [_PTR] * 8 + [_I64, _I64, _F32],
 }
@@ -244,6 +246,21 @@ def quantize_rows(x: Tensor) -> tuple[Tensor, Tensor]:
     q = torch.empty(rows, cols, dtype=torch.int8)
     scale = x.new_empty(rows)
     lib.quantize_rows_s8(_ptr(x), _ptr(q), _ptr(scale), rows, cols)
+    return q, scale
+
+
+def quantize_cols(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Symmetric int8 quantisation of each column of x (K, N): (q int8 (K, N), scale (N,)),
+    as `quantize_rows` of x.t() but without transposing x."""
+    lib = _usable(x)
+    if lib is None:
+        q, scale = quantize_rows(x.t())
+        return q.t().contiguous(), scale
+    x = x.contiguous()
+    rows, cols = x.shape
+    q = torch.empty(rows, cols, dtype=torch.int8)
+    scale = x.new_empty(cols)
+    lib.quantize_cols_s8(_ptr(x), _ptr(q), _ptr(scale), rows, cols)
     return q, scale
 
 

@@ -133,3 +133,17 @@ def test_fused_int8_layer_tail_equals_its_parts() -> None:
         kernels.set_enabled(previous)
     torch.testing.assert_close(scale, scale_torch)
     assert (q.int() - q_torch.int()).abs().max() <= 1
+
+
+def test_weights_quantise_the_same_in_either_layout() -> None:
+    w = torch.randn(40, 24, generator=torch.Generator().manual_seed(7))  # (in, out)
+    from_rows = quantize_weight(w.t().contiguous().t())  # an nn.Linear weight, transposed
+    from_cols = quantize_weight(w.contiguous())  # a Q-ensemble weight
+    assert torch.equal(from_rows.weight, from_cols.weight)
+    torch.testing.assert_close(from_rows.scale, from_cols.scale)
+    previous = kernels.set_enabled(False)
+    try:
+        fallback = quantize_weight(w.contiguous())
+    finally:
+        kernels.set_enabled(previous)
+    assert (fallback.weight.int() - from_cols.weight.int()).abs().max() <= 1
