@@ -199,7 +199,10 @@ def find_checkpoint(run_dir: str | Path) -> Path:
     run_dir = Path(run_dir)
     final = run_dir / "final.json"
     if final.exists():
-        return Path(json.loads(final.read_text(encoding="utf-8"))["checkpoint"])
+        recorded = Path(json.loads(final.read_text(encoding="utf-8"))["checkpoint"])
+        if recorded.is_file():
+            return recorded
+        # the run directory was moved since training: look for its checkpoints where it is
     found = [c for log_dir in (run_dir / SHEEPRL_DIR).glob("*/version_*")
              for c in checkpoints(log_dir)]  # fmt: skip
     if not found:

@@ -11,7 +11,9 @@ from pathlib import Path
 def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
     """Register ``eval``, ``report`` and ``sweep`` on the main parser's sub-commands."""
     ev = sub.add_parser("eval", help="the paper's success protocol on a trained run")
-    ev.add_argument("run_dir", type=Path)
+    ev.add_argument(
+        "run_dir", type=Path, help="a run of any method: metaworld, tdmpc2 or dreamerv3"
+    )
     ev.add_argument("--trials", type=int, default=10)
     ev.add_argument("--seed", type=int, default=100_000, help="seed of the first trial")
     ev.add_argument("--video", type=Path, default=None, help="mp4 of the first trial")

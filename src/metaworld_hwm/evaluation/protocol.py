@@ -8,20 +8,28 @@ Success, per task family:
 * reach: the left hand within 5 cm of the goal at any step.
 Returns are those of the same trials (summed over at most the 1000-step episode, as in
 training, so they compare with training curves).
+
+The trial loop (:func:`run_trial`) runs any :class:`ProtocolPolicy`: :class:`TrainerPolicy`
+for our trainer's runs (``metaworld``, ``tdmpc2``), and
+:class:`metaworld_hwm.baselines.dreamerv3_eval.DreamerV3Policy` for DreamerV3 (sheeprl) runs.
 """
 
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import gymnasium as gym
 import numpy as np
+import torch
 
-from metaworld_hwm.training.config import TrainConfig
-from metaworld_hwm.training.trainer import OnlineTrainer
 from metaworld_hwm.utils.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    from metaworld_hwm.training.trainer import OnlineTrainer
 
 LOCOMOTION_SECONDS = 30.0
 DOOR_OPEN_RAD = 0.9
@@ -42,36 +50,101 @@ class Trial:
     """Fused expert weights per step (metaworld runs, first trial only)."""
 
 
+@dataclass(frozen=True)
+class PolicyInfo:
+    """What ``eval_protocol.json`` says of the evaluated run."""
+
+    task: str
+    method: str
+    """The method label of the report (``metaworld``, ``tdmpc2``, ``dreamerv3``, ...)."""
+    step: int
+    """Env steps of training behind the evaluated weights."""
+    experts: list[str] | None = None
+
+
+class ProtocolPolicy(ABC):
+    """A trained policy and the env it acts in, as the protocol's trial loop runs them.
+
+    ``env`` is the policy's own view of the task (its wrappers included); the success checks
+    read ``env.unwrapped``, and the protocol sets its ``max_episode_steps``, so no wrapper of
+    ``env`` may cut episodes shorter.
+    """
+
+    env: gym.Env
+    run_info: PolicyInfo
+
+    def start_episode(self, obs: Any, seed: int) -> None:
+        """Called after each reset with its first observation and the trial's seed."""
+
+    @abstractmethod
+    def act(self, obs: Any, t0: bool) -> np.ndarray:
+        """The action for ``obs``, without exploration noise; ``t0``: first step of a trial."""
+
+    def observe(self, obs: Any, info: dict[str, Any]) -> None:
+        """Called after each step with the new observation and the step's ``info``."""
+
+    def fused_weights(self, obs: Any) -> list[float] | None:
+        """The fused expert weights at ``obs``; None for a policy without experts."""
+        return None
+
+    def close(self) -> None:
+        """Release the env."""
+        self.env.close()
+
+
+class TrainerPolicy(ProtocolPolicy):
+    """Our trainer's agent (noise-free planner), guided by its experts for ``metaworld`` runs."""
+
+    def __init__(self, trainer: OnlineTrainer) -> None:
+        self.trainer = trainer
+        self.env = trainer.eval_env
+        self.guide = trainer.eval_guide
+        experts = None if trainer.guide is None else [e.name for e in trainer.guide.experts]
+        self.run_info = PolicyInfo(trainer.cfg.task, trainer.cfg.method_label, trainer.step,
+                                   experts)  # fmt: skip
+
+    def start_episode(self, obs: Any, seed: int) -> None:
+        if self.guide is not None:
+            self.guide.start_episode(obs)
+
+    def act(self, obs: Any, t0: bool) -> np.ndarray:
+        return self.trainer.act(obs, t0=t0, eval_mode=True, guide=self.guide)
+
+    def observe(self, obs: Any, info: dict[str, Any]) -> None:
+        if self.guide is not None:
+            self.guide.observe(obs, info)
+
+    def fused_weights(self, obs: Any) -> list[float] | None:
+        return None if self.guide is None else self.guide.fused_weights(obs).round(4).tolist()
+
+
 def _success_steps(task: str) -> int:
     return int(LOCOMOTION_SECONDS / 0.02) if task in ("stand", "walk", "run") else RETURN_STEPS
 
 
 def run_trial(
-    trainer: OnlineTrainer, seed: int, record_weights: bool = False, frames: list | None = None
+    policy: ProtocolPolicy, seed: int, record_weights: bool = False, frames: list | None = None
 ) -> Trial:
-    """One episode of the trained agent (noise-free planner) on a fresh env seed."""
-    env = trainer.eval_env
+    """One episode of ``policy`` on a fresh env seed, judged by the protocol."""
+    env = policy.env
     base = env.unwrapped
     task = getattr(base, "task_name", None)  # None: a gym: env, judged by return only
     if task is not None:
         base.max_episode_steps = _success_steps(task)
     obs, _ = env.reset(seed=seed)
-    guide = trainer.eval_guide
-    if guide is not None:
-        guide.start_episode(obs)
+    policy.start_episode(obs, seed)
     total, t, fell, success, weights = 0.0, 0, False, False, []
     while True:
-        action = trainer.act(obs, t0=t == 0, eval_mode=True, guide=guide)
-        if record_weights and guide is not None:
-            weights.append(guide.fused_weights(obs).round(4).tolist())
+        action = policy.act(obs, t0=t == 0)
+        if record_weights and (fused := policy.fused_weights(obs)) is not None:
+            weights.append(fused)
         obs, reward, terminated, truncated, info = env.step(action)
         t += 1
         if t <= RETURN_STEPS:
             total += float(reward)
         if frames is not None and t % 2 == 0:
             frames.append(env.render())
-        if guide is not None:
-            guide.observe(obs, info)
+        policy.observe(obs, info)
         if task == "door" and base.task.door_angle(base.physics) >= DOOR_OPEN_RAD:
             success = True
         if task == "reach" and info["hand_dist"] < REACH_SUCCESS_M:
@@ -86,8 +159,11 @@ def run_trial(
     return Trial(seed, total, t, fell, success, weights)
 
 
-def load_trainer(run_dir: Path, render: bool = False) -> OnlineTrainer:
+def load_trainer(run_dir: Path) -> OnlineTrainer:
     """Rebuild a run's trainer from its ``config.json`` and ``checkpoint.pt``."""
+    from metaworld_hwm.training.config import TrainConfig
+    from metaworld_hwm.training.trainer import OnlineTrainer
+
     config_path = run_dir / "config.json"
     if not config_path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
@@ -96,39 +172,93 @@ def load_trainer(run_dir: Path, render: bool = False) -> OnlineTrainer:
     trainer = OnlineTrainer(cfg)
     if not trainer.restore():
         raise FileNotFoundError(f"{run_dir} has no checkpoint.pt to evaluate; train first")
-    if render:
-        trainer.eval_env.unwrapped.render_mode = "rgb_array"
     return trainer
+
+
+def load_policy(run_dir: Path) -> ProtocolPolicy:
+    """The policy of a run directory: our trainer's (``metaworld``, ``tdmpc2``) or DreamerV3's.
+
+    Raises:
+        FileNotFoundError: ``run_dir`` has no ``config.json``, or no checkpoint.
+        ValueError: ``config.json`` is neither our trainer's nor a DreamerV3 run's.
+    """
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
+    config = json.loads(config_path.read_text())
+    if "train" in config:
+        return TrainerPolicy(load_trainer(run_dir))
+    if config.get("method") == "dreamerv3":
+        return _load_dreamerv3(run_dir)
+    raise ValueError(
+        f"{config_path} is neither a run of `metaworld-hwm train` (no 'train' section) nor a "
+        f"DreamerV3 run (method {config.get('method')!r}, not 'dreamerv3'); eval needs a "
+        "directory written by `metaworld-hwm train`"
+    )
+
+
+def _load_dreamerv3(run_dir: Path) -> ProtocolPolicy:
+    from metaworld_hwm.baselines.dreamerv3 import find_checkpoint
+    from metaworld_hwm.baselines.dreamerv3_eval import DreamerV3Policy
+
+    try:
+        checkpoint = find_checkpoint(run_dir)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{exc}; {run_dir} has no DreamerV3 checkpoint to evaluate; "
+                                "train first") from exc  # fmt: skip
+    return DreamerV3Policy(checkpoint, device="cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _enable_rendering(env: gym.Env) -> None:
+    base = env.unwrapped
+    if getattr(base, "task_name", None) is None:
+        raise ValueError(f"--video needs one of this package's H1 envs; {base} does not render "
+                         "frames for the protocol")  # fmt: skip
+    base.render_mode = "rgb_array"
 
 
 def evaluate_run(
     run_dir: Path, trials: int = 10, seed: int = 100_000, video: Path | None = None
 ) -> dict[str, Any]:
-    """Run the protocol on a run directory; writes and returns ``eval_protocol.json``."""
-    trainer = load_trainer(run_dir, render=video is not None)
-    results = []
-    for i in range(trials):
-        frames: list | None = [] if (video is not None and i == 0) else None
-        results.append(run_trial(trainer, seed + i, record_weights=i == 0, frames=frames))
-        if frames:
-            from metaworld_hwm.envs.rendering import write_mp4
+    """Run the protocol on a run directory; writes and returns ``eval_protocol.json``.
 
-            write_mp4(frames, video, fps=25)
-        r = results[-1]
-        print(f"trial {i + 1}/{trials}: return {r.episode_return:.1f}, {r.steps} steps, "
-              f"{'success' if r.success else 'failure'}", flush=True)  # fmt: skip
+    ``run_dir``: written by ``metaworld-hwm train`` (any method, DreamerV3 included).
+    """
+    policy = load_policy(run_dir)
+    try:
+        if video is not None:
+            _enable_rendering(policy.env)
+        # A policy may seed torch's global generator per trial; the caller's is left as it was.
+        with torch.random.fork_rng(devices=[]):
+            results = [_trial(policy, i, trials, seed, video) for i in range(trials)]
+    finally:
+        policy.close()
     returns = np.array([r.episode_return for r in results])
+    info = policy.run_info
     summary = {
         "run_dir": str(run_dir),
-        "task": trainer.cfg.task,
-        "method": trainer.cfg.method_label,
-        "step": trainer.step,
+        "task": info.task,
+        "method": info.method,
+        "step": info.step,
         "trials": trials,
         "successes": int(sum(r.success for r in results)),
         "return_mean": float(returns.mean()),
         "return_std": float(returns.std()),
-        "experts": None if trainer.guide is None else [e.name for e in trainer.guide.experts],
+        "experts": info.experts,
         "per_trial": [asdict(r) for r in results],
     }
     atomic_write_text(run_dir / "eval_protocol.json", json.dumps(summary, indent=1) + "\n")
     return summary
+
+
+def _trial(policy: ProtocolPolicy, i: int, trials: int, seed: int, video: Path | None) -> Trial:
+    """Trial ``i`` (seed ``seed + i``), its video when it is the first and one is asked for."""
+    frames: list | None = [] if (video is not None and i == 0) else None
+    result = run_trial(policy, seed + i, record_weights=i == 0, frames=frames)
+    if frames:
+        from metaworld_hwm.envs.rendering import write_mp4
+
+        write_mp4(frames, video, fps=25)
+    print(f"trial {i + 1}/{trials}: return {result.episode_return:.1f}, {result.steps} steps, "
+          f"{'success' if result.success else 'failure'}", flush=True)  # fmt: skip
+    return result
