@@ -33,6 +33,7 @@ import yaml
 
 from metaworld_hwm.baselines.dreamerv3_eval import (
     EVAL_SEED_OFFSET,
+    METHOD,
     EvalEpisodes,
     evaluate_checkpoint,
 )
@@ -132,7 +133,7 @@ def train_dreamerv3(
     run_dir.mkdir(parents=True, exist_ok=True)
     command = sheeprl_command(build_overrides(args))
     config: dict[str, Any] = {
-        "method": "dreamerv3",
+        "method": METHOD,
         "implementation": {"name": "sheeprl", "version": version},
         "arguments": args.to_dict(),
         "sheeprl_command": command,

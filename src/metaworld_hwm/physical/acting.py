@@ -28,9 +28,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.functional import linear
 
-from metaworld_hwm.physical.int8 import Int8Weight, quantize_weight
+from metaworld_hwm.physical.int8 import Int8Weight, int8_matmul, quantize_weight
 from metaworld_hwm.physical.kernels import (
-    dequantize_rows,
     dq_ln_mish_q,
     ln_mish,
     ln_simnorm,
@@ -52,7 +51,7 @@ class _Layer(NamedTuple):
     """LayerNorm affine of a `NormedLinear`; None for a plain output layer."""
     norm_bias: Tensor | None
     int8: Int8Weight | None = None
-    """The weight quantised for `int8_mm`, when this layer's matmul runs in int8."""
+    """The weight quantised for `int8_matmul`, when this layer's matmul runs in int8."""
 
 
 def _take(p: Tensor, copy: bool) -> Tensor:
@@ -164,13 +163,13 @@ class ActingModel:
         last = len(layers) - 1
         for i, layer in enumerate(layers):
             assert layer.int8 is not None
-            acc = torch._int_mm(q, layer.int8.weight)
             norm = (layer.norm_weight, layer.norm_bias)
             if i < last:
                 assert norm[0] is not None and norm[1] is not None
+                acc = torch._int_mm(q, layer.int8.weight)
                 q, scale = dq_ln_mish_q(acc, scale, layer.int8.scale, layer.bias, *norm)
                 continue
-            h = dequantize_rows(acc, scale, layer.int8.scale)
+            h = int8_matmul(q, scale, layer.int8)
             if norm[0] is None or norm[1] is None:
                 return h.add_(layer.bias)  # plain output layer
             return ln_simnorm(h, *norm, self._simnorm_dim, layer.bias, inplace=True)
