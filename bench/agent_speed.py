@@ -10,6 +10,9 @@ step (update-to-data ratio 1):
 - ``overlap``: the loop with `AsyncLearner` (update on a second thread while the next action
   is planned; 1 torch thread each, so 2 cores), measured end to end. Its actions use weights
   one update older than the sequential loop's (see `physical/async_learner.py`).
+  ``tgt@caller`` is the share of its updates whose TD targets the calling thread computed
+  (``--targets auto``, the default, lets `AsyncLearner` choose from measured times; ``caller``
+  or ``learner`` fixes the side; the results are the same either way).
 
 ``vs public`` divides the public TD-MPC2's time per env step on this machine class (1 thread:
 1m 288 + 210 ms, about 2.0 steps/s; 5m 878 + 762 ms, about 0.6 steps/s; same preset and
@@ -22,6 +25,7 @@ planner's numerics; `bench/int8_planning.py` measures what it does to the plans)
 
     python bench/agent_speed.py [--presets 1m 5m] [--threads 1 2] [--repeats 5]
                                 [--steps 4] [--episodic-24] [--planning-int8]
+                                [--targets auto|caller|learner]
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from metaworld_hwm.physical.async_learner import AsyncLearner
 
 PROBLEMS = {"24/6": (24, 6, False), "h1-walk 51/19": (51, 19, True)}
 PUBLIC_MS = {"1m": (288.0, 210.0), "5m": (878.0, 762.0)}
+TARGET_SIDES = {"auto": None, "caller": True, "learner": False}
 
 
 def random_batch(cfg, rng: np.random.Generator) -> dict[str, torch.Tensor]:
@@ -86,27 +91,33 @@ class Setup:
         update_ms = time_ms(lambda: self.agent.update(self.batch), repeats)
         return plan_ms, update_ms
 
-    def overlapped(self, repeats: int, steps: int) -> tuple[float, float]:
-        """(ms per env step, cores used) of act + wait + submit in steady state (an update is
-        always in flight, as in training), 1 torch thread per side."""
+    def overlapped(
+        self, repeats: int, steps: int, targets_on_caller: bool | None = None
+    ) -> tuple[float, float, float]:
+        """(ms per env step, cores used, share of updates whose TD targets the caller
+        computed) of act + wait + submit in steady state (an update is always in flight, as
+        in training), 1 torch thread per side."""
         agent, batch = self.agent, self.batch
         previous = torch.get_num_threads()
         torch.set_num_threads(1)
         results = []
-        with AsyncLearner(agent) as learner:
+        with AsyncLearner(agent, targets_on_caller) as learner:
             learner.submit(batch)
             for i in range(repeats + 1):
                 cpu, start = _cpu_seconds(), time.perf_counter()
+                on_caller = 0
                 for _ in range(steps):
                     agent.act(self.obs)
                     learner.wait()
                     learner.submit(batch)
+                    on_caller += learner.last_targets_on_caller
                 wall = time.perf_counter() - start
                 if i:  # the first round warms up
-                    results.append((1000 * wall / steps, (_cpu_seconds() - cpu) / wall))
+                    cores = (_cpu_seconds() - cpu) / wall
+                    results.append((1000 * wall / steps, cores, on_caller / steps))
         torch.set_num_threads(previous)
-        ms, cores = np.median(np.array(results), axis=0)
-        return float(ms), float(cores)
+        ms, cores, share = np.median(np.array(results), axis=0)
+        return float(ms), float(cores), float(share)
 
 
 def main() -> None:
@@ -122,6 +133,12 @@ def main() -> None:
     parser.add_argument(
         "--planning-int8", action="store_true", help="plan with int8 matmuls (a numerics flag)"
     )
+    parser.add_argument(
+        "--targets",
+        choices=sorted(TARGET_SIDES),
+        default="auto",
+        help="where the overlapped loop computes the TD targets (AsyncLearner)",
+    )
     args = parser.parse_args()
     problems = dict(PROBLEMS)
     if args.episodic_24:
@@ -132,17 +149,17 @@ def main() -> None:
     precision = "int8" if args.planning_int8 else "float32"
     print(f"torch {torch.__version__}, CPU, {os.cpu_count()} cores, fused kernels {fused}, "
           f"{precision} planning; load average {load:.2f}\n")  # fmt: skip
-    columns = ("plan ms", "update ms", "seq/s", "overlap/s", "cores", "vs public")
-    widths = (8, 9, 6, 9, 5, 9)
+    columns = ("plan ms", "update ms", "seq/s", "overlap/s", "cores", "tgt@caller", "vs public")
+    widths = (8, 9, 6, 9, 5, 10, 9)
     header = " ".join(f"{c:>{w}s}" for c, w in zip(columns, widths, strict=True))
     print(f"{'preset':6s} {'problem':14s} {'ep':>2s} {'threads':>7s} {header}")
     for preset in args.presets:
         for label, (obs_dim, action_dim, episodic) in problems.items():
             setup = Setup(preset, obs_dim, action_dim, episodic, args.planning_int8)
-            overlap_ms, cores = (
-                (float("nan"), float("nan"))
+            overlap_ms, cores, share = (
+                (float("nan"),) * 3
                 if args.no_overlap
-                else setup.overlapped(args.repeats, args.steps)
+                else setup.overlapped(args.repeats, args.steps, TARGET_SIDES[args.targets])
             )
             for threads in args.threads:
                 torch.set_num_threads(threads)
@@ -158,7 +175,8 @@ def main() -> None:
                 )
                 print(f"{preset:6s} {label:14s} {'y' if episodic else 'n':>2s} {threads:7d} "
                       f"{plan_ms:8.0f} {update_ms:9.0f} {1000 / (plan_ms + update_ms):6.2f} "
-                      f"{1000 / overlap_ms:9.2f} {cores:5.2f} {ratio}", flush=True)  # fmt: skip
+                      f"{1000 / overlap_ms:9.2f} {cores:5.2f} {share:10.2f} {ratio}",
+                      flush=True)  # fmt: skip
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 

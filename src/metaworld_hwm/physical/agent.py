@@ -6,6 +6,7 @@ With `cfg.guidance_lambda = 0` and no `a_ref` this is the TD-MPC2 baseline. Ever
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,12 @@ from torch import Tensor
 
 from metaworld_hwm.physical.acting import ActingModel
 from metaworld_hwm.physical.config import WorldModelConfig
-from metaworld_hwm.physical.losses import RunningScale, policy_loss, world_model_loss
+from metaworld_hwm.physical.losses import (
+    RunningScale,
+    TDTargets,
+    policy_loss,
+    world_model_loss,
+)
 from metaworld_hwm.physical.math import two_hot_inv
 from metaworld_hwm.physical.mppi import PlanningModel, plan
 from metaworld_hwm.physical.world_model import WorldModel
@@ -213,11 +219,15 @@ class TDMPC2Agent:
         self._live.refresh()
         self.acting = self._live
 
-    def _update_checked(self, data: dict[str, Tensor]) -> dict[str, float]:
+    def _update_checked(
+        self,
+        data: dict[str, Tensor],
+        targets: TDTargets | Callable[[], TDTargets] | None = None,
+    ) -> dict[str, float]:
         """`update` on a batch that `_check_batch` has accepted (thread-safe against `act`
-        once `acting` is a snapshot)."""
+        once `acting` is a snapshot); `targets` as in `losses.world_model_loss`."""
         generator = self.learn_generator
-        wm = world_model_loss(self.model, data, generator)
+        wm = world_model_loss(self.model, data, generator, targets)
         self.optim.zero_grad(set_to_none=True)
         wm.total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self._wm_params, self.cfg.grad_clip_norm)

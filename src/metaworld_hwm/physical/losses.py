@@ -8,6 +8,7 @@ terminated = 0 and its target still bootstraps from the next state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -21,10 +22,14 @@ from metaworld_hwm.physical.world_model import WorldModel
 __all__ = [
     "PolicyLoss",
     "RunningScale",
+    "TDTargets",
+    "TargetNoise",
     "WorldModelLoss",
     "compute_td_target",
+    "draw_target_noise",
     "policy_loss",
     "td_target",
+    "td_targets",
     "world_model_loss",
 ]
 
@@ -57,19 +62,61 @@ def td_target(reward: Tensor, terminated: Tensor, discount: float, next_value: T
     return reward + discount * (1 - terminated) * next_value
 
 
+class TargetNoise(NamedTuple):
+    """The random draws of one batch's TD targets, drawn ahead of computing them."""
+
+    policy: Tensor
+    """(H, B, A) standard normal noise of the policy samples at the next latents."""
+    heads: Tensor
+    """(2,) indices of the target Q heads."""
+
+
+def draw_target_noise(
+    model: WorldModel, batch: dict[str, Tensor], generator: torch.Generator
+) -> TargetNoise:
+    """Draw the TD targets' noise for `batch` from `generator`, in the order and with the
+    values that computing the targets from `generator` directly would draw."""
+    reward = batch["reward"]
+    shape = (*reward.shape[:-1], model.cfg.action_dim)
+    policy = torch.randn(shape, generator=generator, device=reward.device, dtype=reward.dtype)
+    return TargetNoise(policy, model.random_heads(generator))
+
+
 @torch.no_grad()
 def compute_td_target(
     model: WorldModel,
     next_z: Tensor,
     reward: Tensor,
     terminated: Tensor,
-    generator: torch.Generator,
+    noise: torch.Generator | TargetNoise,
 ) -> Tensor:
-    """TD target with V(s') the min of two random target Q heads at (z', pi(z'))."""
-    next_action = model.pi(next_z, generator).action
-    heads = model.random_heads(generator)
-    next_value = model.q_value(next_z, next_action, heads, target=True).min(0).values
+    """TD target with V(s') the min of two random target Q heads at (z', pi(z')); the policy
+    noise and the heads come from `noise` (a generator, or `draw_target_noise`'s draws)."""
+    if not isinstance(noise, TargetNoise):
+        noise = draw_target_noise(model, {"reward": reward}, noise)
+    next_action = model.pi(next_z, noise.policy).action
+    next_value = model.q_value(next_z, next_action, noise.heads, target=True).min(0).values
     return td_target(reward, terminated, model.cfg.discount, next_value)
+
+
+class TDTargets(NamedTuple):
+    """What the world-model loss needs from the next observations, all without gradient."""
+
+    next_z: Tensor
+    """(H, B, L) latents of obs[1:], the consistency loss's targets."""
+    value: Tensor
+    """(H, B, 1) TD targets of the Q heads."""
+
+
+@torch.no_grad()
+def td_targets(
+    model: WorldModel, batch: dict[str, Tensor], noise: torch.Generator | TargetNoise
+) -> TDTargets:
+    """Encode the batch's next observations and compute its TD targets (see
+    `compute_td_target` for `noise`)."""
+    next_z = model.encode(batch["obs"][1:])
+    value = compute_td_target(model, next_z, batch["reward"], batch["terminated"], noise)
+    return TDTargets(next_z, value)
 
 
 class WorldModelLoss(NamedTuple):
@@ -82,16 +129,25 @@ class WorldModelLoss(NamedTuple):
 
 
 def world_model_loss(
-    model: WorldModel, batch: dict[str, Tensor], generator: torch.Generator
+    model: WorldModel,
+    batch: dict[str, Tensor],
+    generator: torch.Generator,
+    targets: TDTargets | Callable[[], TDTargets] | None = None,
 ) -> WorldModelLoss:
-    """Joint loss of encoder, dynamics, reward, termination and Q heads on one batch."""
+    """Joint loss of encoder, dynamics, reward, termination and Q heads on one batch.
+
+    targets: None computes the TD targets here, first, drawing their noise from `generator`.
+    Otherwise the targets computed ahead (`td_targets` with noise drawn from `generator`
+    before this call), or a callable returning them, called once the forward pass with
+    gradient needs them (so another thread can compute them meanwhile). Each gives the same
+    loss. Afterwards `generator` draws only the Q dropout masks.
+    """
     cfg = model.cfg
     obs, action = batch["obs"], batch["action"]
     reward, terminated = batch["reward"], batch["terminated"]
     horizon = action.shape[0]
-    with torch.no_grad():
-        next_z = model.encode(obs[1:])
-        targets = compute_td_target(model, next_z, reward, terminated, generator)
+    if targets is None:
+        targets = td_targets(model, batch, generator)
 
     z = model.encode(obs[0])
     zs = [z]
@@ -101,11 +157,15 @@ def world_model_loss(
     zs_all = torch.stack(zs)
     rho = _rho_weights(cfg, horizon, obs)
 
-    consistency = (mse_loss(zs_all[1:], next_z, reduction="none").mean((1, 2)) * rho).mean()
     reward_ce = soft_cross_entropy(model.reward(zs_all[:-1], action), reward, cfg.vmin, cfg.vmax)
     reward_loss = (reward_ce.mean((1, 2)) * rho).mean()
     q_logits = model.q_logits(zs_all[:-1], action, dropout_generator=generator)
-    value_ce = soft_cross_entropy(q_logits, targets, cfg.vmin, cfg.vmax)  # broadcast over heads
+    if not isinstance(targets, TDTargets):
+        targets = targets()
+    consistency = (
+        mse_loss(zs_all[1:], targets.next_z, reduction="none").mean((1, 2)) * rho
+    ).mean()
+    value_ce = soft_cross_entropy(q_logits, targets.value, cfg.vmin, cfg.vmax)  # over heads
     value_loss = (value_ce.mean((2, 3)) * rho).mean()
     terms = {"consistency": consistency, "reward": reward_loss, "value": value_loss}
     total = (

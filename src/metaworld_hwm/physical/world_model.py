@@ -40,12 +40,21 @@ class PolicySample(NamedTuple):
     its negative."""
 
 
-def policy_sample(out: Tensor, cfg: WorldModelConfig, generator: torch.Generator) -> PolicySample:
+def policy_sample(
+    out: Tensor, cfg: WorldModelConfig, noise: torch.Generator | Tensor
+) -> PolicySample:
     """Sample the tanh-Gaussian whose mean and raw log-std are the policy network's output
-    `out` (..., 2 * action_dim), with noise drawn from `generator`."""
+    `out` (..., 2 * action_dim). noise: a generator to draw the standard normal noise from,
+    or that noise itself (..., action_dim), drawn earlier (e.g. on another thread)."""
     mean, raw_log_std = out.chunk(2, dim=-1)
     log_std = scale_log_std(raw_log_std, cfg.log_std_min, cfg.log_std_max)
-    eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    if isinstance(noise, Tensor):
+        if noise.shape != mean.shape:
+            raise ValueError(f"policy noise must have shape {tuple(mean.shape)}, got "
+                             f"{tuple(noise.shape)}")  # fmt: skip
+        eps = noise
+    else:
+        eps = torch.randn(mean.shape, generator=noise, device=mean.device, dtype=mean.dtype)
     log_prob = gaussian_log_prob(eps, log_std)
     squashed_mean, action, log_prob = tanh_squash(mean, mean + eps * log_std.exp(), log_prob)
     return PolicySample(action, squashed_mean, log_std, log_prob)
@@ -91,9 +100,10 @@ class WorldModel(nn.Module):
             raise RuntimeError("termination() needs a model built with episodic=True")
         return self.termination_head(z)
 
-    def pi(self, z: Tensor, generator: torch.Generator) -> PolicySample:
-        """Sample the policy prior at `z` with noise drawn from `generator`."""
-        return policy_sample(self.policy(z), self.cfg, generator)
+    def pi(self, z: Tensor, noise: torch.Generator | Tensor) -> PolicySample:
+        """Sample the policy prior at `z` with noise drawn from a generator, or given
+        (..., action_dim; see `policy_sample`)."""
+        return policy_sample(self.policy(z), self.cfg, noise)
 
     def q_logits(
         self,

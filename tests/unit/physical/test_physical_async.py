@@ -17,20 +17,61 @@ def _obs(cfg, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(cfg.obs_dim).astype(np.float32)
 
 
-def test_awaiting_each_update_reproduces_the_sequential_loop(make_cfg, make_batch) -> None:
+@pytest.mark.parametrize("targets_on_caller", [None, True, False])
+def test_awaiting_each_update_reproduces_the_sequential_loop(
+    make_cfg, make_batch, targets_on_caller: bool | None
+) -> None:
+    """Bit for bit, wherever the TD targets are computed (caller, learner, or chosen)."""
     cfg = make_cfg(episodic=True)
     batch = make_batch(cfg)
     sequential, overlapped = TDMPC2Agent(cfg, seed=3), TDMPC2Agent(cfg, seed=3)
     sequential.separate_learn_generator()  # what AsyncLearner does
-    with AsyncLearner(overlapped) as learner:
+    sides = []
+    with AsyncLearner(overlapped, targets_on_caller) as learner:
         for t in range(4):
             obs = _obs(cfg, t)
             expected_action = sequential.act(obs, t0=t == 0)
             expected_metrics = sequential.update(batch)
             action = overlapped.act(obs, t0=t == 0)
             learner.submit(batch)
+            sides.append(learner.last_targets_on_caller)
             np.testing.assert_array_equal(action, expected_action)
             assert learner.wait() == expected_metrics
+    if targets_on_caller is not None:
+        assert sides == [targets_on_caller] * 4
+
+
+def test_the_slower_side_gives_the_targets_away(make_cfg, make_batch) -> None:
+    cfg = make_cfg()
+    agent = TDMPC2Agent(cfg, seed=0)
+    with AsyncLearner(agent) as learner:
+        learner.submit(make_batch(cfg))  # nothing measured yet: the learner computes them
+        assert not learner.last_targets_on_caller
+        learner.wait()
+        assert learner.caller_seconds is not None and learner.learner_seconds is not None
+        learner.caller_seconds, learner.learner_seconds = 0.05, 0.08  # the learner is slower
+        learner.submit(make_batch(cfg))
+        assert learner.last_targets_on_caller
+        learner.wait()
+        learner.caller_seconds, learner.learner_seconds = 0.08, 0.05  # the caller is slower
+        learner.submit(make_batch(cfg))
+        assert not learner.last_targets_on_caller
+
+
+def test_errors_in_the_callers_targets_are_raised_by_wait(make_cfg, make_batch, monkeypatch):
+    cfg = make_cfg()
+    agent = TDMPC2Agent(cfg, seed=0)
+
+    def broken(*args):
+        raise FloatingPointError("targets boom")
+
+    monkeypatch.setattr("metaworld_hwm.physical.async_learner.td_targets", broken)
+    with AsyncLearner(agent, targets_on_caller=True) as learner:
+        learner.submit(make_batch(cfg))  # the learner must not wait forever for the targets
+        with pytest.raises(FloatingPointError, match="targets boom"):
+            learner.wait()
+        assert not learner.busy
+        agent.state_dict()  # usable again
 
 
 def test_overlapped_training_is_finite_and_one_update_stale(make_cfg, make_batch) -> None:
@@ -81,7 +122,7 @@ def test_errors_in_the_update_are_raised_by_wait(make_cfg, make_batch, monkeypat
     cfg = make_cfg()
     agent = TDMPC2Agent(cfg, seed=0)
 
-    def broken(data):
+    def broken(data, targets=None):
         raise FloatingPointError("boom")
 
     monkeypatch.setattr(agent, "_update_checked", broken)

@@ -7,9 +7,12 @@ import torch
 
 from metaworld_hwm.physical.losses import (
     RunningScale,
+    TDTargets,
     compute_td_target,
+    draw_target_noise,
     policy_loss,
     td_target,
+    td_targets,
     world_model_loss,
 )
 from metaworld_hwm.physical.world_model import WorldModel
@@ -73,6 +76,50 @@ def test_world_model_loss_terms_and_gradients(make_cfg, make_batch, episodic: bo
     assert model.q.weights[0].grad is not None
     assert all(p.grad is None for p in model.policy.parameters())
     assert all(p.grad is None for p in model.target_q.parameters())
+
+
+def _loss_and_grads(model: WorldModel, batch, generator, targets=None):
+    model.zero_grad(set_to_none=True)
+    loss = world_model_loss(model, batch, generator, targets)
+    loss.total.backward()
+    grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+    return loss, grads
+
+
+def test_targets_computed_ahead_give_the_same_loss_and_draws(make_cfg, make_batch) -> None:
+    """Drawing the targets' noise first, computing them elsewhere (here: ahead, or through a
+    callable as another thread would) leaves the loss, its gradients and the generator's
+    later draws (the dropout masks) exactly as computing them inside the loss."""
+    cfg = make_cfg(episodic=True)
+    model = _perturbed_model(cfg)
+    batch = make_batch(cfg)
+    inline, inline_grads = _loss_and_grads(model, batch, torch.Generator().manual_seed(5))
+    for as_callable in (False, True):
+        generator = torch.Generator().manual_seed(5)
+        targets = td_targets(model, batch, draw_target_noise(model, batch, generator))
+        assert targets.next_z.shape == (cfg.horizon, cfg.batch_size, cfg.latent_dim)
+        given = (lambda t=targets: t) if as_callable else targets
+        loss, grads = _loss_and_grads(model, batch, generator, given)
+        assert loss.total.item() == inline.total.item()
+        assert {k: v.item() for k, v in loss.terms.items()} == {
+            k: v.item() for k, v in inline.terms.items()
+        }
+        for got, want in zip(grads, inline_grads, strict=True):
+            torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+def test_target_noise_matches_the_generator_draws(make_cfg, make_batch) -> None:
+    cfg = make_cfg()
+    model = _perturbed_model(cfg)
+    batch = make_batch(cfg)
+    direct = td_targets(model, batch, torch.Generator().manual_seed(3))
+    noise = draw_target_noise(model, batch, torch.Generator().manual_seed(3))
+    assert noise.policy.shape == (cfg.horizon, cfg.batch_size, cfg.action_dim)
+    ahead = td_targets(model, batch, noise)
+    assert isinstance(ahead, TDTargets)
+    torch.testing.assert_close(ahead.value, direct.value, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="policy noise must have shape"):
+        model.pi(direct.next_z, noise.policy[:, :1])
 
 
 def test_policy_loss_only_trains_the_policy(make_cfg, make_batch) -> None:
