@@ -125,6 +125,8 @@ class AsyncLearner:
                 pending.set_result(td_targets(agent.model, data, noise))
             except BaseException as err:  # the learner re-raises it; wait() reports it
                 pending.set_exception(err)
+                if not isinstance(err, Exception):  # KeyboardInterrupt, SystemExit
+                    raise
         self._submitted_at = time.perf_counter()
 
     def _run(self, data: dict[str, Tensor], pending: Future[TDTargets] | None) -> _Result:
