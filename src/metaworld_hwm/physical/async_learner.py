@@ -118,7 +118,7 @@ class AsyncLearner:
         if not on_caller:
             self._future = self._pool.submit(self._run, data, None)
         else:
-            noise = draw_target_noise(agent.model, data, agent.learn_generator)
+            noise = draw_target_noise(agent.model, data["reward"], agent.learn_generator)
             pending: Future[TDTargets] = Future()
             self._future = self._pool.submit(self._run, data, pending)
             try:

@@ -72,11 +72,11 @@ class TargetNoise(NamedTuple):
 
 
 def draw_target_noise(
-    model: WorldModel, batch: dict[str, Tensor], generator: torch.Generator
+    model: WorldModel, reward: Tensor, generator: torch.Generator
 ) -> TargetNoise:
-    """Draw the TD targets' noise for `batch` from `generator`, in the order and with the
-    values that computing the targets from `generator` directly would draw."""
-    reward = batch["reward"]
+    """Draw from `generator` the TD targets' noise for a batch with rewards `reward`
+    (H, B, 1; their shape, dtype and device are used), in the order and with the values that
+    computing the targets from `generator` directly would draw."""
     shape = (*reward.shape[:-1], model.cfg.action_dim)
     policy = torch.randn(shape, generator=generator, device=reward.device, dtype=reward.dtype)
     return TargetNoise(policy, model.random_heads(generator))
@@ -93,7 +93,7 @@ def compute_td_target(
     """TD target with V(s') the min of two random target Q heads at (z', pi(z')); the policy
     noise and the heads come from `noise` (a generator, or `draw_target_noise`'s draws)."""
     if not isinstance(noise, TargetNoise):
-        noise = draw_target_noise(model, {"reward": reward}, noise)
+        noise = draw_target_noise(model, reward, noise)
     next_action = model.pi(next_z, noise.policy).action
     next_value = model.q_value(next_z, next_action, noise.heads, target=True).min(0).values
     return td_target(reward, terminated, model.cfg.discount, next_value)

@@ -96,7 +96,7 @@ def test_targets_computed_ahead_give_the_same_loss_and_draws(make_cfg, make_batc
     inline, inline_grads = _loss_and_grads(model, batch, torch.Generator().manual_seed(5))
     for as_callable in (False, True):
         generator = torch.Generator().manual_seed(5)
-        targets = td_targets(model, batch, draw_target_noise(model, batch, generator))
+        targets = td_targets(model, batch, draw_target_noise(model, batch["reward"], generator))
         assert targets.next_z.shape == (cfg.horizon, cfg.batch_size, cfg.latent_dim)
         given = (lambda t=targets: t) if as_callable else targets
         loss, grads = _loss_and_grads(model, batch, generator, given)
@@ -113,7 +113,7 @@ def test_target_noise_matches_the_generator_draws(make_cfg, make_batch) -> None:
     model = _perturbed_model(cfg)
     batch = make_batch(cfg)
     direct = td_targets(model, batch, torch.Generator().manual_seed(3))
-    noise = draw_target_noise(model, batch, torch.Generator().manual_seed(3))
+    noise = draw_target_noise(model, batch["reward"], torch.Generator().manual_seed(3))
     assert noise.policy.shape == (cfg.horizon, cfg.batch_size, cfg.action_dim)
     ahead = td_targets(model, batch, noise)
     assert isinstance(ahead, TDTargets)
