@@ -10,12 +10,15 @@ float32 model (discounted predicted return over the horizon plus the bootstrap, 
 float32 ones by more than re-seeding moves them, and its first actions move further from the
 float32 plan than re-seeding does.
 
-Learning (``--learning-seeds N``): N seeds each of float32 and int8 planning on
-gym:InvertedPendulum-v5 with the tiny preset, the budget of `tests/integration/test_learning.py`
-(5000 steps), printing best and last evaluation returns.
+Learning (``--learning-seeds N`` or ``A-B``): seeds 1..N (or A..B) each of float32 and int8
+planning on gym:InvertedPendulum-v5, the budget of `tests/integration/test_learning.py` (5000
+steps), with ``--learning-preset`` (tiny by default), printing every evaluation return. At 1m,
+``--async-updates --eval-every 2500`` is the training loop the speed figures are for;
+``--learning-only`` skips the plan comparison.
 
     python bench/int8_planning.py [--preset 1m] [--task h1-walk] [--states 64]
-                                  [--learning-seeds 0]
+                                  [--learning-seeds 0] [--learning-preset tiny]
+                                  [--eval-every 1000] [--async-updates] [--learning-only]
 """
 
 from __future__ import annotations
@@ -126,24 +129,38 @@ def report_plans(result: dict) -> None:
           f"{_mean_se([r['dist int8'] for r in rows])}")  # fmt: skip
 
 
-def learning(seeds: int) -> None:
-    print(f"\nlearning: gym:InvertedPendulum-v5, tiny, 5000 steps, {seeds} seeds per precision")
-    for int8 in (False, True):
-        best, last = [], []
-        for seed in range(1, seeds + 1):
+def parse_seeds(text: str) -> list[int]:
+    """``"N"`` -> seeds 1..N, ``"A-B"`` -> seeds A..B."""
+    first, _, last = text.partition("-")
+    seeds = list(range(int(first), int(last) + 1)) if last else list(range(1, int(first) + 1))
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"no seeds in {text!r}; give N or A-B with A <= B")
+    return seeds
+
+
+def learning(seeds: list[int], preset: str, eval_every: int, async_updates: bool) -> None:
+    print(f"\nlearning: gym:InvertedPendulum-v5, {preset}, 5000 steps, seeds {seeds[0]}-"
+          f"{seeds[-1]}, evaluation every {eval_every} steps over 2 episodes, "
+          f"async_updates={async_updates}", flush=True)  # fmt: skip
+    evaluations: dict[str, list[list[float]]] = {"fp32": [], "int8": []}
+    for seed in seeds:  # the two precisions of a seed run back to back: results come in pairs
+        for name in evaluations:
+            started = time.perf_counter()
             with tempfile.TemporaryDirectory() as run_dir:
                 cfg = TrainConfig(
-                    task="gym:InvertedPendulum-v5", preset="tiny", steps=5000, seed=seed,
-                    eval_every=1000, eval_episodes=2, checkpoint_every=5000, run_dir=run_dir,
-                    tensorboard=False, world_model={"planning_int8": int8},
+                    task="gym:InvertedPendulum-v5", preset=preset, steps=5000, seed=seed,
+                    eval_every=eval_every, eval_episodes=2, checkpoint_every=5000,
+                    run_dir=run_dir, tensorboard=False, async_updates=async_updates,
+                    world_model={"planning_int8": name == "int8"},
                 )  # fmt: skip
                 OnlineTrainer(cfg).train()
                 _, evals = read_columns(Path(run_dir) / "eval.csv", "step", "episode_reward")
-            best.append(max(evals))
-            last.append(evals[-1])
-            print(f"  {'int8' if int8 else 'fp32'} seed {seed}: evals {evals}", flush=True)
-        print(f"  {'int8' if int8 else 'fp32'}: best eval mean {statistics.fmean(best):.0f}, "
-              f"last eval mean {statistics.fmean(last):.0f}")  # fmt: skip
+            evaluations[name].append(evals)
+            print(f"  {name} seed {seed}: evals {evals} "
+                  f"({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
+    for name, runs in evaluations.items():
+        print(f"  {name}: best eval mean {statistics.fmean(max(e) for e in runs):.0f}, "
+              f"last eval mean {statistics.fmean(e[-1] for e in runs):.0f}")  # fmt: skip
 
 
 def main() -> None:
@@ -154,10 +171,18 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=300)
     parser.add_argument("--states", type=int, default=64)
     parser.add_argument("--score-draws", type=int, default=16)
-    parser.add_argument("--learning-seeds", type=int, default=0)
+    parser.add_argument("--learning-seeds", type=parse_seeds, default=[])
+    parser.add_argument("--learning-preset", default="tiny")
+    parser.add_argument("--eval-every", type=int, default=1000)
+    parser.add_argument("--async-updates", action="store_true")
+    parser.add_argument("--learning-only", action="store_true")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    if not args.async_updates:
+        torch.set_num_threads(1)
     print("command: python bench/int8_planning.py " + " ".join(sys.argv[1:]), flush=True)
+    if args.learning_only:
+        learning(args.learning_seeds, args.learning_preset, args.eval_every, args.async_updates)
+        return
     buffer = collect(args.task, args.collect_steps, seed=0)
     print(f"{args.task}: {buffer.num_transitions} random-action transitions; fitting "
           f"{args.preset} for {args.updates} updates", flush=True)  # fmt: skip
@@ -166,7 +191,7 @@ def main() -> None:
     states = torch.from_numpy(buffer.obs[rng.integers(0, len(buffer), args.states)])
     report_plans(compare_plans(agent, states, args.score_draws))
     if args.learning_seeds:
-        learning(args.learning_seeds)
+        learning(args.learning_seeds, args.learning_preset, args.eval_every, args.async_updates)
 
 
 if __name__ == "__main__":
