@@ -9,6 +9,10 @@ applies exactly those differences with :class:`mujoco.MjSpec` (the installed fil
 * ``hip_pitch`` range is widened to [-3.14, 2.53];
 * collision geometry is the link meshes (convex hulls) plus the hip-yaw cylinders, as in
   HumanoidBench, and Menagerie's torso/shoulder contact exclusions are dropped;
+* each foot collides through HumanoidBench's sole, a 30 x 3 cm slab (:data:`SOLE_BOX`), not
+  Menagerie's 24 x 8 cm foot mesh, whose visual mesh it keeps: closed-loop walking depends
+  on it (a walking policy that returns ~906 on HumanoidBench's foot falls within 150 steps
+  on Menagerie's);
 * the ankle links carry HumanoidBench's inertial (0.552448 kg each; robot 51.65 kg);
 * sites ``com``, ``head``, ``left_foot``/``right_foot``, ``left_hand``/``right_hand`` (``imu``
   exists already), the touch sensors and the ``pelvis_subtreelinvel`` sensor.
@@ -80,17 +84,33 @@ _ANKLE_INERTIAL = {
     "inertia": (0.00362, 0.00355701, 0.000149987),
 }
 
-#: Links whose collision geometry is their mesh in HumanoidBench (hip yaw keeps its cylinder).
+#: Links whose collision geometry is their mesh in HumanoidBench (hip yaw keeps its cylinder,
+#: the ankle links get :data:`SOLE_BOX`).
 _MESH_COLLISION_LINKS = (
     "pelvis",
     "torso_link",
     *(
         f"{side}_{link}_link"
         for side in ("left", "right")
-        for link in ("hip_roll", "hip_pitch", "knee", "ankle", "shoulder_pitch",
+        for link in ("hip_roll", "hip_pitch", "knee", "shoulder_pitch",
                      "shoulder_roll", "shoulder_yaw", "elbow")
     ),
 )  # fmt: skip
+
+
+
+@dataclass(frozen=True)
+class SoleBox:
+    """A foot's collision box in its ankle link's frame (m)."""
+
+    centre: tuple[float, float, float]
+    half_size: tuple[float, float, float]
+
+
+#: HumanoidBench's foot. Its collision hull spans x -0.10..0.20 and y -0.015..0.015 with the
+#: flat sole at z = -0.070 in the ankle frame; this box reproduces that sole, and with it the
+#: walking of policies trained on HumanoidBench (the hull's taper never touches the floor).
+SOLE_BOX = SoleBox(centre=(0.05, 0.0, -0.0625), half_size=(0.15, 0.015, 0.0075))
 
 ROBOTS: tuple[str, ...] = ("h1", "h1grip")
 
@@ -151,6 +171,18 @@ def _use_mesh_collisions(spec: mujoco.MjSpec) -> None:
         spec.body(name).add_geom(
             type=mujoco.mjtGeom.mjGEOM_MESH,
             meshname=name,  # Menagerie names each link's mesh after the link
+            group=3,
+            mass=0.0,
+            density=0.0,
+            contype=1,
+            conaffinity=1,
+        )
+    for side in ("left", "right"):
+        spec.body(f"{side}_ankle_link").add_geom(
+            name=f"{side}_sole",
+            type=mujoco.mjtGeom.mjGEOM_BOX,
+            pos=SOLE_BOX.centre,
+            size=SOLE_BOX.half_size,
             group=3,
             mass=0.0,
             density=0.0,
