@@ -75,6 +75,8 @@ HOME_JOINT_POSITIONS: dict[str, float] = {
 HOME_PELVIS_POSITION = (0.0, 0.0, 0.98)
 
 HIP_PITCH_RANGE = (-3.14, 2.53)
+#: MuJoCo physics step (s), HumanoidBench's.
+PHYSICS_TIMESTEP = 0.002
 FREE_JOINT = "free_base"
 
 _ANKLE_INERTIAL = {
@@ -152,7 +154,7 @@ def build_robot(robot: str = "h1") -> mujoco.MjSpec:
 
 def _set_physics_options(spec: mujoco.MjSpec) -> None:
     opt = spec.option
-    opt.timestep = 0.002
+    opt.timestep = PHYSICS_TIMESTEP
     opt.iterations = 100
     opt.ls_iterations = 50
     opt.solver = mujoco.mjtSolver.mjSOL_NEWTON

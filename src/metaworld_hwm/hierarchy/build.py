@@ -53,7 +53,9 @@ def build_guide(cfg: TrainConfig, env: HumanoidEnv) -> SkillGuide:
         )
     library = ExpertLibrary.load(resolve_library(cfg.library))
     experts = [library[name] for name in library.names]
-    overrides = {} if cfg.ablation == "no-dynamic-selection" else {"alpha": cfg.alpha}
+    overrides: dict[str, float] = {"sharpness": cfg.resolved_sharpness}
+    if cfg.ablation != "no-dynamic-selection":
+        overrides["alpha"] = cfg.alpha
     fusion = FusionConfig.ablation(FUSION_ABLATIONS[cfg.ablation], **overrides)
     instruction = cfg.instruction or DEFAULT_INSTRUCTIONS[env.unwrapped.task_name]
     planner = make_planner(cfg.planner, tau=cfg.tau)

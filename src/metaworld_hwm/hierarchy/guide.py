@@ -13,6 +13,7 @@ for the policy-prior guidance and for training phi and psi (which keep learning 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,7 +80,10 @@ class SkillGuide:
 
     # ------------------------------------------------------------------ closed loop
     def start_episode(self, obs: np.ndarray) -> list[dict[str, Any]]:
-        """Plan the instruction afresh and evaluate the experts on the first observation."""
+        """Plan the instruction afresh, reset the experts' episode state (a walker's gait
+        clock) and evaluate them on the first observation."""
+        for expert in self.experts:
+            expert.reset(1)
         self.tracker = PlanTracker(
             self.planner, self.instruction, self.cards, stall_steps=self.stall_steps
         )
@@ -154,9 +158,10 @@ class SkillGuide:
 
     # ------------------------------------------------------------------ bookkeeping
     def spawn(self) -> SkillGuide:
-        """A guide with the same experts, planner and learned fusion, its own episode state."""
+        """A guide with the same experts, planner and learned fusion, its own episode state
+        (experts are shallow copies: shared weights, their own gait clock and command)."""
         return SkillGuide(
-            self.env, self.experts, self.planner, self.instruction,
+            self.env, [copy.copy(e) for e in self.experts], self.planner, self.instruction,
             stall_steps=self.stall_steps, _shared=(self.compositor, self.optimiser),
         )  # fmt: skip
 

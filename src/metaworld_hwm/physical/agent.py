@@ -155,6 +155,7 @@ class TDMPC2Agent:
             a_ref=ref,
             guidance_lambda=cfg.guidance_lambda,
             eval_mode=eval_mode,
+            guidance_radius=cfg.guidance_radius,
         )
         out = action.cpu().numpy()
         if not np.isfinite(out).all():

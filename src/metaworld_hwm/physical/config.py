@@ -77,6 +77,9 @@ class WorldModelConfig:
     # Expert guidance (0 gives plain TD-MPC2).
     guidance_lambda: float = 0.0
     """Weight of lambda * ||a - a_ref||^2 in MPPI trajectory scores and in the policy loss."""
+    guidance_radius: float = 0.0
+    """Trust region of guided planning: candidates and the action stay within a_ref +- this
+    (per action entry); 0 disables it."""
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -179,7 +182,9 @@ _POSITIVE_FLOATS = (
     "min_std",
     "max_std",
 )
-_NON_NEGATIVE_FLOATS = ("termination_coef", "entropy_coef", "guidance_lambda")
+_NON_NEGATIVE_FLOATS = (
+    "termination_coef", "entropy_coef", "guidance_lambda", "guidance_radius",
+)
 
 
 def _fail(name: str, value: Any, accepted: str) -> None:

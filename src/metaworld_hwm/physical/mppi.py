@@ -116,6 +116,7 @@ def plan(
     a_ref: Tensor | None = None,
     guidance_lambda: float = 0.0,
     eval_mode: bool = False,
+    guidance_radius: float = 0.0,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
     """Plan one action from latent `z0` (latent_dim,) by MPPI over `cfg.horizon` steps.
 
@@ -125,6 +126,9 @@ def plan(
         start as the initial mean and is scored as one more candidate.
     guidance_lambda: weight of the squared distance to `a_ref` subtracted from each score.
     eval_mode: when False, the returned action gets exploration noise of the final std.
+    guidance_radius: with `a_ref`, a trust region: every candidate (sampled, prior, and the
+        returned action with its noise) is clipped to `a_ref +- guidance_radius` per action
+        entry, and the sampling std to the radius. 0 disables it (plain TD-MPC2 sampling).
 
     Returns the action (A,) in [-1, 1], the final mean (H, A) to pass back as `prev_mean`, and
     statistics (0-d tensors): mean and max elite value, mean final std.
@@ -136,7 +140,20 @@ def plan(
     _check_shape("a_ref", a_ref, (H, A))
     if guidance_lambda < 0:
         raise ValueError(f"guidance_lambda must be >= 0, got {guidance_lambda}")
+    if guidance_radius < 0:
+        raise ValueError(f"guidance_radius must be >= 0, got {guidance_radius}")
     device, dtype = z0.device, z0.dtype
+    region = None
+    if a_ref is not None:
+        a_ref = a_ref.to(device=device, dtype=dtype).clamp(-1, 1)
+        if guidance_radius > 0:
+            region = (a_ref - guidance_radius).clamp(-1, 1), (a_ref + guidance_radius).clamp(-1, 1)
+
+    def bounded(actions: Tensor) -> Tensor:
+        """Candidates (H, N, A) inside [-1, 1] and, with a trust region, inside it."""
+        if region is None:
+            return actions.clamp(-1, 1)
+        return torch.maximum(torch.minimum(actions, region[1].unsqueeze(1)), region[0].unsqueeze(1))
 
     fixed: list[Tensor] = []  # candidates that are not resampled: prior rollouts, reference
     if cfg.num_pi_trajs > 0:
@@ -146,21 +163,21 @@ def plan(
             prior.append(model_fns.policy(z, generator))
             if t < H - 1:
                 z = model_fns.dynamics(z, prior[-1])
-        fixed.append(torch.stack(prior))
+        fixed.append(bounded(torch.stack(prior)))
     mean = torch.zeros(H, A, dtype=dtype, device=device)
     if a_ref is not None:
-        a_ref = a_ref.to(device=device, dtype=dtype).clamp(-1, 1)
         mean = a_ref.clone()
         fixed.append(a_ref.unsqueeze(1))
     elif prev_mean is not None:
         mean[:-1] = prev_mean[1:].to(device=device, dtype=dtype)
-    std = torch.full((H, A), cfg.max_std, dtype=dtype, device=device)
+    max_std = guidance_radius if region is not None else cfg.max_std
+    std = torch.full((H, A), max_std, dtype=dtype, device=device)
     fixed_roll = rollout(model_fns, z0, torch.cat(fixed, 1), cfg.discount) if fixed else None
 
     for _ in range(cfg.iterations):
         shape = (H, cfg.num_samples, A)
         noise = torch.randn(shape, generator=generator, device=device, dtype=dtype)
-        sampled = (mean.unsqueeze(1) + std.unsqueeze(1) * noise).clamp(-1, 1)
+        sampled = bounded(mean.unsqueeze(1) + std.unsqueeze(1) * noise)
         actions = torch.cat([*fixed, sampled], dim=1)
         roll = _join(fixed_roll, rollout(model_fns, z0, sampled, cfg.discount))
         value = bootstrap(model_fns, roll, generator).squeeze(1)
@@ -172,7 +189,7 @@ def plan(
         score = score / score.sum()
         mean = (score.view(1, -1, 1) * elite_actions).sum(1)
         var = (score.view(1, -1, 1) * (elite_actions - mean.unsqueeze(1)).pow(2)).sum(1)
-        std = var.sqrt().clamp(cfg.min_std, cfg.max_std)
+        std = var.sqrt().clamp(min(cfg.min_std, max_std), max_std)
 
     uniform = torch.rand(score.shape, generator=generator, device=device, dtype=dtype)
     gumbel = -torch.log(-torch.log(uniform.clamp(1e-20, 1.0)).clamp_min(1e-20))
@@ -181,6 +198,8 @@ def plan(
     if not eval_mode:
         action = action + std[0] * torch.randn(A, generator=generator, device=device, dtype=dtype)
     action = action.clamp(-1, 1)
+    if region is not None:
+        action = torch.maximum(torch.minimum(action, region[1][0]), region[0][0])
     stats = {
         "elite_value_mean": elite_value.mean(),
         "elite_value_max": elite_value.max(),

@@ -2,9 +2,11 @@
 
 Modules: ``catalog`` (the eight skills), ``expert`` (interface, learned and analytic kinds),
 ``library`` (manifest + safetensors directory), ``balance``/``stand``/``reach`` (analytic
-experts for H1), ``gait`` (why H1 has no quasi-static walk), ``fusion`` (phi, psi, alpha and
-the training loss), ``distill`` and ``motion`` (making learned experts), ``builtin`` and
-``cli`` (``metaworld-hwm experts ...``).
+experts for H1), ``locomotion`` and ``walk`` (the command-conditioned walk expert),
+``teacher`` and ``walk_distill`` (distilling it by DAgger from a teacher policy), ``gait``
+(why H1 has no quasi-static walk), ``fusion`` (phi, psi, alpha and the training loss),
+``distill`` and ``motion`` (making learned experts), ``builtin`` and ``cli``
+(``metaworld-hwm experts ...``).
 """
 
 from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS, SKILL_NAMES
@@ -27,6 +29,7 @@ from metaworld_hwm.skills.fusion import (
 from metaworld_hwm.skills.library import ExpertLibrary, LibraryError
 from metaworld_hwm.skills.reach import ReachController
 from metaworld_hwm.skills.stand import StandController
+from metaworld_hwm.skills.walk import WalkExpert
 
 __all__ = [
     "SKILL_DESCRIPTIONS",
@@ -42,6 +45,7 @@ __all__ = [
     "MLPPolicy",
     "ReachController",
     "StandController",
+    "WalkExpert",
     "expert_actions",
     "fusion_loss",
     "reference_horizon",

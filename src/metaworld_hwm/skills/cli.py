@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from metaworld_hwm.skills.builtin import BUILTIN, build_builtin, default_library_path
@@ -102,6 +104,49 @@ def _cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_distill(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from metaworld_hwm.skills.teacher import TeacherError
+    from metaworld_hwm.skills.walk_distill import WalkDistillation, WalkDistillConfig
+
+    if args.skill != "walk":
+        raise LibraryError(f"no distillation recipe for skill {args.skill!r}; available: walk")
+    library = _open(Path(args.library), create=True)
+    if args.name in library.experts and not args.overwrite:
+        raise LibraryError(
+            f"expert {args.name!r} is already in {library.root}; pass --overwrite to replace it"
+        )
+    cfg = WalkDistillConfig(rounds=args.rounds, envs=args.envs, steps=args.steps,
+                            epochs=args.epochs, push_speed=args.push_speed,
+                            seed=args.seed)  # fmt: skip
+    work_dir = Path(args.work_dir)
+    try:
+        command = shlex.join(["metaworld-hwm", *sys.argv[1:]])
+        run = WalkDistillation(cfg, args.teacher, work_dir, log=tqdm.write, command=command)
+    except TeacherError as exc:
+        raise LibraryError(str(exc)) from exc
+    if args.resume:
+        run.resume()
+    elif (work_dir / "checkpoint.pt").exists():
+        raise LibraryError(
+            f"{work_dir} holds a distillation checkpoint; pass --resume to continue it or "
+            "choose another --work-dir"
+        )
+    per_round = cfg.steps * cfg.envs
+    # tqdm's rate counts from `initial`, so it is this session's rate after a resume
+    with tqdm(total=cfg.rounds * per_round, initial=run.round * per_round, unit="step",
+              desc=f"distil {args.name}", disable=None, mininterval=10) as bar:  # fmt: skip
+        expert = run.run(progress=bar.update)
+    expert = type(expert)(replace(expert.spec, name=args.name), expert.policy, expert.ctrlrange)
+    library.add(expert, overwrite=args.overwrite)
+    last = run.curve[-1]
+    print(f"added {args.name!r} to {library.root}: {run.round} rounds, {last['samples']} samples,"
+          f" {run.seconds:.0f} s; alone on h1-walk: return {last['eval_return']:.1f}, "
+          f"{last['eval_speed']:.2f} m/s; curve in {work_dir}/curve.png")  # fmt: skip
+    return 0
+
+
 def _cmd_remove(args: argparse.Namespace) -> int:
     library = _open(Path(args.library))
     library.remove(args.name)
@@ -134,6 +179,25 @@ def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     add.add_argument("source", help=f"built-in ({', '.join(BUILTIN)}) or LIBRARY_DIR:NAME")
     add.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
     add.set_defaults(func=_reporting(_cmd_add))
+    distill = with_library(sub.add_parser(
+        "distill", help="distil an expert from a teacher policy by DAgger (skill: walk)"
+    ))  # fmt: skip
+    distill.add_argument("skill", choices=["walk"], help="the skill to distil")
+    distill.add_argument("--teacher", required=True,
+                         help="the teacher's TorchScript file (e.g. Unitree's H1 motion.pt)")
+    distill.add_argument("--name", default="walk", help="expert name in the library")
+    distill.add_argument("--work-dir", default="runs/distill-walk",
+                         help="checkpoint, curve.csv/png and distill.log")
+    distill.add_argument("--rounds", type=int, default=8, help="DAgger rounds")
+    distill.add_argument("--envs", type=int, default=8, help="envs rolled per round")
+    distill.add_argument("--steps", type=int, default=1000, help="control steps per env, round")
+    distill.add_argument("--epochs", type=int, default=15, help="fitting passes per round")
+    distill.add_argument("--push-speed", type=float, default=0.8,
+                         help="largest random push (pelvis velocity change, m/s) in the data")
+    distill.add_argument("--seed", type=int, default=0)
+    distill.add_argument("--resume", action="store_true", help="continue --work-dir's run")
+    distill.add_argument("--overwrite", action="store_true", help="replace an expert")
+    distill.set_defaults(func=_reporting(_cmd_distill))
     remove = with_library(sub.add_parser("remove", help="delete an expert from the library"))
     remove.add_argument("name")
     remove.set_defaults(func=_reporting(_cmd_remove))

@@ -5,6 +5,11 @@ batch of observations (B, obs_dim) to normalised actions (B, action_dim) in [-1,
 reads the first ``obs_dim`` entries of each observation: every H1 observation layout starts with
 ``qpos`` then ``qvel``, so a stand expert (layout ``qpos_qvel``) also acts in the reach task,
 whose layout ``qpos_qvel_hand_goal`` extends it.
+
+Experts may keep per-episode state (a gait clock, a memory) and take a command (the walk
+expert's velocity). Every user of an expert calls :meth:`Expert.reset` at the start of each
+episode and :meth:`Expert.act` once per control step (a stateful expert advances on each call);
+:meth:`Expert.set_command` passes a sub-goal's parameters to experts that take them.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import itertools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -104,10 +109,37 @@ class Expert(ABC):
         """The expert's feature vector psi (feature_dim,), the fusion's initial value."""
         return np.asarray(self.spec.psi, dtype=np.float32)
 
+    #: Name under which :func:`register_controller` makes the class loadable ("" for none).
+    controller_name: ClassVar[str] = ""
+
+    @classmethod
+    def from_arrays(cls, spec: ExpertSpec, arrays: dict[str, np.ndarray]) -> Expert:
+        """Rebuild an expert from :meth:`arrays` (what the library stored)."""
+        raise NotImplementedError(f"{cls.__name__} cannot be rebuilt from stored arrays")
+
+    #: Names of the command fields :meth:`set_command` accepts (none for most experts).
+    command_fields: ClassVar[tuple[str, ...]] = ()
+
+    def reset(self, batch_size: int = 1) -> None:
+        """Start an episode for ``batch_size`` envs acting in lockstep (stateless: nothing)."""
+
+    def set_command(self, **command: float | None) -> None:
+        """Set the command (e.g. a walk velocity) of experts that take one.
+
+        Raises:
+            ValueError: the expert takes no command, or a field it does not know.
+        """
+        unknown = sorted(set(command) - set(self.command_fields))
+        if unknown:
+            accepted = ", ".join(self.command_fields) or "none"
+            raise ValueError(
+                f"expert {self.name!r} takes no command field(s) {unknown}; accepted: {accepted}"
+            )
+
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Actions (B, action_dim) float32 for observations (B, >= obs_dim) or (obs_dim,).
 
-        A single observation gives a single action (action_dim,).
+        A single observation gives a single action (action_dim,). Call once per control step.
         """
         obs = np.asarray(obs, dtype=np.float64)
         single = obs.ndim == 1
@@ -132,10 +164,18 @@ class Expert(ABC):
 
 
 class MLPPolicy(nn.Module):
-    """Normalise the observation, then an MLP with ELU hidden layers and a tanh output."""
+    """Normalise the observation, then an MLP with ELU hidden layers and a tanh output
+    (``squash=False``: a linear output, for policies whose outputs are not in [-1, 1])."""
 
-    def __init__(self, obs_dim: int, action_dim: int, hidden: tuple[int, ...] = (256, 256)):
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        hidden: tuple[int, ...] = (256, 256),
+        squash: bool = True,
+    ) -> None:
         super().__init__()
+        self.squash = squash
         self.register_buffer("obs_mean", torch.zeros(obs_dim))
         self.register_buffer("obs_std", torch.ones(obs_dim))
         layers: list[nn.Module] = []
@@ -146,8 +186,9 @@ class MLPPolicy(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """Actions in [-1, 1] for observations (..., obs_dim)."""
-        return torch.tanh(self.net((obs - self.obs_mean) / self.obs_std))
+        """Outputs (..., action_dim) for observations (..., obs_dim); in [-1, 1] if squashed."""
+        out = self.net((obs - self.obs_mean) / self.obs_std)
+        return torch.tanh(out) if self.squash else out
 
 
 class LearnedExpert(Expert):
@@ -186,18 +227,21 @@ class LearnedExpert(Expert):
 class AnalyticExpert(Expert):
     """A controller defined in code; subclasses register under ``controller_name``."""
 
-    controller_name: ClassVar[str]
-
     @classmethod
     @abstractmethod
     def from_arrays(cls, spec: ExpertSpec, arrays: dict[str, np.ndarray]) -> AnalyticExpert:
         """Rebuild the controller from its stored parameters."""
 
 
-CONTROLLERS: dict[str, type[AnalyticExpert]] = {}
+#: Expert classes by ``controller_name``: analytic controllers, and learned experts whose
+#: network sits inside code of their own (``spec.controller`` names them; plain MLP experts
+#: leave it empty).
+CONTROLLERS: dict[str, type[Expert]] = {}
+
+ExpertClass = TypeVar("ExpertClass", bound=type[Expert])
 
 
-def register_controller(cls: type[AnalyticExpert]) -> type[AnalyticExpert]:
-    """Class decorator: make an analytic controller loadable by its ``controller_name``."""
+def register_controller(cls: ExpertClass) -> ExpertClass:
+    """Class decorator: make an expert class loadable by its ``controller_name``."""
     CONTROLLERS[cls.controller_name] = cls
     return cls

@@ -42,6 +42,11 @@ class FusionConfig:
     entropy_coef: float = 0.01
     semantic: str = "planner"
     """"planner": w comes from tier 1; "learned": w = softmax(MLP(s)) (the w/o VLM ablation)."""
+    sharpness: float = 1.0
+    """w~ is raised to this power and renormalised before the experts' actions are mixed;
+    1 is the paper's blend. Mixing a gait with other experts' actions breaks it (a walker
+    mixed 80/20 with the stand expert falls), so a sharper mix keeps the leading expert whole
+    while weights far from a tie, and still cross-fades near one."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:
@@ -52,6 +57,8 @@ class FusionConfig:
             )
         if self.feature_dim < 1 or self.hidden_dim < 1 or self.entropy_coef < 0:
             raise ValueError("feature_dim and hidden_dim must be >= 1, entropy_coef >= 0")
+        if not self.sharpness >= 1.0:
+            raise ValueError(f"FusionConfig.sharpness must be >= 1, got {self.sharpness}")
 
     @classmethod
     def ablation(cls, name: str, **overrides: object) -> FusionConfig:
@@ -119,14 +126,18 @@ class Compositor(nn.Module):
         return w
 
     def weights(self, obs: Tensor, w: Tensor | None = None) -> Tensor:
-        """w~ = alpha * w + (1 - alpha) * p(.|s), shape (B, K); w may be None when alpha = 0."""
+        """w~ = alpha * w + (1 - alpha) * p(.|s), shape (B, K), sharpened by
+        ``cfg.sharpness``; w may be None when alpha = 0."""
         alpha = self.cfg.alpha
         if alpha == 0.0 and self.weighting is None and w is None:
-            return self.selection_probs(obs)
-        sem = self.semantic_weights(obs, w)
-        if alpha == 1.0:
-            return sem
-        return alpha * sem + (1.0 - alpha) * self.selection_probs(obs)
+            fused = self.selection_probs(obs)
+        else:
+            sem = self.semantic_weights(obs, w)
+            fused = sem if alpha == 1.0 else alpha * sem + (1 - alpha) * self.selection_probs(obs)
+        if self.cfg.sharpness == 1.0:
+            return fused
+        sharp = fused.clamp_min(1e-12).pow(self.cfg.sharpness)
+        return sharp / sharp.sum(-1, keepdim=True)
 
     def forward(self, obs: Tensor, expert_actions: Tensor, w: Tensor | None = None) -> Tensor:
         """a_ref (B, A) from observations (B, D) and the experts' actions (B, K, A)."""

@@ -58,7 +58,8 @@ def _spec_from_entry(entry: dict[str, Any], where: str) -> ExpertSpec:
         raise LibraryError(
             f"{where}: unknown kind {entry['kind']!r}; accepted kinds: {', '.join(KINDS)}"
         )
-    if entry["kind"] == "analytic" and entry.get("controller") not in CONTROLLERS:
+    needs_controller = entry["kind"] == "analytic" or entry.get("controller")
+    if needs_controller and entry.get("controller") not in CONTROLLERS:
         raise LibraryError(
             f"{where}: unknown analytic controller {entry.get('controller')!r}; registered: "
             f"{', '.join(sorted(CONTROLLERS))} (import the module that registers it)"
@@ -72,7 +73,7 @@ def _spec_from_entry(entry: dict[str, Any], where: str) -> ExpertSpec:
 
 def _build_expert(spec: ExpertSpec, arrays: dict[str, np.ndarray], where: str) -> Expert:
     try:
-        if spec.kind == "learned":
+        if spec.kind == "learned" and not spec.controller:
             return LearnedExpert.from_arrays(spec, arrays)
         return CONTROLLERS[spec.controller].from_arrays(spec, arrays)
     except ValueError as exc:

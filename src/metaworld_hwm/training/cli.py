@@ -42,6 +42,14 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
         "--guidance-lambda", type=float, default=None,
         help="lambda of ||a - a_ref||^2 (default 0.05 for metaworld, 0 for tdmpc2)",
     )  # fmt: skip
+    p.add_argument(
+        "--guidance-radius", type=float, default=0.0,
+        help="trust region of guided MPPI, a_ref +- radius per action entry (default 0: none)",
+    )  # fmt: skip
+    p.add_argument(
+        "--fusion-sharpness", type=float, default=None,
+        help="power on the fused expert weights (default 4; 1: the paper's blend)",
+    )  # fmt: skip
     p.add_argument("--ablation", default=None, choices=ABLATIONS, help="metaworld ablation")
     p.add_argument("--instruction", default=None, help="metaworld: the task instruction")
     p.add_argument("--library", default=None, help="metaworld: expert library directory")
@@ -72,7 +80,8 @@ def run_train(args: argparse.Namespace) -> int:
         seed=args.seed, seed_steps=args.seed_steps, utd=args.utd, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
         save_buffer=args.save_buffer, max_episode_steps=args.max_episode_steps,
-        guidance_lambda=args.guidance_lambda, ablation=args.ablation,
+        guidance_lambda=args.guidance_lambda, guidance_radius=args.guidance_radius,
+        fusion_sharpness=args.fusion_sharpness, ablation=args.ablation,
         instruction=args.instruction, library=args.library, planner=args.planner,
         tau=args.tau, alpha=args.alpha, device=args.device, run_dir=args.run_dir,
         tensorboard=not args.no_tensorboard, world_model=dict(args.overrides),

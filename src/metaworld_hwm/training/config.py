@@ -13,6 +13,10 @@ ABLATIONS = ("no-vlm", "no-dynamic-selection", "no-guidance")
 #: batch 256, alpha 0.7, on the 5m world model.
 PAPER_WORLD_MODEL = {"lr": 1e-3, "discount": 0.99, "horizon": 3, "batch_size": 256}
 PAPER_GUIDANCE_LAMBDA = 0.05
+#: Our fusion default (the paper's blend is 1), chosen by `bench/guidance.py`
+#: (results/guidance/): the paper's blend mixes 20-30% of other experts into a walker's
+#: action and the robot falls; sharpened, the paper's lambda keeps it walking.
+METAWORLD_FUSION_SHARPNESS = 4.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,12 @@ class TrainConfig:
     guidance_lambda: float | None = None
     """lambda of ||a - a_ref||^2; None: 0.05 (paper) for metaworld, 0 for tdmpc2 and the
     no-guidance ablation."""
+    guidance_radius: float = 0.0
+    """Trust region of guided MPPI: candidates within a_ref +- radius per action entry
+    (0: none). Measured on h1-walk it makes the agent fall (results/guidance/)."""
+    fusion_sharpness: float | None = None
+    """metaworld only: power applied to the fused weights w~ (1: the paper's blend); None:
+    METAWORLD_FUSION_SHARPNESS."""
     ablation: str | None = None
     """metaworld only: no-vlm, no-dynamic-selection or no-guidance (paper section 4.5)."""
     instruction: str | None = None
@@ -78,6 +88,9 @@ class TrainConfig:
             "ablation": (self.ablation in (None, *ABLATIONS)
                          and (self.ablation is None or self.method == "metaworld"),
                          f"one of {', '.join(ABLATIONS)}, with --method metaworld"),
+            "guidance_radius": (self.guidance_radius >= 0, ">= 0"),
+            "fusion_sharpness": (self.fusion_sharpness is None or self.fusion_sharpness >= 1,
+                                 ">= 1"),
             "tau": (self.tau > 0, "> 0"),
             "alpha": (0.0 <= self.alpha <= 1.0, "in [0, 1]"),
         }
@@ -94,6 +107,13 @@ class TrainConfig:
             return self.guidance_lambda
         guided = self.method == "metaworld" and self.ablation != "no-guidance"
         return PAPER_GUIDANCE_LAMBDA if guided else 0.0
+
+    @property
+    def resolved_sharpness(self) -> float:
+        """The fusion sharpness this run uses."""
+        if self.fusion_sharpness is not None:
+            return self.fusion_sharpness
+        return METAWORLD_FUSION_SHARPNESS
 
     @property
     def method_label(self) -> str:

@@ -34,8 +34,9 @@ CHECKPOINT = "checkpoint.pt"
 BUFFER = "replay.npz"
 #: Fields of TrainConfig that decide the trajectory; a resume must match them.
 _IDENTITY = ("task", "method", "ablation", "preset", "seed", "utd", "max_episode_steps",
-             "guidance_lambda", "world_model", "buffer_size", "instruction", "library",
-             "planner", "tau", "alpha", "async_updates")  # fmt: skip
+             "guidance_lambda", "guidance_radius", "fusion_sharpness", "world_model",
+             "buffer_size", "instruction", "library", "planner", "tau", "alpha",
+             "async_updates")  # fmt: skip
 
 
 def episode_length(env: gym.Env) -> int:
@@ -95,7 +96,8 @@ class OnlineTrainer:
             preset, overrides = "5m", PAPER_WORLD_MODEL | overrides
         self.wm_cfg = make_config(
             preset, obs_dim, action_dim, self.episode_length, is_episodic(self.env),
-            guidance_lambda=cfg.resolved_lambda, **overrides,
+            guidance_lambda=cfg.resolved_lambda, guidance_radius=cfg.guidance_radius,
+            **overrides,
         )  # fmt: skip
         self.agent = TDMPC2Agent(self.wm_cfg, seed=cfg.seed, device=cfg.device)
         self.buffer = ReplayBuffer(

@@ -60,7 +60,7 @@ def test_reach_adapter_in_reach_is_identity() -> None:
 def test_guide_with_all_weight_on_one_expert_reproduces_it(library: ExpertLibrary) -> None:
     env = make_env("h1-stand", seed=0)
     obs, _ = env.reset(seed=0)
-    experts = [library[n] for n in library.names]
+    experts = [library["stand"], library["reach"]]
     guide = SkillGuide(env, experts, FixedPlanner([1.0, 0.0]), "stand",
                        FusionConfig(alpha=1.0))  # fmt: skip
     guide.start_episode(obs)
@@ -74,7 +74,7 @@ def test_guide_with_all_weight_on_one_expert_reproduces_it(library: ExpertLibrar
 def test_guide_learning_moves_the_fusion_toward_higher_q(library: ExpertLibrary) -> None:
     env = make_env("h1-stand", seed=0)
     obs, _ = env.reset(seed=0)
-    experts = [library[n] for n in library.names]
+    experts = [library["stand"], library["reach"]]
     guide = SkillGuide(env, experts, FixedPlanner([0.5, 0.5]), "stand", FusionConfig(alpha=0.0))
     guide.start_episode(obs)
     batch_obs = torch.as_tensor(np.repeat(obs[None], 32, 0), dtype=torch.float32)
@@ -91,3 +91,23 @@ def test_guide_learning_moves_the_fusion_toward_higher_q(library: ExpertLibrary)
     assert set(metrics) >= {"skills/q", "skills/entropy", "skills/fusion_loss"}
     spawned = guide.spawn()
     assert spawned.compositor is guide.compositor and spawned.tracker is None
+
+
+def test_guide_resets_stateful_experts_and_spawned_guides_keep_their_own_clock(
+    library: ExpertLibrary,
+) -> None:
+    env = make_env("h1-walk", seed=0)
+    obs, _ = env.reset(seed=0)
+    guide = SkillGuide(env, [library["stand"], library["walk"]], FixedPlanner([0.0, 1.0]), "walk")
+    guide.start_episode(obs)
+    for _ in range(10):
+        guide.observe(obs, {})
+    walker = guide.experts[1]
+    assert walker.clock[0] == pytest.approx(11 * 0.02)  # one act per start and per observe
+    evaluation = guide.spawn()
+    evaluation.start_episode(obs)
+    assert evaluation.experts[1].clock[0] == pytest.approx(0.02)
+    assert walker.clock[0] == pytest.approx(11 * 0.02)  # the training guide's clock is its own
+    assert evaluation.experts[1].policy is walker.policy
+    guide.start_episode(obs)
+    assert walker.clock[0] == pytest.approx(0.02)

@@ -174,3 +174,33 @@ def test_bad_arguments_raise(kwargs: dict, message: str) -> None:
         plan(lq_model(), _t(Z0), lq_config(), torch.Generator(), **kwargs)
     with pytest.raises(ValueError, match="z0 must be one latent"):
         plan(lq_model(), _t(Z0)[None], lq_config(), torch.Generator())
+
+
+@pytest.mark.parametrize("eval_mode", [True, False])
+def test_trust_region_keeps_every_action_near_the_reference(eval_mode: bool) -> None:
+    cfg = lq_config()
+    a_ref = _t(np.array([[0.5, -0.5], [0.2, 0.9], [-0.7, 0.1]]))
+    radius = 0.1
+    for seed in range(5):
+        g = torch.Generator().manual_seed(seed)
+        action, mean, _ = plan(lq_model(), _t(Z0), cfg, g, a_ref=a_ref, eval_mode=eval_mode,
+                               guidance_radius=radius)  # fmt: skip
+        assert (action - a_ref[0]).abs().max() <= radius + 1e-6
+        assert (mean - a_ref).abs().max() <= radius + 1e-6
+
+
+def test_trust_region_still_improves_on_the_reference() -> None:
+    # The optimum lies outside the region: the plan moves to the region's edge towards it.
+    cfg = lq_config()
+    optimum = _t(lq_optimum(Z0, cfg.horizon, cfg.discount))
+    a_ref = torch.zeros(cfg.horizon, 2)
+    radius = 0.05
+    g = torch.Generator().manual_seed(0)
+    mean = plan(lq_model(), _t(Z0), cfg, g, a_ref=a_ref, guidance_radius=radius)[1]
+    far = optimum.abs() > 2 * radius
+    torch.testing.assert_close(mean[far], radius * optimum[far].sign(), atol=0.02, rtol=0)
+
+
+def test_negative_trust_radius_is_refused() -> None:
+    with pytest.raises(ValueError, match="guidance_radius"):
+        plan(lq_model(), _t(Z0), lq_config(), torch.Generator(), guidance_radius=-1.0)

@@ -1,0 +1,135 @@
+"""The walk expert: a command-conditioned MLP with a gait clock, distilled from a teacher.
+
+Inputs (:func:`walk_features`, 53 values, invariant to the robot's position and heading on the
+floor): pelvis height, gravity in the pelvis frame, the 19 joint angles, the pelvis linear
+velocity in the heading frame, its angular velocity in the pelvis frame, the 19 joint
+velocities, the command (vx, vy, yaw rate) and (sin, cos) of the 0.8 s gait clock. Output: the
+10 leg values of :mod:`metaworld_hwm.skills.locomotion` (torso and arms held at 0 rad).
+
+State: the gait clock, seconds since :meth:`WalkExpert.reset`; each :meth:`~Expert.act`
+call advances it by one control step. Command: a :class:`WalkCommand` (default: forward along
++x, holding heading 0, as h1-walk rewards), set with ``set_command(vx=..., ...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import numpy as np
+import torch
+
+from metaworld_hwm.envs.humanoid_env import CONTROL_DT
+from metaworld_hwm.skills.expert import Expert, ExpertSpec, MLPPolicy, register_controller
+from metaworld_hwm.skills.locomotion import (
+    NUM_LEG_JOINTS,
+    WalkCommand,
+    gait_clock,
+    leg_action,
+    projected_gravity,
+    yaw_of,
+)
+
+NUM_FEATURES = 53
+
+
+def walk_features(
+    qpos: np.ndarray, qvel: np.ndarray, commands: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """The walk policy's inputs (B, 53) from robot qpos (B, 26), qvel (B, 25), commands
+    (B, 3) and clock times (B,) s (see the module docstring)."""
+    yaw = yaw_of(qpos[:, 3:7])
+    cos, sin = np.cos(yaw), np.sin(yaw)
+    vx, vy = qvel[:, 0], qvel[:, 1]  # free joint: world-frame linear velocity
+    heading_velocity = np.stack([cos * vx + sin * vy, -sin * vx + cos * vy, qvel[:, 2]], axis=1)
+    return np.concatenate(
+        [
+            qpos[:, 2:3],
+            projected_gravity(qpos[:, 3:7]),
+            qpos[:, 7:26],
+            heading_velocity,
+            qvel[:, 3:6],
+            qvel[:, 6:25],
+            commands,
+            gait_clock(t),
+        ],
+        axis=1,
+    )
+
+
+def walk_policy(hidden: tuple[int, ...] = (256, 256)) -> MLPPolicy:
+    """An untrained walk network: 53 features -> 10 raw leg values."""
+    return MLPPolicy(NUM_FEATURES, NUM_LEG_JOINTS, hidden, squash=False)
+
+
+@register_controller
+class WalkExpert(Expert):
+    """Command-conditioned walking (see the module docstring).
+
+    Args:
+        spec: the expert's spec; ``config["hidden"]`` gives the MLP's hidden sizes.
+        policy: the trained network (53 -> 10).
+        ctrlrange: the servos' (19, 2) ranges, to turn leg targets into normalised actions.
+    """
+
+    controller_name = "command_walker"
+    command_fields = tuple(f.name for f in fields(WalkCommand))
+
+    def __init__(self, spec: ExpertSpec, policy: MLPPolicy, ctrlrange: np.ndarray) -> None:
+        super().__init__(spec)
+        if ctrlrange.shape != (spec.action_dim, 2):
+            raise ValueError(
+                f"walk expert {spec.name!r}: ctrlrange must be ({spec.action_dim}, 2), "
+                f"got {ctrlrange.shape}"
+            )
+        self.policy = policy.eval()
+        self.ctrlrange = np.asarray(ctrlrange, dtype=np.float64)
+        self.command = WalkCommand()
+        self.clock = np.zeros(1)
+
+    @classmethod
+    def from_arrays(cls, spec: ExpertSpec, arrays: dict[str, np.ndarray]) -> WalkExpert:
+        """Rebuild from :meth:`arrays`; missing or mis-shaped weights raise ValueError."""
+        arrays = dict(arrays)
+        if "ctrlrange" not in arrays:
+            raise ValueError(f"walk expert {spec.name!r} stores no 'ctrlrange'; re-distil it")
+        ctrlrange = arrays.pop("ctrlrange")
+        policy = walk_policy(tuple(spec.config.get("hidden", (256, 256))))
+        try:
+            policy.load_state_dict(
+                {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
+            )
+        except RuntimeError as exc:
+            raise ValueError(
+                f"walk expert {spec.name!r}: stored weights do not fit its network ({exc})"
+            ) from exc
+        return cls(spec, policy, ctrlrange)
+
+    def reset(self, batch_size: int = 1) -> None:
+        """Restart the gait clock of ``batch_size`` robots walking in lockstep."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.clock = np.zeros(batch_size)
+
+    def set_command(self, **command: float | None) -> None:
+        """Change the walk command, e.g. ``set_command(vx=0.5, heading=None, yaw_rate=0.3)``;
+        fields not given keep their values (see :class:`WalkCommand`)."""
+        super().set_command(**command)
+        self.command = replace(self.command, **command)
+
+    @torch.no_grad()
+    def _act(self, obs: np.ndarray) -> np.ndarray:
+        if obs.shape[0] != len(self.clock):
+            raise ValueError(
+                f"walk expert {self.name!r} was reset for {len(self.clock)} robot(s) but got "
+                f"{obs.shape[0]} observations; call reset({obs.shape[0]}) at the episode start"
+            )
+        qpos, qvel = obs[:, :26], obs[:, 26:51]
+        commands = self.command.velocities(yaw_of(qpos[:, 3:7]))
+        features = walk_features(qpos, qvel, commands, self.clock)
+        outputs = self.policy(torch.as_tensor(features, dtype=torch.float32)).numpy()
+        self.clock = self.clock + CONTROL_DT
+        return leg_action(outputs, self.ctrlrange)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        state = {k: v.detach().cpu().numpy() for k, v in self.policy.state_dict().items()}
+        return state | {"ctrlrange": self.ctrlrange.copy()}
