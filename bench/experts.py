@@ -1,13 +1,14 @@
 """Returns of the library's experts in their tasks: the full 10-seed, 1000-step figure.
 
     python bench/experts.py [--library experts] [--seeds 10] [--steps 1000] [--reach-goals 40]
-                            [--distil-steps 0] [--distil-epochs 60]
+                            [--distil-steps 0] [--distil-epochs 60] [--teacher PATH]
 
 * stand: return per seed on h1-stand (HumanoidBench's reset noise), falls, and survival of a
   100 N, 0.1 s push on the torso in 8 directions (seed 0, push at step 500);
-* walk: return, falls and mean forward COM speed on h1-walk of every walk-skill expert, and of
-  stand as the baseline a walker must beat (the library has no walk expert yet: H1 has no
-  quasi-static gait, see ``metaworld_hwm.skills.gait``);
+* walk: every walk-skill expert by ``bench/walking.py`` (return over 10 seeds, 30 s without
+  a fall, speed, pushes of 0.5 and 1.0 m/s, command tracking table and plot, ms per action;
+  with ``--teacher PATH`` the teacher side by side), and stand on h1-walk as the baseline a
+  walker must beat;
 * reach: goals drawn from h1-reach's own distribution, kept when left-arm IK from the standing
   pose gets within 1 cm ("reachable"); success = hand within 5 cm after 250 steps;
 * --distil-steps N: behaviour-clone the stand expert from N teacher steps into a learned
@@ -22,6 +23,7 @@ import os
 import shlex
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -32,6 +34,7 @@ from metaworld_hwm.envs import make_env
 from metaworld_hwm.skills.distill import behaviour_clone, collect, evaluate
 from metaworld_hwm.skills.expert import Expert, ExpertSpec
 from metaworld_hwm.skills.library import ExpertLibrary
+from walking import bench_walker
 
 DIRECTIONS = [(np.cos(a), np.sin(a)) for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]
 
@@ -77,6 +80,7 @@ def bench_stand(expert: Expert, seeds: int, steps: int) -> None:
 
 
 def bench_walk(name: str, expert: Expert, seeds: int, steps: int) -> None:
+    """A non-walking expert on h1-walk: the baseline a walker must beat."""
     start = time.perf_counter()
     env = make_env("h1-walk")
     returns, speeds, falls = [], [], 0
@@ -153,6 +157,8 @@ def main() -> None:
     parser.add_argument("--reach-goals", type=int, default=40)
     parser.add_argument("--distil-steps", type=int, default=0)
     parser.add_argument("--distil-epochs", type=int, default=60)
+    parser.add_argument("--teacher", help="walk teacher (TorchScript), run beside the walker")
+    parser.add_argument("--tracking-plot", default="results/walk_expert/command_tracking.png")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("$ " + shlex.join([sys.executable.rsplit("/", 1)[-1], *sys.argv]))
@@ -163,9 +169,10 @@ def main() -> None:
         if args.distil_steps:
             episodes = min(args.seeds, 3)
             bench_distil(library["stand"], args.distil_steps, args.distil_epochs, episodes)
-    walkers = [n for n in library.names if library[n].spec.skill == "walk"]
-    for name in [*walkers, *(["stand"] if "stand" in library.names else [])]:
-        bench_walk(name, library[name], args.seeds, args.steps)
+    for name in [n for n in library.names if library[n].spec.skill == "walk"]:
+        bench_walker(library[name], args.seeds, args.teacher, Path(args.tracking_plot))
+    if "stand" in library.names:
+        bench_walk("stand", library["stand"], args.seeds, args.steps)
     if "reach" in library.names and args.reach_goals:
         bench_reach(library["reach"], args.reach_goals)
 

@@ -5,8 +5,8 @@
 
 Each setting trains the metaworld agent (tiny preset) online for ``--steps`` steps and then
 runs ``--eval-episodes`` noise-free episodes, reporting return, mean forward COM speed and
-falls; the expert alone (the walk expert's own action) is the reference row. Settings are
-(lambda, trust radius, fusion sharpness): ``paper`` is the paper's (0.05, none, plain blend).
+falls. Settings are :class:`Setting`s; ``paper`` is the paper's (lambda 0.05, no trust
+region, plain blend), ``lam20`` the default of ``--method metaworld``.
 Writes ``guidance.csv`` and ``guidance.png`` (return per setting) to ``--out``. One thread.
 """
 
@@ -19,6 +19,7 @@ import shlex
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -33,16 +34,26 @@ import torch
 from metaworld_hwm.training.config import TrainConfig
 from metaworld_hwm.training.trainer import OnlineTrainer
 
-#: name -> (guidance lambda, trust radius, fusion sharpness)
-SETTINGS: dict[str, tuple[float, float, float]] = {
-    "paper": (0.05, 0.0, 1.0),
-    "sharp": (0.05, 0.0, 4.0),
-    "lam1": (1.0, 0.0, 4.0),
-    "lam20": (20.0, 0.0, 4.0),
-    "radius0.1": (0.05, 0.1, 4.0),
-    "radius0.2": (0.05, 0.2, 4.0),
-    "radius0.4": (0.05, 0.4, 4.0),
-    "paper+radius0.2": (0.05, 0.2, 1.0),
+
+@dataclass(frozen=True)
+class Setting:
+    """Guidance lambda, trust radius (0: none), fusion sharpness (1: the paper's blend)."""
+
+    lam: float
+    radius: float = 0.0
+    sharpness: float = 4.0
+
+
+SETTINGS: dict[str, Setting] = {
+    "paper": Setting(0.05, sharpness=1.0),
+    "sharp": Setting(0.05),
+    "lam1": Setting(1.0),
+    "lam5": Setting(5.0),
+    "lam20": Setting(20.0),
+    "lam20-blend": Setting(20.0, sharpness=1.0),
+    "lam100": Setting(100.0),
+    "radius0.1": Setting(0.05, radius=0.1),
+    "radius0.2": Setting(0.05, radius=0.2),
 }
 
 
@@ -70,20 +81,19 @@ def evaluate(trainer: OnlineTrainer, episodes: int) -> dict[str, float]:
 
 
 def run_setting(task: str, name: str, steps: int, seed: int, episodes: int) -> dict:
-    lam, radius, sharpness = SETTINGS[name]
+    setting = SETTINGS[name]
     with tempfile.TemporaryDirectory() as run_dir:
         cfg = TrainConfig(
             task=task, method="metaworld", preset="tiny", steps=steps, seed=seed,
             eval_every=steps, eval_episodes=0, checkpoint_every=steps, buffer_size=steps + 1,
-            guidance_lambda=lam, guidance_radius=radius, fusion_sharpness=sharpness,
-            run_dir=run_dir, tensorboard=False,
+            guidance_lambda=setting.lam, guidance_radius=setting.radius,
+            fusion_sharpness=setting.sharpness, run_dir=run_dir, tensorboard=False,
         )  # fmt: skip
         start = time.perf_counter()
         trainer = OnlineTrainer(cfg)
         trainer.train()
         result = evaluate(trainer, episodes)
-    return {"setting": name, "lambda": lam, "radius": radius, "sharpness": sharpness,
-            "seed": seed, "steps": steps, **result,
+    return {"setting": name, **asdict(setting), "seed": seed, "steps": steps, **result,
             "seconds": round(time.perf_counter() - start)}  # fmt: skip
 
 

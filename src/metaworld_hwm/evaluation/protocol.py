@@ -47,6 +47,9 @@ class Trial:
     fell: bool
     success: bool
     weights: list[list[float]] = field(default_factory=list)
+    forward_speed: float | None = None
+    """Mean forward (+x) speed of the robot's centre of mass (m/s), H1 tasks only: "no fall"
+    is success in walk and run, so this says whether the robot walked or stood."""
     """Fused expert weights per step (metaworld runs, first trial only)."""
 
 
@@ -133,7 +136,7 @@ def run_trial(
         base.max_episode_steps = _success_steps(task)
     obs, _ = env.reset(seed=seed)
     policy.start_episode(obs, seed)
-    total, t, fell, success, weights = 0.0, 0, False, False, []
+    total, t, fell, success, weights, speeds = 0.0, 0, False, False, [], []
     while True:
         action = policy.act(obs, t0=t == 0)
         if record_weights and (fused := policy.fused_weights(obs)) is not None:
@@ -145,6 +148,8 @@ def run_trial(
         if frames is not None and t % 2 == 0:
             frames.append(env.render())
         policy.observe(obs, info)
+        if task is not None:
+            speeds.append(float(base.physics.center_of_mass_velocity()[0]))
         if task == "door" and base.task.door_angle(base.physics) >= DOOR_OPEN_RAD:
             success = True
         if task == "reach" and info["hand_dist"] < REACH_SUCCESS_M:
@@ -156,7 +161,8 @@ def run_trial(
         success = not fell
     elif task == "door":
         success = success and not fell
-    return Trial(seed, total, t, fell, success, weights)
+    speed = float(np.mean(speeds)) if speeds else None
+    return Trial(seed, total, t, fell, success, weights, speed)
 
 
 def load_trainer(run_dir: Path) -> OnlineTrainer:
@@ -259,6 +265,7 @@ def _trial(policy: ProtocolPolicy, i: int, trials: int, seed: int, video: Path |
         from metaworld_hwm.envs.rendering import write_mp4
 
         write_mp4(frames, video, fps=25)
-    print(f"trial {i + 1}/{trials}: return {result.episode_return:.1f}, {result.steps} steps, "
-          f"{'success' if result.success else 'failure'}", flush=True)  # fmt: skip
+    speed = "" if result.forward_speed is None else f", {result.forward_speed:+.2f} m/s"
+    print(f"trial {i + 1}/{trials}: return {result.episode_return:.1f}, {result.steps} steps"
+          f"{speed}, {'success' if result.success else 'failure'}", flush=True)  # fmt: skip
     return result

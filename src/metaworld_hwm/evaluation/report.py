@@ -129,8 +129,8 @@ def table_returns(runs: list[Run], methods: list[str] | None = None) -> str:
 
 def table_success(runs: list[Run]) -> str:
     """Table 2: successes over the protocol's trials, per method and task."""
-    lines = ["| task | method | successes | trials | return (mean ± std) |",
-             "|---|---|---:|---:|---:|"]  # fmt: skip
+    lines = ["| task | method | successes | trials | return (mean ± std) | forward speed (m/s) |",
+             "|---|---|---:|---:|---:|---:|"]  # fmt: skip
     for (task, method), group in _groups(runs).items():
         done = [r.protocol for r in group if r.protocol]
         if not done:
@@ -138,8 +138,11 @@ def table_success(runs: list[Run]) -> str:
         successes = sum(p["successes"] for p in done)
         trials = sum(p["trials"] for p in done)
         returns = np.concatenate([[t["episode_return"] for t in p["per_trial"]] for p in done])
+        speeds = [t["forward_speed"] for p in done for t in p["per_trial"]
+                  if t.get("forward_speed") is not None]  # fmt: skip
+        speed = f"{np.mean(speeds):+.2f}" if speeds else "-"
         lines.append(f"| {task} | {method} | {successes} | {trials} | "
-                     f"{returns.mean():.1f} ± {returns.std():.1f} |")  # fmt: skip
+                     f"{returns.mean():.1f} ± {returns.std():.1f} | {speed} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -3,8 +3,8 @@
 Modules: ``catalog`` (the eight skills), ``expert`` (interface, learned and analytic kinds),
 ``library`` (manifest + safetensors directory), ``balance``/``stand``/``reach`` (analytic
 experts for H1), ``locomotion`` and ``walk`` (the command-conditioned walk expert),
-``teacher`` and ``walk_distill`` (distilling it by DAgger from a teacher policy), ``gait``
-(why H1 has no quasi-static walk), ``fusion`` (phi, psi, alpha and the training loss),
+``teacher`` and ``walk_distill`` (distilling it by DAgger from a teacher policy),
+``fusion`` (phi, psi, alpha and the training loss),
 ``distill`` and ``motion`` (making learned experts), ``builtin`` and ``cli``
 (``metaworld-hwm experts ...``).
 """

@@ -188,11 +188,11 @@ def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     distill.add_argument("--name", default="walk", help="expert name in the library")
     distill.add_argument("--work-dir", default="runs/distill-walk",
                          help="checkpoint, curve.csv/png and distill.log")
-    distill.add_argument("--rounds", type=int, default=8, help="DAgger rounds")
+    distill.add_argument("--rounds", type=int, default=20, help="DAgger rounds")
     distill.add_argument("--envs", type=int, default=8, help="envs rolled per round")
     distill.add_argument("--steps", type=int, default=1000, help="control steps per env, round")
     distill.add_argument("--epochs", type=int, default=15, help="fitting passes per round")
-    distill.add_argument("--push-speed", type=float, default=0.8,
+    distill.add_argument("--push-speed", type=float, default=1.2,
                          help="largest random push (pelvis velocity change, m/s) in the data")
     distill.add_argument("--seed", type=int, default=0)
     distill.add_argument("--resume", action="store_true", help="continue --work-dir's run")

@@ -46,7 +46,7 @@ FALL_HEIGHT = 0.6
 class WalkDistillConfig:
     """Settings of a walk distillation run (times in seconds, speeds in m/s)."""
 
-    rounds: int = 8
+    rounds: int = 20
     envs: int = 8
     steps: int = 1000
     """Control steps per env and round."""
@@ -56,7 +56,7 @@ class WalkDistillConfig:
     lr: float = 1e-3
     hidden: tuple[int, ...] = (256, 256)
     reset_noise: float = 0.02
-    push_speed: float = 0.8
+    push_speed: float = 1.2
     """Largest random change of the pelvis's horizontal velocity at a push."""
     push_interval: tuple[float, float] = (2.0, 4.0)
     command_interval: tuple[float, float] = (2.0, 6.0)
