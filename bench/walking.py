@@ -65,10 +65,12 @@ class TeacherWalker:
 
 
 def episode(
-    walker, seed: int, steps: int, push_speed: float = 0.0, push_every: int = 250
+    walker, seed: int, steps: int, push_speed: float = 0.0, push_every: int = 250,
+    action_noise: float = 0.0,
 ) -> dict[str, float]:
     """One h1-walk episode with the default command; optional pushes every ``push_every`` steps
-    (horizontal velocity change of ``push_speed`` in a random direction)."""
+    (horizontal velocity change of ``push_speed`` in a random direction) and Gaussian noise of
+    std ``action_noise`` on every normalised action (what a planner's exploration adds)."""
     env = make_env("h1-walk", max_episode_steps=steps)
     rng = np.random.default_rng(1000 + seed)
     obs, _ = env.reset(seed=seed)
@@ -79,7 +81,10 @@ def episode(
         if push_speed and t > 0 and t % push_every == 0:
             angle = rng.uniform(-np.pi, np.pi)
             env.data.qvel[:2] += push_speed * np.array([np.cos(angle), np.sin(angle)])
-        obs, reward, terminated, _, _ = env.step(walker.act(obs))
+        action = walker.act(obs)
+        if action_noise:
+            action = np.clip(action + action_noise * rng.standard_normal(action.shape), -1, 1)
+        obs, reward, terminated, _, _ = env.step(action)
         ret += reward
         speeds.append(float(env.physics.center_of_mass_velocity()[0]))
         if terminated:
@@ -154,6 +159,11 @@ def bench_walker(expert: Expert, seeds: int, teacher: str | None, plot: Path | N
             pushed = [episode(walker, s, 1000, push_speed=push) for s in range(seeds)]
             print(f"  {name:8s} pushes of {push} m/s every 5 s: "
                   f"{sum(not r['fell'] for r in pushed)}/{seeds} survived 20 s")  # fmt: skip
+        for noise in (0.02, 0.05):
+            noisy = [episode(walker, s, 1000, action_noise=noise) for s in range(seeds)]
+            print(f"  {name:8s} action noise std {noise}: return "
+                  f"{np.mean([r['return'] for r in noisy]):.1f}, "
+                  f"{sum(not r['fell'] for r in noisy)}/{seeds} without a fall")  # fmt: skip
     print(f"  ({time.perf_counter() - start:.0f} s)")
     print("\n  command tracking (heading frame; achieved mean over the last 6 s of 10 s)")
     print("  | command vx, vy, yaw | " + " | ".join(f"{n} achieved" for n in walkers) + " |")

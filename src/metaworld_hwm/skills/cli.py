@@ -71,6 +71,7 @@ def _render(library: ExpertLibrary, args: argparse.Namespace) -> int:
     env = make_env(expert.spec.task, seed=args.seed, render_mode="rgb_array")
     library.check_env(env, [args.name])
     obs, _ = env.reset(seed=args.seed)
+    expert.reset(1)
     frames, ret = [env.render()], 0.0
     for _ in range(args.steps):
         obs, reward, terminated, truncated, _ = env.step(expert.act(obs))

@@ -1,10 +1,13 @@
 """The walk expert: a command-conditioned MLP with a gait clock, distilled from a teacher.
 
-Inputs (:func:`walk_features`, 53 values, invariant to the robot's position and heading on the
-floor): pelvis height, gravity in the pelvis frame, the 19 joint angles, the pelvis linear
-velocity in the heading frame, its angular velocity in the pelvis frame, the 19 joint
+Inputs (:func:`walk_features`, 35 values, invariant to the robot's position and heading on the
+floor): pelvis height, gravity in the pelvis frame, the 10 leg joint angles, the pelvis linear
+velocity in the heading frame, its angular velocity in the pelvis frame, the 10 leg joint
 velocities, the command (vx, vy, yaw rate) and (sin, cos) of the 0.8 s gait clock. Output: the
-10 leg values of :mod:`metaworld_hwm.skills.locomotion` (torso and arms held at 0 rad).
+10 leg values of :mod:`metaworld_hwm.skills.locomotion` (torso and arms held at 0 rad). The
+torso and arm joints are left out, as the teacher leaves them out: held still in every
+training state, they would enter the normalised input with a near-zero spread, and any arm
+motion (another expert's, or action noise) would swamp it.
 
 State: the gait clock, seconds since :meth:`WalkExpert.reset`; each :meth:`~Expert.act`
 call advances it by one control step. Command: a :class:`WalkCommand` (default: forward along
@@ -29,13 +32,13 @@ from metaworld_hwm.skills.locomotion import (
     yaw_of,
 )
 
-NUM_FEATURES = 53
+NUM_FEATURES = 35
 
 
 def walk_features(
     qpos: np.ndarray, qvel: np.ndarray, commands: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
-    """The walk policy's inputs (B, 53) from robot qpos (B, 26), qvel (B, 25), commands
+    """The walk policy's inputs (B, 35) from robot qpos (B, 26), qvel (B, 25), commands
     (B, 3) and clock times (B,) s (see the module docstring)."""
     yaw = yaw_of(qpos[:, 3:7])
     cos, sin = np.cos(yaw), np.sin(yaw)
@@ -45,10 +48,10 @@ def walk_features(
         [
             qpos[:, 2:3],
             projected_gravity(qpos[:, 3:7]),
-            qpos[:, 7:26],
+            qpos[:, 7 : 7 + NUM_LEG_JOINTS],
             heading_velocity,
             qvel[:, 3:6],
-            qvel[:, 6:25],
+            qvel[:, 6 : 6 + NUM_LEG_JOINTS],
             commands,
             gait_clock(t),
         ],
@@ -57,7 +60,7 @@ def walk_features(
 
 
 def walk_policy(hidden: tuple[int, ...] = (256, 256)) -> MLPPolicy:
-    """An untrained walk network: 53 features -> 10 raw leg values."""
+    """An untrained walk network: 35 features -> 10 raw leg values."""
     return MLPPolicy(NUM_FEATURES, NUM_LEG_JOINTS, hidden, squash=False)
 
 
@@ -67,7 +70,7 @@ class WalkExpert(Expert):
 
     Args:
         spec: the expert's spec; ``config["hidden"]`` gives the MLP's hidden sizes.
-        policy: the trained network (53 -> 10).
+        policy: the trained network (35 -> 10).
         ctrlrange: the servos' (19, 2) ranges, to turn leg targets into normalised actions.
     """
 

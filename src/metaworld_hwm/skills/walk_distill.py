@@ -5,9 +5,10 @@ teacher; later rounds by the student, with the teacher labelling every visited s
 runs along the student's trajectory, seeing the student's outputs as its previous action).
 The labelled states join one aggregate dataset and the student is refitted on all of it
 (DAgger). Commands change within episodes (vx, vy, yaw rate uniform in the trained ranges, or
-forward walking with heading hold), random pushes change the pelvis velocity, resets carry
-extra noise, and a fallen robot is reset, so the student sees the states where its own errors
-and disturbances take it.
+forward walking with heading hold), random pushes change the pelvis velocity, executed leg
+outputs get Gaussian noise (the labels stay clean, as in DART), resets carry extra noise, and
+a fallen robot is reset, so the student sees the states where its own errors and disturbances
+take it.
 
 Resumable: after each round the student, optimiser, dataset, RNG states and learning curve are
 written atomically to ``work_dir/checkpoint.pt``; a run resumed from it follows the same curve
@@ -32,7 +33,7 @@ from metaworld_hwm.skills.expert import ExpertSpec, MLPPolicy
 from metaworld_hwm.skills.library import sha256
 from metaworld_hwm.skills.locomotion import COMMAND_RANGES, WalkCommand, leg_action, yaw_of
 from metaworld_hwm.skills.teacher import H1WalkTeacher
-from metaworld_hwm.skills.walk import WalkExpert, walk_features, walk_policy
+from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features, walk_policy
 from metaworld_hwm.utils.atomic import atomic_write_bytes, atomic_write_text
 
 CHECKPOINT = "checkpoint.pt"
@@ -59,6 +60,8 @@ class WalkDistillConfig:
     push_speed: float = 1.2
     """Largest random change of the pelvis's horizontal velocity at a push."""
     push_interval: tuple[float, float] = (2.0, 4.0)
+    action_noise: float = 0.2
+    """Std of the Gaussian noise on executed leg outputs (raw units: x 0.25 rad)."""
     command_interval: tuple[float, float] = (2.0, 6.0)
     heading_share: float = 0.4
     """Share of commands that walk forward (0.8-1.2 m/s) holding a heading."""
@@ -126,7 +129,7 @@ class WalkRollouts:
         )
 
     def step(self, student: MLPPolicy | None) -> tuple[np.ndarray, np.ndarray]:
-        """One control step of every env: (student features (B, 53), teacher labels (B, 10)).
+        """One control step of every env: (student features (B, 35), teacher labels (B, 10)).
 
         The teacher acts when ``student`` is None; otherwise the student does.
         """
@@ -139,6 +142,7 @@ class WalkRollouts:
         else:
             with torch.no_grad():
                 outputs = student(torch.as_tensor(features, dtype=torch.float32)).double().numpy()
+        outputs = outputs + self.cfg.action_noise * self.rng.standard_normal(outputs.shape)
         self.teacher.previous = outputs.copy()
         actions = leg_action(outputs, self.ctrlrange)
         self.clock += CONTROL_DT
@@ -238,7 +242,7 @@ class WalkDistillation:
             torch.manual_seed(cfg.seed)
             self.policy = walk_policy(cfg.hidden)
         self.optimiser = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
-        self.x = torch.zeros(0, 53)
+        self.x = torch.zeros(0, NUM_FEATURES)
         self.y = torch.zeros(0, 10)
         self.curve: list[dict[str, float]] = []
         self.seconds = 0.0
@@ -279,7 +283,7 @@ class WalkDistillation:
         x = torch.as_tensor(np.concatenate(xs), dtype=torch.float32)
         if self.round == 0:  # the normaliser comes from the teacher's own states
             self.policy.obs_mean.copy_(x.mean(0))
-            self.policy.obs_std.copy_(x.std(0).clamp_min(1e-3))
+            self.policy.obs_std.copy_(x.std(0).clamp_min(1e-2))
         self.x = torch.cat([self.x, x])
         self.y = torch.cat([self.y, torch.as_tensor(np.concatenate(ys), dtype=torch.float32)])
         loss = fit(self.policy, self.optimiser, self.x, self.y, self.cfg, self.generator)
