@@ -26,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from metaworld_hwm.envs.humanoid_env import CONTROL_DT
 from metaworld_hwm.utils.atomic import atomic_write_text
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ class TrainerPolicy(ProtocolPolicy):
 
 
 def _success_steps(task: str) -> int:
-    return int(LOCOMOTION_SECONDS / 0.02) if task in ("stand", "walk", "run") else RETURN_STEPS
+    locomotion = task in ("stand", "walk", "run")
+    return round(LOCOMOTION_SECONDS / CONTROL_DT) if locomotion else RETURN_STEPS
 
 
 def run_trial(

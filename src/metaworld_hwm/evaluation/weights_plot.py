@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from metaworld_hwm.envs.humanoid_env import CONTROL_DT
 from metaworld_hwm.utils.atomic import atomic_write_bytes
 
 
@@ -22,10 +23,10 @@ def plot_weight_timeline(
     w = np.asarray(weights, dtype=float)
     if w.ndim != 2 or w.shape[1] != len(names):
         raise ValueError(f"weights must be (steps, {len(names)}), got {w.shape}")
-    t = np.arange(len(w)) * 0.02
+    t = np.arange(len(w)) * CONTROL_DT
     fig, ax = plt.subplots(figsize=(6, 2.8), dpi=120)
     ax.stackplot(t, w.T, labels=list(names), alpha=0.85)
-    ax.set_xlim(0, max(t[-1], 0.02) if len(t) else 1)
+    ax.set_xlim(0, max(t[-1], CONTROL_DT) if len(t) else 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("fused weight")

@@ -94,8 +94,8 @@ class WalkRollouts:
         self.cfg = cfg
         self.teacher = teacher
         self.rng = rng
-        self.envs = [HumanoidEnv("h1", "walk", reset_noise=cfg.reset_noise) for _ in
-                     range(cfg.envs)]  # fmt: skip
+        self.envs = [HumanoidEnv("h1", "walk", reset_noise=cfg.reset_noise)
+                     for _ in range(cfg.envs)]  # fmt: skip
         self.ctrlrange = self.envs[0].model.actuator_ctrlrange.copy()
         n = cfg.envs
         self.obs = np.zeros((n, 51))
