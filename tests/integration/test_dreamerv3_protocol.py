@@ -23,7 +23,7 @@ from metaworld_hwm.evaluation.protocol import evaluate_run, load_policy, run_tri
 from tests.unit.baselines.conftest import needs_sheeprl
 
 TRIALS = 2
-TRIAL_FIELDS = {"seed", "episode_return", "steps", "fell", "success", "weights"}
+TRIAL_FIELDS = {"seed", "episode_return", "steps", "fell", "success", "weights", "forward_speed"}
 SUMMARY_FIELDS = {"run_dir", "task", "method", "step", "trials", "successes", "return_mean",
                   "return_std", "experts", "per_trial"}  # fmt: skip
 

@@ -20,8 +20,8 @@ def test_advances_through_the_plan_on_task_signals(experts, make_stub):
     tracker = PlanTracker(make_stub([DOOR]), "walk to the door and open it", experts)
     plan = tracker.start()
     assert tracker.current == plan.subgoals[0] and tracker.weights.argmax() == 0
-    assert tracker.update({"hand_hatch_proximity_reward": 0.1}) == []
-    events = tracker.update({"hand_hatch_proximity_reward": 0.3})
+    assert tracker.update({"hand_hatch_proximity_reward": 0.5}) == []
+    events = tracker.update({"hand_hatch_proximity_reward": 0.95})
     assert _names(events) == ["semantic/advance"] and tracker.index == 1
     assert tracker.weights.argmax() == 3  # reach
     events = tracker.update({"door_openness_reward": 0.9})
@@ -37,7 +37,7 @@ def test_stall_triggers_a_replan_of_the_remaining_sub_goals(experts, make_stub):
     planner = make_stub([DOOR, [("open the door", "reach")]])
     tracker = PlanTracker(planner, "walk to the door and open it", experts, stall_steps=5)
     tracker.start()
-    tracker.update({"hand_hatch_proximity_reward": 0.3})
+    tracker.update({"hand_hatch_proximity_reward": 0.95})
     events = []
     for _ in range(6):  # the first reading sets the baseline, then 5 steps without progress
         events += tracker.update({"door_openness_reward": 0.1})
