@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metaworld_hwm.evaluation.report import Run, bootstrap_ci, iqm
+from metaworld_hwm.evaluation.report import Run, bootstrap_ci, iqm, table_returns
 from metaworld_hwm.evaluation.sweep import plan_trials, run_sweep
 
 
@@ -19,6 +19,13 @@ def test_iqm_is_the_mean_of_the_middle_half() -> None:
 def test_convergence_step_is_the_first_eval_at_90_percent_of_best() -> None:
     run = Run(Path("."), "h1-stand", "tdmpc2", 1, [1000, 2000, 3000, 4000], [10, 85, 95, 100])
     assert run.convergence_step == 3000 and run.final_return == 100
+
+
+def test_runs_without_an_evaluation_yet_are_left_out_of_the_returns_table() -> None:
+    done = [Run(Path("."), "h1-walk", "metaworld", s, [2500, 5000], [900.0, 906.0]) for s in (1, 2)]
+    running = Run(Path("."), "h1-walk", "metaworld", 3)
+    table = table_returns([*done, running])
+    assert "| h1-walk | metaworld | 2 | 906.0 ± 0.0 |" in table and "nan" not in table
 
 
 def test_plan_trials_adds_ablations_to_metaworld_only() -> None:

@@ -115,13 +115,14 @@ def table_returns(runs: list[Run], methods: list[str] | None = None) -> str:
     for (task, method), group in _groups(runs).items():
         if methods is not None and method not in methods:
             continue
-        finals = np.array([r.final_return for r in group])
-        if np.isnan(finals).all():
+        evaluated = [r for r in group if r.returns]  # a run still in progress has none yet
+        if not evaluated:
             continue
+        finals = np.array([r.final_return for r in evaluated])
         low, high = bootstrap_ci(finals)
-        conv = np.nanmean([r.convergence_step for r in group])
+        conv = np.mean([r.convergence_step for r in evaluated])
         lines.append(
-            f"| {task} | {method} | {len(group)} | {finals.mean():.1f} ± {finals.std():.1f} "
+            f"| {task} | {method} | {len(evaluated)} | {finals.mean():.1f} ± {finals.std():.1f} "
             f"| {iqm(finals):.1f} [{low:.1f}, {high:.1f}] | {conv:,.0f} |"
         )
     return "\n".join(lines) + "\n"
