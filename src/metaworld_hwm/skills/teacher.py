@@ -136,7 +136,8 @@ class H1WalkTeacher:
     def observation(
         self, qpos: np.ndarray, qvel: np.ndarray, commands: np.ndarray, t: np.ndarray
     ) -> np.ndarray:
-        """The teacher's 41 inputs (B, 41) (order in ``../shared/teachers``' README)."""
+        """The teacher's 41 inputs (B, 41): angular velocity, gravity, command, leg angles, leg
+        velocities, previous output, gait clock (unitree_rl_gym's H1 order and scales)."""
         s = self.scales
         default = np.tile(LEG_DEFAULT_POSE, 2)
         return np.concatenate(
