@@ -47,7 +47,8 @@ def default_psi(name: str, dim: int = FEATURE_DIM) -> list[float]:
 class ExpertSpec:
     """What an expert is and what it accepts (one manifest entry, without file hashes).
 
-    controller: for analytic experts, the registered controller class that runs it.
+    controller: the registered class that runs the expert: every analytic expert's, and a
+        learned expert's whose network needs code of its own (empty: a plain MLP).
     config: JSON-serialisable construction parameters (hidden sizes, controller settings).
     """
 
