@@ -1,5 +1,6 @@
 """Report statistics and the sweep's bookkeeping (retries, failures reported)."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +43,18 @@ def test_failed_trials_are_retried_and_reported(tmp_path: Path) -> None:
     assert summary["trials"][0]["attempts"] == 2 and summary["trials"][0]["exit_code"] != 0
     log = (tmp_path / "h1-fly/tdmpc2/1/sweep.log").read_text()
     assert log.count("$ ") == 2 and "unknown task 'fly'" in log
+
+
+@pytest.mark.parametrize(("threads", "workers", "expected"), [(1, 1, 1), (None, 1, None)])
+def test_runs_get_the_threads_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads, workers, expected
+) -> None:
+    import metaworld_hwm.evaluation.sweep as sweep
+
+    seen: list[int] = []
+    monkeypatch.setattr(sweep, "run_commands", lambda cmds, log, n: seen.append(n) or 0)
+    trials = plan_trials(["h1-stand"], ["tdmpc2"], [1], [])
+    run_sweep(trials, tmp_path, [], workers=workers, threads=threads)
+    assert seen == [expected or max(1, (os.cpu_count() or 1) // workers)]
+    with pytest.raises(ValueError, match="threads must be >= 1"):
+        run_sweep(trials, tmp_path, [], threads=0)

@@ -32,6 +32,9 @@ def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
                     help="metaworld ablations to add: no-vlm no-dynamic-selection no-guidance")
     sw.add_argument("--out", type=Path, default=Path("runs/sweep"))
     sw.add_argument("--workers", type=int, default=2, help="local parallel processes")
+    sw.add_argument("--threads", type=_positive_int, default=None,
+                    help="torch threads per run (default: cores / workers; use 1 when other "
+                         "jobs share the cores: two threads each then slow every run down)")
     sw.add_argument("--retries", type=int, default=1)
     sw.add_argument("--trials", type=int, default=0, help="protocol trials after training")
     sw.add_argument("--ray-address", default=None, help="run on a Ray cluster (e.g. auto)")
@@ -40,6 +43,13 @@ def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("train_args", nargs=argparse.REMAINDER,
                     help="after --, more `train` options (e.g. -- --eval-every 1000)")  # fmt: skip
     sw.set_defaults(func=_cmd_sweep)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -71,6 +81,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     summary = run_sweep(
         trials, args.out, ["--preset", args.preset, "--steps", str(args.steps), *extra],
         eval_trials=args.trials, workers=args.workers, retries=args.retries,
-        ray_address=args.ray_address,
+        ray_address=args.ray_address, threads=args.threads,
     )  # fmt: skip
     return 1 if summary["failed"] else 0

@@ -86,10 +86,16 @@ def run_sweep(
     workers: int = 2,
     retries: int = 1,
     ray_address: str | None = None,
+    threads: int | None = None,
 ) -> dict:
-    """Run every trial; writes and returns the ``sweep.json`` summary."""
+    """Run every trial; writes and returns the ``sweep.json`` summary.
+
+    threads: OMP/torch threads per run; None: the cores divided among the workers.
+    """
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
     out.mkdir(parents=True, exist_ok=True)
-    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    threads = threads or max(1, (os.cpu_count() or 1) // max(workers, 1))
     jobs = {t.label: trial_commands(t, out, train_args, eval_trials) for t in trials}
     status: dict[str, dict] = {}
     start = time.perf_counter()
