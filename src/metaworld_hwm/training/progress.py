@@ -3,28 +3,53 @@
 from __future__ import annotations
 
 import time
+from collections import deque
+from collections.abc import Callable
 
 
 class ProgressReporter:
-    """Print a line every ``every_seconds`` (and at the end): works in CI logs and terminals."""
+    """Print a line every ``every_seconds`` (and at the end): works in CI logs and terminals.
 
-    def __init__(self, total: int, start: int = 0, every_seconds: float = 10.0, label: str = ""):
+    The rate is measured over the last ``window_seconds``, not since the start: after a resume
+    it counts only this session's steps, and a burst of pre-training updates or an evaluation
+    is forgotten once it leaves the window, so the ETA recovers.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        start: int = 0,
+        every_seconds: float = 10.0,
+        label: str = "",
+        window_seconds: float = 60.0,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         self.total = total
-        self._start_step = start
-        self._t0 = time.perf_counter()
-        self._last_print = -float("inf")
         self.every_seconds = every_seconds
+        self.window_seconds = window_seconds
         self.label = label
         self.last_eval: float | None = None
+        self._clock = clock
+        self._samples: deque[tuple[float, int]] = deque([(clock(), start)])
+        self._last_print = -float("inf")
+
+    def rate(self, step: int, now: float) -> float:
+        """Steps per second over the window ending at (``now``, ``step``)."""
+        samples = self._samples
+        samples.append((now, step))
+        # keep one sample at or before the window's start, so the window is always covered
+        while len(samples) > 2 and samples[1][0] <= now - self.window_seconds:
+            samples.popleft()
+        then, first = samples[0]
+        return (step - first) / max(now - then, 1e-9)
 
     def update(self, step: int, force: bool = False) -> str | None:
         """Print (and return) a progress line if it is time to, else None."""
-        now = time.perf_counter()
+        now = self._clock()
+        rate = self.rate(step, now)
         if not force and now - self._last_print < self.every_seconds:
             return None
         self._last_print = now
-        done = step - self._start_step
-        rate = done / max(now - self._t0, 1e-9)
         eta = (self.total - step) / rate if rate > 0 else float("inf")
         evaluation = "" if self.last_eval is None else f" | last eval return {self.last_eval:.1f}"
         line = (
