@@ -387,7 +387,8 @@ def plot_distill_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
     loss_ax.semilogy(rounds, [row["loss"] for row in curve], "s--", color="tab:orange",
                      label="imitation loss")  # fmt: skip
     loss_ax.set_ylabel("MSE to the teacher")
-    fig.legend(loc="lower right", fontsize=8)
+    handles = ax.get_legend_handles_labels()[0] + loss_ax.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="center right", fontsize=8)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
