@@ -12,6 +12,7 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 
 from metaworld_hwm.envs import make_env
+from metaworld_hwm.envs.humanoid_env import CONTROL_DT
 from metaworld_hwm.skills.expert import Expert
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import WalkCommand, leg_action, yaw_of
@@ -53,14 +55,14 @@ class TeacherWalker:
         self.t = 0.0
 
     def set_command(self, **command: float | None) -> None:
-        self.command = WalkCommand(**{**self.command.__dict__, **command})
+        self.command = replace(self.command, **command)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         qpos, qvel = obs[None, :26], obs[None, 26:51]
         velocities = self.command.velocities(yaw_of(qpos[:, 3:7]))
         out = self.teacher.act(qpos, qvel, velocities, np.array([self.t]))
         self.teacher.previous = out
-        self.t += 0.02
+        self.t += CONTROL_DT
         return leg_action(out, self.ctrlrange)[0].astype(np.float32)
 
 
@@ -75,7 +77,7 @@ def episode(
     rng = np.random.default_rng(1000 + seed)
     obs, _ = env.reset(seed=seed)
     walker.reset(1)
-    walker.set_command(**WalkCommand().__dict__)
+    walker.set_command(**asdict(WalkCommand()))
     ret, speeds, fell = 0.0, [], False
     for t in range(steps):
         if push_speed and t > 0 and t % push_every == 0:

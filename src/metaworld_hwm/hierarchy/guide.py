@@ -124,7 +124,8 @@ class SkillGuide:
         return context[:, :k], context[:, k:].reshape(-1, k, self.action_dim)
 
     def reference(self, obs: np.ndarray, context: np.ndarray | None) -> np.ndarray:
-        """Fused reference actions (N, A); experts are re-evaluated when no context is given."""
+        """Fused reference actions (N, A); experts are re-evaluated when no context is given
+        (which advances a stateful expert's gait clock: pass the stored context when acting)."""
         if context is None:
             w = np.tile(self.weights, (obs.shape[0], 1))
             actions = self.expert_actions(obs)

@@ -153,7 +153,7 @@ def plan(
         """Candidates (H, N, A) inside [-1, 1] and, with a trust region, inside it."""
         if region is None:
             return actions.clamp(-1, 1)
-        return torch.maximum(torch.minimum(actions, region[1].unsqueeze(1)), region[0].unsqueeze(1))
+        return actions.clamp(region[0].unsqueeze(1), region[1].unsqueeze(1))
 
     fixed: list[Tensor] = []  # candidates that are not resampled: prior rollouts, reference
     if cfg.num_pi_trajs > 0:
@@ -197,9 +197,7 @@ def plan(
     action = elite_actions[0, chosen]
     if not eval_mode:
         action = action + std[0] * torch.randn(A, generator=generator, device=device, dtype=dtype)
-    action = action.clamp(-1, 1)
-    if region is not None:
-        action = torch.maximum(torch.minimum(action, region[1][0]), region[0][0])
+    action = action.clamp(-1, 1) if region is None else action.clamp(region[0][0], region[1][0])
     stats = {
         "elite_value_mean": elite_value.mean(),
         "elite_value_max": elite_value.max(),

@@ -11,7 +11,6 @@ import json
 import shlex
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from metaworld_hwm.skills.builtin import BUILTIN, build_builtin, default_library_path
@@ -138,8 +137,7 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     # tqdm's rate counts from `initial`, so it is this session's rate after a resume
     with tqdm(total=cfg.rounds * per_round, initial=run.round * per_round, unit="step",
               desc=f"distil {args.name}", disable=None, mininterval=10) as bar:  # fmt: skip
-        expert = run.run(progress=bar.update)
-    expert = type(expert)(replace(expert.spec, name=args.name), expert.policy, expert.ctrlrange)
+        expert = run.run(progress=bar.update, name=args.name)
     library.add(expert, overwrite=args.overwrite)
     last = run.curve[-1]
     print(f"added {args.name!r} to {library.root}: {run.round} rounds, {last['samples']} samples,"

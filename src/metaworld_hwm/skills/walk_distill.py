@@ -246,6 +246,7 @@ class WalkDistillation:
         self.y = torch.zeros(0, 10)
         self.curve: list[dict[str, float]] = []
         self.seconds = 0.0
+        self.ctrlrange = HumanoidEnv("h1", "walk").model.actuator_ctrlrange.copy()
 
     @property
     def round(self) -> int:
@@ -259,15 +260,17 @@ class WalkDistillation:
         with (self.work_dir / "distill.log").open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
-    def run(self, progress: Callable[[int], None] | None = None) -> WalkExpert:
-        """Run the remaining rounds; returns the student as a :class:`WalkExpert` named walk.
+    def run(
+        self, progress: Callable[[int], None] | None = None, name: str = "walk"
+    ) -> WalkExpert:
+        """Run the remaining rounds; returns the student as a :class:`WalkExpert` ``name``.
 
         progress: called with the number of control steps just collected (for a bar).
         """
         while self.round < self.cfg.rounds:
             self._one_round(progress)
             self.save()
-        return self.expert("walk")
+        return self.expert(name)
 
     def _one_round(self, progress: Callable[[int], None] | None) -> None:
         start = time.perf_counter()
@@ -315,8 +318,7 @@ class WalkDistillation:
             "settings": {k: list(v) if isinstance(v, tuple) else v
                          for k, v in asdict(self.cfg).items()},
         }  # fmt: skip
-        ctrlrange = HumanoidEnv("h1", "walk").model.actuator_ctrlrange.copy()
-        return WalkExpert(walk_spec(name, self.cfg, provenance), self.policy, ctrlrange)
+        return WalkExpert(walk_spec(name, self.cfg, provenance), self.policy, self.ctrlrange)
 
     # ------------------------------------------------------------------ persistence
     def save(self) -> None:

@@ -33,8 +33,8 @@ class ProgressReporter:
         self._samples: deque[tuple[float, int]] = deque([(clock(), start)])
         self._last_print = -float("inf")
 
-    def rate(self, step: int, now: float) -> float:
-        """Steps per second over the window ending at (``now``, ``step``)."""
+    def _record_and_rate(self, step: int, now: float) -> float:
+        """Record (``now``, ``step``); steps per second over the window ending there."""
         samples = self._samples
         samples.append((now, step))
         # keep one sample at or before the window's start, so the window is always covered
@@ -46,7 +46,7 @@ class ProgressReporter:
     def update(self, step: int, force: bool = False) -> str | None:
         """Print (and return) a progress line if it is time to, else None."""
         now = self._clock()
-        rate = self.rate(step, now)
+        rate = self._record_and_rate(step, now)
         if not force and now - self._last_print < self.every_seconds:
             return None
         self._last_print = now
