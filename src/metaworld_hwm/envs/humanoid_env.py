@@ -111,6 +111,26 @@ class HumanoidEnv(gym.Env[np.ndarray, np.ndarray]):
         self._steps = 0
         return self.task.observe(self.physics), {}
 
+    def get_state(self) -> dict[str, Any]:
+        """Everything a step depends on: MuJoCo's integration state, the step count and the
+        reset generator's state (see :meth:`set_state`)."""
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        physics = np.empty(mujoco.mj_stateSize(self.model, spec))
+        mujoco.mj_getState(self.model, self.data, physics, spec)
+        return {"physics": physics, "steps": self._steps,
+                "rng": self.np_random.bit_generator.state}  # fmt: skip
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`get_state` snapshot: later steps and resets are then exactly those
+        the snapshotted env would have made. Derived quantities (site positions, sensors) are
+        recomputed for the restored state, so keep the last observation from before the
+        snapshot rather than observing again."""
+        spec = mujoco.mjtState.mjSTATE_INTEGRATION
+        mujoco.mj_setState(self.model, self.data, np.asarray(state["physics"]), spec)
+        mujoco.mj_forward(self.model, self.data)
+        self._steps = int(state["steps"])
+        self.np_random.bit_generator.state = state["rng"]
+
     def action_to_ctrl(self, action: np.ndarray) -> np.ndarray:
         """Map a normalised action in [-1, 1] to servo targets in each ctrlrange."""
         return self._ctrl_low + (action + 1.0) * self._ctrl_half_range

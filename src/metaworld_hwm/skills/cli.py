@@ -146,6 +146,29 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from metaworld_hwm.skills.ppo_cli import train_expert
+
+    library = _open(Path(args.library), create=True)
+    if args.name in library.experts and not args.overwrite:
+        raise LibraryError(
+            f"expert {args.name!r} is already in {library.root}; pass --overwrite to replace it"
+        )
+    if args.base not in library.experts:
+        raise LibraryError(
+            f"--from {args.base!r}: no such expert in {library.root} "
+            f"(it has {', '.join(library.names) or 'none'})"
+        )
+    command = shlex.join(["metaworld-hwm", *sys.argv[1:]])
+    expert, summary = train_expert(args, library[args.base], command)
+    if expert is None:
+        print(f"{args.name!r} not added: {summary}")
+        return 0
+    library.add(expert, overwrite=args.overwrite)
+    print(f"added {args.name!r} to {library.root}: {summary}")
+    return 0
+
+
 def _cmd_remove(args: argparse.Namespace) -> int:
     library = _open(Path(args.library))
     library.remove(args.name)
@@ -197,6 +220,13 @@ def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     distill.add_argument("--resume", action="store_true", help="continue --work-dir's run")
     distill.add_argument("--overwrite", action="store_true", help="replace an expert")
     distill.set_defaults(func=_reporting(_cmd_distill))
+    from metaworld_hwm.skills.ppo_cli import add_train_arguments
+
+    train = with_library(sub.add_parser(
+        "train", help="train an expert by PPO from another (e.g. run from walk)"
+    ))  # fmt: skip
+    add_train_arguments(train)
+    train.set_defaults(func=_reporting(_cmd_train))
     remove = with_library(sub.add_parser("remove", help="delete an expert from the library"))
     remove.add_argument("name")
     remove.set_defaults(func=_reporting(_cmd_remove))

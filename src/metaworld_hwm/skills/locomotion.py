@@ -47,15 +47,22 @@ class WalkCommand:
     heading: float | None = 0.0
 
     def __post_init__(self) -> None:
-        for name, (low, high) in COMMAND_RANGES.items():
+        for name in COMMAND_RANGES:
+            if not np.isfinite(getattr(self, name)):
+                raise ValueError(f"walk command {name} must be finite, got {getattr(self, name)}")
+        if self.heading is not None and not np.isfinite(self.heading):
+            raise ValueError(f"walk command heading must be finite or None, got {self.heading}")
+
+    def check_ranges(self, ranges: dict[str, tuple[float, float]] = COMMAND_RANGES) -> None:
+        """Raise ValueError if a velocity lies outside the (low, high) a policy was trained on
+        (default: the walk expert's :data:`COMMAND_RANGES`)."""
+        for name, (low, high) in ranges.items():
             value = getattr(self, name)
-            if not np.isfinite(value) or not low - 1e-9 <= value <= high + 1e-9:
+            if not low - 1e-9 <= value <= high + 1e-9:
                 raise ValueError(
                     f"walk command {name}={value} lies outside the trained range "
                     f"[{low}, {high}]; choose a value inside it"
                 )
-        if self.heading is not None and not np.isfinite(self.heading):
-            raise ValueError(f"walk command heading must be finite or None, got {self.heading}")
 
     def velocities(self, yaw: np.ndarray) -> np.ndarray:
         """(vx, vy, yaw rate) per row (B, 3) for the robots' current yaws (B,)."""

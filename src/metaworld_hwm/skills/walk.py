@@ -11,7 +11,9 @@ motion (another expert's, or action noise) would swamp it.
 
 State: the gait clock, seconds since :meth:`WalkExpert.reset`; each :meth:`~Expert.act`
 call advances it by one control step. Command: a :class:`WalkCommand` (default: forward along
-+x, holding heading 0, as h1-walk rewards), set with ``set_command(vx=..., ...)``.
++x, holding heading 0, as h1-walk rewards), set with ``set_command(vx=..., ...)``. A spec's
+``config`` may give other ``command_ranges`` and a ``default_command`` (the run expert, PPO-
+trained from this one, takes faster speeds).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import torch
 from metaworld_hwm.envs.humanoid_env import CONTROL_DT
 from metaworld_hwm.skills.expert import Expert, ExpertSpec, MLPPolicy, register_controller
 from metaworld_hwm.skills.locomotion import (
+    COMMAND_RANGES,
     NUM_LEG_JOINTS,
     WalkCommand,
     gait_clock,
@@ -86,7 +89,12 @@ class WalkExpert(Expert):
             )
         self.policy = policy.eval()
         self.ctrlrange = np.asarray(ctrlrange, dtype=np.float64)
-        self.command = WalkCommand()
+        #: (low, high) per command field that the policy was trained on.
+        self.command_ranges: dict[str, tuple[float, float]] = {
+            k: tuple(v) for k, v in spec.config.get("command_ranges", COMMAND_RANGES).items()
+        }
+        self.command = WalkCommand(**spec.config.get("default_command", {}))
+        self.command.check_ranges(self.command_ranges)
         self.clock = np.zeros(1)
 
     @classmethod
@@ -115,9 +123,12 @@ class WalkExpert(Expert):
 
     def set_command(self, **command: float | None) -> None:
         """Change the walk command, e.g. ``set_command(vx=0.5, heading=None, yaw_rate=0.3)``;
-        fields not given keep their values (see :class:`WalkCommand`)."""
+        fields not given keep their values (see :class:`WalkCommand`); speeds outside the
+        expert's trained ``command_ranges`` raise ValueError."""
         super().set_command(**command)
-        self.command = replace(self.command, **command)
+        new = replace(self.command, **command)
+        new.check_ranges(self.command_ranges)
+        self.command = new
 
     @torch.no_grad()
     def _act(self, obs: np.ndarray) -> np.ndarray:

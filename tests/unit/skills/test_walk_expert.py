@@ -102,7 +102,7 @@ def test_walk_command_holds_a_heading_and_refuses_untrained_values() -> None:
     free = WalkCommand(vx=0.5, yaw_rate=0.3, heading=None)
     np.testing.assert_allclose(free.velocities(np.array([1.0])), [[0.5, 0.0, 0.3]])
     with pytest.raises(ValueError, match=r"vx=2\.0 lies outside the trained range"):
-        WalkCommand(vx=2.0)
+        WalkCommand(vx=2.0).check_ranges()
 
 
 def test_features_do_not_depend_on_position_or_heading_on_the_floor() -> None:

@@ -1,0 +1,239 @@
+"""PPO objectives for command-conditioned locomotion, starting from the walk expert.
+
+The policy is the walk expert's network (35 features: body state, command, gait clock -> 10
+leg outputs; see :mod:`metaworld_hwm.skills.walk`). Each env runs forward along +x holding
+heading 0 at its own commanded speed, and PPO maximises HumanoidBench's walk/run reward with
+the target speed set to that command:
+
+    r = small_control * stand_reward * (1 + 5 * move) / 6,
+    move = tolerance(com_vx, bounds=(command, inf), margin=command, linear)
+
+which is h1-walk's reward at command 1 m/s and h1-run's at 5 m/s. With a speed curriculum,
+the top commanded speed (``target_speed``) starts at the walker's and rises by
+``curriculum_step`` each iteration in which robots asked for it hold 90 % of it on average
+with few falls; most envs are asked for the top speed, the others for a speed drawn below it,
+so slower commands stay trained. Optional random pushes change the pelvis velocity.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from metaworld_hwm.envs.humanoid_env import CONTROL_DT, HumanoidEnv
+from metaworld_hwm.envs.vector import EnvFactory, VectorStep
+from metaworld_hwm.skills.expert import ExpertSpec, MLPPolicy
+from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, WalkCommand, leg_action, yaw_of
+from metaworld_hwm.skills.ppo import Objective
+from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features
+
+#: Signals the workers report after each step: COM vx, vy (m/s), small_control, stand_reward.
+SIGNALS = ("com_vx", "com_vy", "small_control", "stand_reward")
+
+
+def locomotion_signals(env: HumanoidEnv) -> np.ndarray:
+    """:data:`SIGNALS` of a stepped h1 env (computed in the worker process)."""
+    vel = env.physics.center_of_mass_velocity()
+    _, terms = env.task.reward(env.physics)
+    return np.array([vel[0], vel[1], terms["small_control"], terms["stand_reward"]])
+
+
+@dataclass(frozen=True)
+class SpeedCurriculum:
+    """Commanded forward speeds (m/s) and how the top one rises."""
+
+    start_speed: float = 1.0
+    max_speed: float = 5.0
+    min_speed: float = 0.5
+    """Lowest speed drawn for the envs not asked for the top speed."""
+    top_share: float = 0.75
+    """Share of episodes commanded the top speed."""
+    curriculum_step: float = 0.0
+    """Rise of the top speed per iteration that holds it (0: fixed speeds)."""
+    hold_ratio: float = 0.9
+    max_fall_share: float = 0.1
+    """Falls per finished episode allowed in an iteration that raises the speed."""
+    push_speed: float = 0.0
+    """Largest random pelvis velocity change at a push (0: no pushes)."""
+    push_interval: tuple[float, float] = (2.0, 5.0)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_speed <= self.start_speed <= self.max_speed:
+            raise ValueError(
+                "speeds must satisfy 0 < min_speed <= start_speed <= max_speed, got "
+                f"{self.min_speed}, {self.start_speed}, {self.max_speed}"
+            )
+        if not 0.0 <= self.top_share <= 1.0:
+            raise ValueError(f"top_share must lie in [0, 1], got {self.top_share}")
+
+
+class ForwardSpeedObjective(Objective):
+    """Run (or walk) forward at a commanded speed, from the walk expert (module docstring).
+
+    Args:
+        task: ``"run"`` or ``"walk"``: the env whose own reward is reported alongside.
+        curriculum: commanded speeds, curriculum and pushes.
+    """
+
+    feature_dim = NUM_FEATURES
+    output_dim = NUM_LEG_JOINTS
+    signal_fn = staticmethod(locomotion_signals)
+
+    def __init__(self, task: str, curriculum: SpeedCurriculum) -> None:
+        if task not in ("run", "walk"):
+            raise ValueError(f"forward-speed PPO trains on run or walk, not {task!r}")
+        self.task = task
+        self.curriculum = curriculum
+        self.ctrlrange = HumanoidEnv("h1", task).model.actuator_ctrlrange.copy()
+        self.target_speed = curriculum.start_speed
+        self._reset_tallies()
+
+    def env_factory(self) -> EnvFactory:
+        return functools.partial(HumanoidEnv, "h1", self.task)
+
+    def _reset_tallies(self) -> None:
+        self._held, self._top_steps = 0.0, 0
+
+    def _draw_speed(self, i: int, rng: np.random.Generator) -> None:
+        c = self.curriculum
+        self.top[i] = rng.random() < c.top_share or self.target_speed <= c.min_speed
+        self.speed[i] = (self.target_speed if self.top[i]
+                         else rng.uniform(c.min_speed, self.target_speed))  # fmt: skip
+
+    def _next_push(self, rng: np.random.Generator, now: float) -> float:
+        if self.curriculum.push_speed <= 0:
+            return np.inf
+        return now + rng.uniform(*self.curriculum.push_interval)
+
+    def start(self, num_envs: int, obs: np.ndarray, rng: np.random.Generator) -> None:
+        self.clock = np.zeros(num_envs)
+        self.speed, self.top = np.zeros(num_envs), np.zeros(num_envs, dtype=bool)
+        for i in range(num_envs):
+            self._draw_speed(i, rng)
+        self.next_push = np.array([self._next_push(rng, 0.0) for _ in range(num_envs)])
+
+    def commands(self, obs: np.ndarray) -> np.ndarray:
+        """(vx, vy, yaw rate) per env: its speed, holding heading 0."""
+        rates = WalkCommand(heading=0.0).velocities(yaw_of(obs[:, 3:7]))
+        rates[:, 0] = self.speed
+        return rates
+
+    def features(self, obs: np.ndarray) -> np.ndarray:
+        return walk_features(obs[:, :26], obs[:, 26:51], self.commands(obs), self.clock)
+
+    def env_actions(self, outputs: np.ndarray) -> np.ndarray:
+        return leg_action(outputs, self.ctrlrange)
+
+    def reward(self, step: VectorStep) -> np.ndarray:
+        vx, _, small_control, stand = step.signals.T
+        move = np.clip(vx / self.speed, 0.0, 1.0)  # tolerance(bounds=(v, inf), margin=v, linear)
+        self._held += float(move[self.top].sum())
+        self._top_steps += int(self.top.sum())
+        return small_control * stand * (1.0 + 5.0 * move) / 6.0
+
+    def after_step(self, step: VectorStep, rng: np.random.Generator) -> np.ndarray | None:
+        self.clock += CONTROL_DT
+        pushes = np.zeros((len(self.clock), 2))
+        for i in np.flatnonzero(step.done):
+            self.clock[i] = 0.0
+            self._draw_speed(i, rng)
+            self.next_push[i] = self._next_push(rng, 0.0)
+        for i in np.flatnonzero(self.clock >= self.next_push):
+            angle = rng.uniform(-np.pi, np.pi)
+            pushes[i] = rng.uniform(0.0, self.curriculum.push_speed) * np.array(
+                [np.cos(angle), np.sin(angle)]
+            )
+            self.next_push[i] = self._next_push(rng, self.clock[i])
+        return pushes if pushes.any() else None
+
+    def end_iteration(self, stats: dict[str, float]) -> dict[str, float]:
+        c = self.curriculum
+        held = self._held / max(1, self._top_steps)
+        episodes = max(1, int(stats["episodes"]))
+        if (
+            c.curriculum_step > 0
+            and held >= c.hold_ratio
+            and stats["falls"] / episodes <= c.max_fall_share
+        ):
+            self.target_speed = min(c.max_speed, self.target_speed + c.curriculum_step)
+            self.speed[self.top] = self.target_speed
+        self._reset_tallies()
+        return {"target_speed": self.target_speed, "held": held}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"clock": self.clock, "speed": self.speed, "top": self.top,
+                "next_push": self.next_push, "target_speed": self.target_speed}  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.clock, self.speed = state["clock"].copy(), state["speed"].copy()
+        self.top = state["top"].copy()
+        self.next_push, self.target_speed = state["next_push"].copy(), state["target_speed"]
+
+
+def forward_episode(
+    expert: WalkExpert, task: str, speed: float, seed: int, steps: int = 1000
+) -> tuple[float, float, bool]:
+    """(task return, mean forward COM speed, fell) of ``expert`` commanded ``speed`` forward."""
+    env = HumanoidEnv("h1", task, max_episode_steps=steps)
+    obs, _ = env.reset(seed=seed)
+    expert.reset(1)
+    expert.set_command(vx=speed, vy=0.0, heading=0.0)
+    ret, speeds, terminated = 0.0, [], False
+    for _ in range(steps):
+        obs, reward, terminated, truncated, _ = env.step(expert.act(obs))
+        ret += reward
+        speeds.append(float(env.physics.center_of_mass_velocity()[0]))
+        if terminated or truncated:
+            break
+    return ret, float(np.mean(speeds)), bool(terminated)
+
+
+def trained_expert(
+    name: str,
+    skill: str,
+    task: str,
+    policy: MLPPolicy,
+    ctrlrange: np.ndarray,
+    speed_range: tuple[float, float],
+    provenance: dict[str, Any],
+    hidden: tuple[int, ...],
+) -> WalkExpert:
+    """A :class:`WalkExpert` for a PPO-trained network, commanded forward at up to
+    ``speed_range[1]`` (its default command) holding heading 0."""
+    low, high = speed_range
+    spec = ExpertSpec(
+        name=name, skill=skill, kind="learned", controller=WalkExpert.controller_name,
+        robot="h1", task=f"h1-{task}", obs_layout="qpos_qvel", obs_dim=51, action_dim=19,
+        config={
+            "hidden": list(hidden),
+            "design": "walk expert fine-tuned by PPO (rsl_rl) on HumanoidBench's forward-speed "
+                      "reward with a speed curriculum",
+            "command_ranges": {"vx": [min(low, -0.5), high], "vy": [-0.3, 0.3],
+                               "yaw_rate": [-0.8, 0.8]},
+            "default_command": asdict(WalkCommand(vx=high, heading=0.0)),
+            "provenance": provenance | {"date": time.strftime("%Y-%m-%d")},
+        },
+    )  # fmt: skip
+    return WalkExpert(spec, policy, ctrlrange)
+
+
+def evaluation(
+    task: str, objective: ForwardSpeedObjective, hidden: tuple[int, ...], seed: int = 10_000
+) -> Callable[[nn.Module], dict[str, float]]:
+    """An ``evaluate`` callback for :class:`~metaworld_hwm.skills.ppo.PPOTrainer`: one episode
+    of ``task`` with the policy alone, commanded the curriculum's current top speed."""
+
+    def evaluate(policy: nn.Module) -> dict[str, float]:
+        speed = objective.target_speed
+        expert = trained_expert("eval", task, task, policy, objective.ctrlrange, (0.5, speed),
+                                {}, hidden)  # fmt: skip
+        ret, mean_speed, fell = forward_episode(expert, task, speed, seed)
+        return {"eval_return": ret, "eval_speed": mean_speed, "eval_fell": int(fell)}
+
+    return evaluate

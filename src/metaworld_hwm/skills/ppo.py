@@ -1,0 +1,455 @@
+"""PPO for experts on CPU: rsl_rl's PPO over a :class:`~metaworld_hwm.envs.vector.VectorEnv`.
+
+rsl_rl (``rsl-rl-lib``, the PPO behind legged_gym, Isaac Lab and mjlab) does the algorithm:
+clipped surrogate, clipped value loss, GAE, adaptive learning rate from the KL, Gaussian
+actions with a learned std, time-out bootstrapping, empirical observation normalisation. This
+module does what rsl_rl's runner would do for a GPU simulator, for MuJoCo envs in worker
+processes instead: collect rollouts, hand them to the algorithm, checkpoint, log.
+
+What a task adds lives in an :class:`Objective`: the policy's inputs (features of the
+observation and of its own state, e.g. a command and a gait clock), how policy outputs become
+env actions, the reward PPO maximises and any curriculum. :class:`GymObjective` passes an
+env's own observation, action and reward through.
+
+An actor may start from a trained network (``initial_policy``, e.g. the walk expert's MLP with
+its fixed input normaliser); ``critic_warmup`` iterations then fit the value function with the
+actor frozen, so early advantages from an untrained critic cannot undo the pretraining.
+
+Resumable: at an iteration boundary (every ``checkpoint_seconds``, and at the end) the
+actor, critic, optimiser, learning rate, objective state, every env's physics and RNG state,
+the current observations and the torch and numpy RNG states go atomically into
+``work_dir/checkpoint.pt``; resuming follows the same curve as an uninterrupted run (tested).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import signal
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rsl_rl.algorithms import PPO
+from rsl_rl.models import MLPModel
+from rsl_rl.storage import RolloutStorage
+from tensordict import TensorDict
+from torch import nn
+
+from metaworld_hwm.envs.vector import EnvFactory, SignalFn, VectorEnv, VectorStep, no_signals
+from metaworld_hwm.utils.atomic import atomic_write_bytes, atomic_write_text
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Settings of a PPO run (rsl_rl's names where they are rsl_rl's settings)."""
+
+    iterations: int = 1000
+    envs: int = 32
+    workers: int | None = None
+    """Worker processes (default: one per core, at most ``envs``)."""
+    steps_per_env: int = 64
+    """Rollout length per env and iteration."""
+    learning_epochs: int = 5
+    mini_batches: int = 4
+    clip_param: float = 0.2
+    gamma: float = 0.99
+    lam: float = 0.95
+    value_loss_coef: float = 1.0
+    entropy_coef: float = 0.0
+    learning_rate: float = 3e-4
+    schedule: str = "adaptive"
+    desired_kl: float = 0.01
+    max_grad_norm: float = 1.0
+    init_std: float = 0.3
+    """Initial action std (policy output units)."""
+    hidden: tuple[int, ...] = (256, 256)
+    """Hidden sizes of the critic, and of the actor when it starts untrained."""
+    critic_warmup: int = 0
+    """Iterations at the start that train only the critic (the actor frozen)."""
+    checkpoint_seconds: float = 300.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        positive = {"iterations": self.iterations, "envs": self.envs,
+                    "steps_per_env": self.steps_per_env, "learning_epochs": self.learning_epochs,
+                    "mini_batches": self.mini_batches}  # fmt: skip
+        for name, value in positive.items():
+            if value < 1:
+                raise ValueError(f"PPOConfig.{name} must be >= 1, got {value}")
+        if self.init_std <= 0 or self.learning_rate <= 0:
+            raise ValueError("PPOConfig.init_std and learning_rate must be > 0")
+        if self.schedule not in ("adaptive", "fixed"):
+            raise ValueError(f"schedule must be 'adaptive' or 'fixed', got {self.schedule!r}")
+
+
+class Objective(ABC):
+    """What a PPO run optimises, on batches of N envs (see the module docstring)."""
+
+    #: Policy input size and output size.
+    feature_dim: int
+    output_dim: int
+    #: Evaluated in the workers after every step (see :class:`VectorEnv`).
+    signal_fn: SignalFn = staticmethod(no_signals)
+
+    @abstractmethod
+    def env_factory(self) -> EnvFactory:
+        """A picklable callable making one training env."""
+
+    def start(self, num_envs: int, obs: np.ndarray, rng: np.random.Generator) -> None:
+        """Begin ``num_envs`` episodes from their first observations (default: nothing)."""
+
+    def features(self, obs: np.ndarray) -> np.ndarray:
+        """Policy inputs (N, feature_dim) for observations (N, obs_dim); default: the obs."""
+        return obs
+
+    def env_actions(self, outputs: np.ndarray) -> np.ndarray:
+        """Env actions for policy outputs (N, output_dim); default: the outputs."""
+        return outputs
+
+    def reward(self, step: VectorStep) -> np.ndarray:
+        """PPO's reward (N,) for a step; default: the env's."""
+        return step.reward
+
+    def after_step(self, step: VectorStep, rng: np.random.Generator) -> np.ndarray | None:
+        """Advance the objective's own state after a step (rows with ``step.done`` begin a new
+        episode); may return velocity pushes (N, k) for :meth:`VectorEnv.push`."""
+        return None
+
+    def end_iteration(self, stats: dict[str, float]) -> dict[str, float]:
+        """Called with the iteration's statistics; returns extra curve columns (curricula)."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The objective's state for a checkpoint (default: none)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+
+
+class GymObjective(Objective):
+    """An env's own observation, action (clipped to its box) and reward."""
+
+    def __init__(self, factory: EnvFactory) -> None:
+        self._factory = factory
+        probe = factory()
+        self.feature_dim = int(np.prod(probe.observation_space.shape))
+        self.output_dim = int(np.prod(probe.action_space.shape))
+        self._low, self._high = probe.action_space.low, probe.action_space.high
+        probe.close()
+
+    def env_factory(self) -> EnvFactory:
+        return self._factory
+
+    def env_actions(self, outputs: np.ndarray) -> np.ndarray:
+        return np.clip(outputs, self._low, self._high)
+
+
+class _Actor(MLPModel):
+    """rsl_rl's MLP model whose network may be replaced by a pretrained one."""
+
+    def __init__(self, obs: TensorDict, output_dim: int, cfg: PPOConfig,
+                 network: nn.Module | None) -> None:  # fmt: skip
+        super().__init__(
+            obs, {"actor": ["policy"]}, "actor", output_dim, hidden_dims=cfg.hidden,
+            obs_normalization=network is None,
+            distribution_cfg={"class_name": "GaussianDistribution", "init_std": cfg.init_std},
+        )  # fmt: skip
+        if network is not None:
+            self.mlp = network
+
+
+class PPOTrainer:
+    """One resumable PPO run in ``work_dir`` (see the module docstring).
+
+    Args:
+        cfg: the run's settings.
+        objective: what to optimise.
+        work_dir: checkpoint, ``curve.csv``, ``curve.png`` and ``train.log``.
+        initial_policy: a network (feature_dim -> output_dim) to start the actor from; it is
+            trained in place. None: rsl_rl's MLP with observation normalisation.
+        evaluate: called with the actor's deterministic network every ``eval_every``
+            iterations; returns curve columns (e.g. the task's return alone).
+        log: where progress lines go (besides ``train.log``).
+    """
+
+    def __init__(
+        self,
+        cfg: PPOConfig,
+        objective: Objective,
+        work_dir: str | Path,
+        initial_policy: nn.Module | None = None,
+        evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+        eval_every: int = 20,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.cfg = cfg
+        self.objective = objective
+        self.work_dir = Path(work_dir)
+        self._evaluate = evaluate
+        self.eval_every = eval_every
+        self._log = log
+        self.rng = np.random.default_rng(cfg.seed)
+        torch.manual_seed(cfg.seed)
+        n = cfg.envs
+        self.envs = VectorEnv(objective.env_factory(), n, cfg.workers, objective.signal_fn)
+        self.obs = self.envs.reset(self.rng.integers(2**31, size=n))
+        objective.start(n, self.obs, self.rng)
+        example = self._obs_dict(objective.features(self.obs))
+        actor = _Actor(example, objective.output_dim, cfg, initial_policy)
+        critic = MLPModel(example, {"critic": ["policy"]}, "critic", 1, hidden_dims=cfg.hidden,
+                          obs_normalization=True)  # fmt: skip
+        storage = RolloutStorage("rl", n, cfg.steps_per_env, example, [objective.output_dim])
+        self.alg = PPO(
+            actor, critic, storage, num_learning_epochs=cfg.learning_epochs,
+            num_mini_batches=cfg.mini_batches, clip_param=cfg.clip_param, gamma=cfg.gamma,
+            lam=cfg.lam, value_loss_coef=cfg.value_loss_coef, entropy_coef=cfg.entropy_coef,
+            learning_rate=cfg.learning_rate, max_grad_norm=cfg.max_grad_norm,
+            schedule=cfg.schedule, desired_kl=cfg.desired_kl,
+        )  # fmt: skip
+        self.iteration = 0
+        #: Whether the last :meth:`run` was stopped by a signal before its last iteration.
+        self.stopped = False
+        self.env_steps = 0
+        self.seconds = 0.0
+        self.curve: list[dict[str, float]] = []
+        self._episode_return = np.zeros(n)
+        self._episode_task_return = np.zeros(n)
+        self._episode_length = np.zeros(n, dtype=int)
+
+    # ------------------------------------------------------------------ training
+    @staticmethod
+    def _obs_dict(features: np.ndarray) -> TensorDict:
+        tensor = torch.as_tensor(features, dtype=torch.float32)
+        return TensorDict({"policy": tensor}, batch_size=[tensor.shape[0]])
+
+    @property
+    def policy(self) -> nn.Module:
+        """The actor's deterministic network (feature_dim -> output_dim)."""
+        return self.alg.actor.mlp
+
+    def log(self, line: str) -> None:
+        """Print a progress line and append it to ``train.log``."""
+        self._log(line)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        with (self.work_dir / "train.log").open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def run(self, progress: Callable[[int], None] | None = None) -> None:
+        """Train until ``cfg.iterations``; checkpoints every ``checkpoint_seconds`` and at the
+        end. SIGINT or SIGTERM stops it cleanly after the current iteration (checkpointed, so
+        ``resume`` continues it). progress: called with the env steps of each iteration."""
+        last_save = time.monotonic()
+        stop = []
+        handlers = {sig: signal.signal(sig, lambda *_: stop.append(True))
+                    for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+        try:
+            while self.iteration < self.cfg.iterations and not stop:
+                self._one_iteration()
+                if progress is not None:
+                    progress(self.cfg.envs * self.cfg.steps_per_env)
+                if time.monotonic() - last_save >= self.cfg.checkpoint_seconds:
+                    self.save()
+                    last_save = time.monotonic()
+            self.save()
+            self.stopped = bool(stop)
+            if stop:
+                self.log(f"stopped at iteration {self.iteration}; --resume continues the run")
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            self.envs.close()
+
+    def _one_iteration(self) -> None:
+        start = time.perf_counter()
+        cfg = self.cfg
+        frozen = self.iteration < cfg.critic_warmup
+        for p in self.alg.actor.parameters():
+            p.requires_grad_(not frozen)
+        finished_returns, finished_task, finished_lengths, falls = [], [], [], 0
+        self.alg.train_mode()
+        with torch.inference_mode():
+            for _ in range(cfg.steps_per_env):
+                obs = self._obs_dict(self.objective.features(self.obs))
+                outputs = self.alg.act(obs).double().numpy()
+                step = self.envs.step(self.objective.env_actions(outputs))
+                reward = self.objective.reward(step)
+                self.alg.process_env_step(
+                    obs, torch.as_tensor(reward, dtype=torch.float32),
+                    torch.as_tensor(step.done), {"time_outs": torch.as_tensor(
+                        step.truncated & ~step.terminated, dtype=torch.float32)},
+                )  # fmt: skip
+                self._episode_return += reward
+                self._episode_task_return += step.reward
+                self._episode_length += 1
+                for i in np.flatnonzero(step.done):
+                    finished_returns.append(self._episode_return[i])
+                    finished_task.append(self._episode_task_return[i])
+                    finished_lengths.append(self._episode_length[i])
+                    falls += int(step.terminated[i])
+                self._episode_return[step.done] = 0.0
+                self._episode_task_return[step.done] = 0.0
+                self._episode_length[step.done] = 0
+                pushes = self.objective.after_step(step, self.rng)
+                if pushes is not None:
+                    self.envs.push(pushes)
+                self.obs = step.obs
+            self.alg.compute_returns(self._obs_dict(self.objective.features(self.obs)))
+        collected = time.perf_counter()
+        losses = self.alg.update()
+        self.iteration += 1
+        self.env_steps += cfg.envs * cfg.steps_per_env
+        self.seconds += time.perf_counter() - start
+        stats = {
+            "iteration": self.iteration, "env_steps": self.env_steps,
+            "seconds": round(self.seconds, 2),
+            "episodes": len(finished_returns), "falls": falls,
+            "train_return": float(np.mean(finished_returns)) if finished_returns else np.nan,
+            "task_return": float(np.mean(finished_task)) if finished_task else np.nan,
+            "episode_length": float(np.mean(finished_lengths)) if finished_lengths else np.nan,
+            "value_loss": losses["value"], "surrogate_loss": losses["surrogate"],
+            "action_std": float(self.alg.actor.distribution.std_param.detach().mean()),
+            "learning_rate": self.alg.learning_rate,
+            "collect_seconds": round(collected - start, 3),
+            "update_seconds": round(time.perf_counter() - collected, 3),
+        }  # fmt: skip
+        base = set(stats)
+        stats |= self.objective.end_iteration(stats)
+        if self._evaluate is not None and (
+            self.iteration % self.eval_every == 0 or self.iteration == cfg.iterations
+        ):
+            was_training = self.policy.training
+            self.policy.eval()
+            stats |= self._evaluate(self.policy)
+            self.policy.train(was_training)
+        self.curve.append(stats)
+        rate = cfg.envs * cfg.steps_per_env / max(1e-9, stats["collect_seconds"])
+        extras = {k: v for k, v in stats.items() if k not in base}
+        self.log(self._line(stats, rate, extras))
+
+    def _line(self, s: dict[str, float], rate: float, extras: dict[str, float]) -> str:
+        more = "".join(f" | {k} {v:.3g}" for k, v in extras.items())
+        return (
+            f"it {s['iteration']}/{self.cfg.iterations} | {s['env_steps']} steps | "
+            f"collect {rate:.0f} steps/s, update {s['update_seconds']:.2f} s | "
+            f"episodes {s['episodes']} ({s['falls']} falls) | "
+            f"return {s['train_return']:.1f} (task {s['task_return']:.1f}, length "
+            f"{s['episode_length']:.0f}) | std {s['action_std']:.3f} | lr "
+            f"{s['learning_rate']:.1e}{more}"
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self) -> None:
+        """Write the checkpoint, ``curve.csv`` and ``curve.png`` atomically."""
+        state = {
+            "config": asdict(self.cfg),
+            "algorithm": self.alg.save(),
+            "learning_rate": self.alg.learning_rate,
+            "objective": self.objective.state_dict(),
+            "envs": self.envs.get_state(),
+            "obs": self.obs,
+            "episode": (self._episode_return, self._episode_task_return, self._episode_length),
+            "rng": self.rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+            "iteration": self.iteration, "env_steps": self.env_steps,
+            "seconds": self.seconds, "curve": self.curve,
+        }  # fmt: skip
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        atomic_write_bytes(self.work_dir / CHECKPOINT, buffer.getvalue())
+        self._save_curve()
+
+    def resume(self) -> None:
+        """Continue from ``work_dir``'s checkpoint; refuses one made with other settings (only
+        ``iterations`` and ``checkpoint_seconds`` may change)."""
+        path = self.work_dir / CHECKPOINT
+        if not path.is_file():
+            raise ValueError(f"no {CHECKPOINT} in {self.work_dir} to resume; drop --resume")
+        try:
+            state = torch.load(path, weights_only=False)
+        except (RuntimeError, EOFError, OSError, ValueError) as exc:
+            raise ValueError(f"{path} is corrupt ({exc}); delete it and start again") from exc
+        free = ("iterations", "checkpoint_seconds")
+        saved = {k: v for k, v in state["config"].items() if k not in free}
+        current = {k: v for k, v in asdict(self.cfg).items() if k not in free}
+        if saved != current:
+            changed = sorted(k for k in current if saved.get(k) != current[k])
+            raise ValueError(
+                f"{path} was made with other settings ({', '.join(changed)}); resume with the "
+                "same settings (only --iterations may change) or use another --work-dir"
+            )
+        self.alg.load(state["algorithm"], None, strict=True)
+        self.alg.learning_rate = state["learning_rate"]
+        for group in self.alg.optimizer.param_groups:
+            group["lr"] = self.alg.learning_rate
+        self.rng.bit_generator.state = state["rng"]
+        self._episode_return, self._episode_task_return, self._episode_length = state["episode"]
+        self.objective.load_state_dict(state["objective"])
+        if any(s is None for s in state["envs"]):  # envs that cannot be snapshotted
+            self.log("resume: these envs keep no state; the episodes in progress restart")
+            self.obs = self.envs.reset(self.rng.integers(2**31, size=self.cfg.envs))
+            self.objective.start(self.cfg.envs, self.obs, self.rng)
+            for counter in (self._episode_return, self._episode_task_return,
+                            self._episode_length):  # fmt: skip
+                counter[:] = 0
+        else:
+            self.envs.set_state(state["envs"])
+            self.obs = state["obs"]
+        torch.set_rng_state(state["torch_rng"])
+        self.iteration, self.env_steps = state["iteration"], state["env_steps"]
+        self.seconds, self.curve = state["seconds"], state["curve"]
+
+    def _save_curve(self) -> None:
+        if not self.curve:
+            return
+        fields = list(dict.fromkeys(k for row in self.curve for k in row))
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(self.curve)
+        atomic_write_text(self.work_dir / "curve.csv", text.getvalue())
+        plot_ppo_curve(self.curve, self.work_dir / "curve.png")
+
+
+def plot_ppo_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
+    """Training return per iteration (and evaluation columns when present), as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = np.array([row["env_steps"] for row in curve]) / 1e6
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=120)
+    ax.plot(steps, [row["task_return"] for row in curve], ".", ms=2, alpha=0.5,
+            label="task return, training episodes")  # fmt: skip
+    evals = [(s, row["eval_return"]) for s, row in zip(steps, curve, strict=True)
+             if "eval_return" in row]  # fmt: skip
+    if evals:
+        ax.plot(*zip(*evals, strict=True), "o-", ms=3, label="task return, policy alone")
+    ax.set_xlabel("env steps (millions)")
+    ax.set_ylabel("return")
+    ax.grid(alpha=0.3)
+    extra = [k for k in ("target_speed", "eval_speed") if any(k in row for row in curve)]
+    if extra:
+        speed_ax = ax.twinx()
+        for key, style in zip(extra, ("--", ":"), strict=False):
+            pts = [(s, row[key]) for s, row in zip(steps, curve, strict=True) if key in row]
+            speed_ax.plot(*zip(*pts, strict=True), style, label=key.replace("_", " "))
+        speed_ax.set_ylabel("m/s")
+        handles = ax.get_legend_handles_labels()[0] + speed_ax.get_legend_handles_labels()[0]
+        ax.legend(handles=handles, loc="lower right", fontsize=7)
+    else:
+        ax.legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return atomic_write_bytes(out_png, buffer.getvalue())

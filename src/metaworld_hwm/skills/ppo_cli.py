@@ -1,0 +1,130 @@
+"""``metaworld-hwm experts train NAME --from walk --task h1-run``: PPO from a library expert.
+
+The options map onto :class:`~metaworld_hwm.skills.ppo.PPOConfig` and
+:class:`~metaworld_hwm.skills.locomotion_ppo.SpeedCurriculum`; the run lives in
+``--work-dir`` (checkpoint, ``train.log``, ``curve.csv``/``curve.png``) and ``--resume``
+continues it, with more ``--iterations`` if wanted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+from typing import Any
+
+from metaworld_hwm.skills.library import LibraryError
+from metaworld_hwm.skills.locomotion_ppo import (
+    ForwardSpeedObjective,
+    SpeedCurriculum,
+    evaluation,
+    trained_expert,
+)
+from metaworld_hwm.skills.ppo import CHECKPOINT, PPOConfig, PPOTrainer
+from metaworld_hwm.skills.walk import WalkExpert
+
+#: Tasks PPO can train an expert on, and the skill the expert then serves.
+TRAINABLE = {"h1-run": "run", "h1-walk": "walk"}
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``experts train`` options (defaults: the run expert's recipe)."""
+    p.add_argument("name", help="name of the new expert in the library")
+    p.add_argument("--from", dest="base", default="walk",
+                   help="library expert to start from (a command walker)")
+    p.add_argument("--task", default="h1-run", choices=sorted(TRAINABLE),
+                   help="whose forward-speed reward to maximise")
+    p.add_argument("--work-dir", default=None,
+                   help="checkpoint, train.log and curve (default runs/train-NAME)")
+    p.add_argument("--iterations", type=int, default=3000,
+                   help="PPO iterations (envs x steps-per-env env steps each)")
+    p.add_argument("--envs", type=int, default=32)
+    p.add_argument("--workers", type=int, default=None,
+                   help="env worker processes (default: one per core)")
+    p.add_argument("--steps-per-env", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-4, help="initial learning rate (adaptive)")
+    p.add_argument("--init-std", type=float, default=0.3,
+                   help="initial action std in leg-output units (x 0.25 rad)")
+    p.add_argument("--critic-warmup", type=int, default=20,
+                   help="first iterations that train only the critic")
+    p.add_argument("--start-speed", type=float, default=1.0, help="first top speed (m/s)")
+    p.add_argument("--max-speed", type=float, default=5.0, help="curriculum ceiling (m/s)")
+    p.add_argument("--curriculum-step", type=float, default=0.05,
+                   help="rise of the top speed per iteration that holds it (0: fixed)")
+    p.add_argument("--push-speed", type=float, default=0.0,
+                   help="largest random push, pelvis velocity change in m/s (0: none)")
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    p.add_argument("--eval-every", type=int, default=25,
+                   help="iterations between evaluations of the policy alone")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue --work-dir's run")
+    p.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
+
+
+def train_expert(
+    args: argparse.Namespace, base: Any, command: str
+) -> tuple[WalkExpert | None, str]:
+    """Run (or resume) the PPO run ``args`` describes from expert ``base``; returns the new
+    expert (None when a signal stopped the run early) and a one-line summary. User errors
+    raise :class:`LibraryError` or ValueError."""
+    from tqdm import tqdm
+
+    if not isinstance(base, WalkExpert):
+        raise LibraryError(
+            f"--from {base.name!r} is a {type(base).__name__}; PPO fine-tunes command walkers "
+            "(e.g. --from walk)"
+        )
+    task = args.task.removeprefix("h1-")
+    cfg = PPOConfig(
+        iterations=args.iterations, envs=args.envs, workers=args.workers,
+        steps_per_env=args.steps_per_env, learning_rate=args.lr, init_std=args.init_std,
+        critic_warmup=args.critic_warmup, checkpoint_seconds=60 * args.checkpoint_minutes,
+        hidden=tuple(base.spec.config.get("hidden", (256, 256))), seed=args.seed,
+    )  # fmt: skip
+    curriculum = SpeedCurriculum(
+        start_speed=args.start_speed, max_speed=args.max_speed,
+        min_speed=min(0.5, args.start_speed), curriculum_step=args.curriculum_step,
+        push_speed=args.push_speed,
+    )  # fmt: skip
+    work_dir = Path(args.work_dir or f"runs/train-{args.name}")
+    if not args.resume and (work_dir / CHECKPOINT).exists():
+        raise LibraryError(
+            f"{work_dir} holds a training checkpoint; pass --resume to continue it or choose "
+            "another --work-dir"
+        )
+    objective = ForwardSpeedObjective(task, curriculum)
+    trainer = PPOTrainer(
+        cfg, objective, work_dir, initial_policy=copy.deepcopy(base.policy).train(),
+        evaluate=evaluation(task, objective, cfg.hidden), eval_every=args.eval_every,
+        log=tqdm.write,
+    )  # fmt: skip
+    if args.resume:
+        trainer.resume()
+    per_iteration = cfg.envs * cfg.steps_per_env
+    # tqdm's rate counts from `initial`, so it is this session's rate after a resume
+    with tqdm(total=cfg.iterations * per_iteration, initial=trainer.env_steps, unit="step",
+              desc=f"train {args.name}", disable=None, mininterval=10) as bar:  # fmt: skip
+        trainer.run(progress=bar.update)
+    if trainer.stopped:
+        return None, (f"stopped at iteration {trainer.iteration} of {cfg.iterations}; "
+                      "run the same command with --resume to continue")  # fmt: skip
+    provenance = {
+        "base": base.name, "method": "PPO (rsl-rl-lib)", "command": command,
+        "iterations": trainer.iteration, "env_steps": trainer.env_steps,
+        "seconds": round(trainer.seconds, 1),
+        "settings": {k: list(v) if isinstance(v, tuple) else v
+                     for k, v in vars(args).items() if k not in ("func", "resume")},
+    }  # fmt: skip
+    top = objective.target_speed
+    expert = trained_expert(args.name, TRAINABLE[args.task], task, trainer.policy.eval(),
+                            objective.ctrlrange, (curriculum.min_speed, top), provenance,
+                            cfg.hidden)  # fmt: skip
+    last = next((row for row in reversed(trainer.curve) if "eval_return" in row), {})
+    summary = (
+        f"{trainer.iteration} iterations, {trainer.env_steps} env steps, "
+        f"{trainer.seconds:.0f} s; top speed {top:.2f} m/s"
+        + (f"; alone on {args.task}: return {last['eval_return']:.1f}, "
+           f"{last['eval_speed']:.2f} m/s" if last else "")
+        + f"; curve in {work_dir}/curve.png"
+    )  # fmt: skip
+    return expert, summary
