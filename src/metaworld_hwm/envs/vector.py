@@ -144,6 +144,7 @@ class VectorEnv:
         context = mp.get_context("spawn")  # fork after torch threads start can deadlock
         self._conns: list[Connection] = []
         self._procs = []
+        self._closed = False
         for _ in range(workers):
             parent, child = context.Pipe()
             proc = context.Process(
@@ -156,7 +157,6 @@ class VectorEnv:
             self._procs.append(proc)
         spaces = self._gather()
         self.observation_space, self.action_space = spaces[0]
-        self._closed = False
 
     def _gather(self) -> list[Any]:
         results = []
@@ -207,7 +207,7 @@ class VectorEnv:
 
     def close(self, force: bool = False) -> None:
         """Stop the workers."""
-        if getattr(self, "_closed", False):
+        if getattr(self, "_closed", True):  # closed, or __init__ refused its arguments
             return
         self._closed = True
         for conn in self._conns:

@@ -10,9 +10,10 @@ the target speed set to that command:
 
 which is h1-walk's reward at command 1 m/s and h1-run's at 5 m/s. With a speed curriculum,
 the top commanded speed (``target_speed``) starts at the walker's and rises by
-``curriculum_step`` each iteration in which robots asked for it hold 90 % of it on average
-with few falls; most envs are asked for the top speed, the others for a speed drawn below it,
-so slower commands stay trained. Optional random pushes change the pelvis velocity.
+``curriculum_step`` once robots asked for it have held 90 % of it on average, with few falls,
+for ``level_iterations`` iterations (longer than an episode, so that starts from standing and
+whole episodes at that speed are in the window); most envs are asked for the top speed, the
+others for a speed drawn below it, so slower commands stay trained. Optional random pushes change the pelvis velocity.
 """
 
 from __future__ import annotations
@@ -55,10 +56,12 @@ class SpeedCurriculum:
     top_share: float = 0.75
     """Share of episodes commanded the top speed."""
     curriculum_step: float = 0.0
-    """Rise of the top speed per iteration that holds it (0: fixed speeds)."""
+    """Rise of the top speed once it is held (0: fixed speeds)."""
+    level_iterations: int = 20
+    """Iterations at a speed before it may rise (the window of the hold and fall counts)."""
     hold_ratio: float = 0.9
     max_fall_share: float = 0.1
-    """Falls per finished episode allowed in an iteration that raises the speed."""
+    """Falls in the window, per env, that still allow a rise."""
     push_speed: float = 0.0
     """Largest random pelvis velocity change at a push (0: no pushes)."""
     push_interval: tuple[float, float] = (2.0, 5.0)
@@ -98,7 +101,7 @@ class ForwardSpeedObjective(Objective):
         return functools.partial(HumanoidEnv, "h1", self.task)
 
     def _reset_tallies(self) -> None:
-        self._held, self._top_steps = 0.0, 0
+        self._held, self._top_steps, self._falls, self._iterations = 0.0, 0, 0, 0
 
     def _draw_speed(self, i: int, rng: np.random.Generator) -> None:
         c = self.curriculum
@@ -154,26 +157,27 @@ class ForwardSpeedObjective(Objective):
 
     def end_iteration(self, stats: dict[str, float]) -> dict[str, float]:
         c = self.curriculum
+        self._iterations += 1
+        self._falls += int(stats["falls"])
         held = self._held / max(1, self._top_steps)
-        episodes = max(1, int(stats["episodes"]))
-        if (
-            c.curriculum_step > 0
-            and held >= c.hold_ratio
-            and stats["falls"] / episodes <= c.max_fall_share
-        ):
-            self.target_speed = min(c.max_speed, self.target_speed + c.curriculum_step)
-            self.speed[self.top] = self.target_speed
-        self._reset_tallies()
+        if self._iterations >= c.level_iterations:
+            fall_share = self._falls / len(self.speed)
+            if c.curriculum_step > 0 and held >= c.hold_ratio and fall_share <= c.max_fall_share:
+                self.target_speed = min(c.max_speed, self.target_speed + c.curriculum_step)
+                self.speed[self.top] = self.target_speed
+            self._reset_tallies()
         return {"target_speed": self.target_speed, "held": held}
 
     def state_dict(self) -> dict[str, Any]:
         return {"clock": self.clock, "speed": self.speed, "top": self.top,
-                "next_push": self.next_push, "target_speed": self.target_speed}  # fmt: skip
+                "next_push": self.next_push, "target_speed": self.target_speed,
+                "tallies": (self._held, self._top_steps, self._falls, self._iterations)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.clock, self.speed = state["clock"].copy(), state["speed"].copy()
         self.top = state["top"].copy()
         self.next_push, self.target_speed = state["next_push"].copy(), state["target_speed"]
+        self._held, self._top_steps, self._falls, self._iterations = state["tallies"]
 
 
 def forward_episode(

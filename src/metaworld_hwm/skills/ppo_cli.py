@@ -49,8 +49,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="first iterations that train only the critic")
     p.add_argument("--start-speed", type=float, default=1.0, help="first top speed (m/s)")
     p.add_argument("--max-speed", type=float, default=5.0, help="curriculum ceiling (m/s)")
-    p.add_argument("--curriculum-step", type=float, default=0.05,
-                   help="rise of the top speed per iteration that holds it (0: fixed)")
+    p.add_argument("--curriculum-step", type=float, default=0.1,
+                   help="rise of the top speed once it is held (0: fixed speeds)")
+    p.add_argument("--level-iterations", type=int, default=20,
+                   help="iterations at a speed before it may rise")
     p.add_argument("--push-speed", type=float, default=0.0,
                    help="largest random push, pelvis velocity change in m/s (0: none)")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
@@ -84,6 +86,7 @@ def train_expert(
     curriculum = SpeedCurriculum(
         start_speed=args.start_speed, max_speed=args.max_speed,
         min_speed=min(0.5, args.start_speed), curriculum_step=args.curriculum_step,
+        level_iterations=args.level_iterations,
         push_speed=args.push_speed,
     )  # fmt: skip
     work_dir = Path(args.work_dir or f"runs/train-{args.name}")
