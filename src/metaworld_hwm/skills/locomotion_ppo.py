@@ -13,7 +13,8 @@ the top commanded speed (``target_speed``) starts at the walker's and rises by
 ``curriculum_step`` once robots asked for it have held 90 % of it on average, with few falls,
 for ``level_iterations`` iterations (longer than an episode, so that starts from standing and
 whole episodes at that speed are in the window); most envs are asked for the top speed, the
-others for a speed drawn below it, so slower commands stay trained. Optional random pushes change the pelvis velocity.
+others for a speed drawn below it, so slower commands stay trained. Optional random pushes
+change the pelvis velocity.
 """
 
 from __future__ import annotations

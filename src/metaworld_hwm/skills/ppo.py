@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import signal
 import time
 from abc import ABC, abstractmethod
@@ -74,6 +75,9 @@ class PPOConfig:
     """Hidden sizes of the critic, and of the actor when it starts untrained."""
     critic_warmup: int = 0
     """Iterations at the start that train only the critic (the actor frozen)."""
+    critic_warmup_lr: float = 1e-3
+    """Learning rate of those iterations (rsl_rl has one rate for actor and critic, which the
+    KL schedule keeps small when fine-tuning; a fresh critic needs a larger one)."""
     checkpoint_seconds: float = 300.0
     seed: int = 0
 
@@ -233,7 +237,12 @@ class PPOTrainer:
 
     @property
     def policy(self) -> nn.Module:
-        """The actor's deterministic network (feature_dim -> output_dim)."""
+        """The deterministic policy: observation normaliser, then the network."""
+        return nn.Sequential(self.alg.actor.obs_normalizer, self.alg.actor.mlp)
+
+    @property
+    def network(self) -> nn.Module:
+        """The actor's trainable network (``initial_policy`` when one was given)."""
         return self.alg.actor.mlp
 
     def log(self, line: str) -> None:
@@ -274,6 +283,8 @@ class PPOTrainer:
         frozen = self.iteration < cfg.critic_warmup
         for p in self.alg.actor.parameters():
             p.requires_grad_(not frozen)
+        if frozen or self.iteration == cfg.critic_warmup:  # the warm-up rate, then the real one
+            self._set_learning_rate(cfg.critic_warmup_lr if frozen else cfg.learning_rate)
         finished_returns, finished_task, finished_lengths, falls = [], [], [], 0
         self.alg.train_mode()
         with torch.inference_mode():
@@ -335,6 +346,11 @@ class PPOTrainer:
         extras = {k: v for k, v in stats.items() if k not in base}
         self.log(self._line(stats, rate, extras))
 
+    def _set_learning_rate(self, rate: float) -> None:
+        self.alg.learning_rate = rate
+        for group in self.alg.optimizer.param_groups:
+            group["lr"] = rate
+
     def _line(self, s: dict[str, float], rate: float, extras: dict[str, float]) -> str:
         more = "".join(f" | {k} {v:.3g}" for k, v in extras.items())
         return (
@@ -375,7 +391,7 @@ class PPOTrainer:
             raise ValueError(f"no {CHECKPOINT} in {self.work_dir} to resume; drop --resume")
         try:
             state = torch.load(path, weights_only=False)
-        except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
             raise ValueError(f"{path} is corrupt ({exc}); delete it and start again") from exc
         free = ("iterations", "checkpoint_seconds")
         saved = {k: v for k, v in state["config"].items() if k not in free}
@@ -387,9 +403,7 @@ class PPOTrainer:
                 "same settings (only --iterations may change) or use another --work-dir"
             )
         self.alg.load(state["algorithm"], None, strict=True)
-        self.alg.learning_rate = state["learning_rate"]
-        for group in self.alg.optimizer.param_groups:
-            group["lr"] = self.alg.learning_rate
+        self._set_learning_rate(state["learning_rate"])
         self.rng.bit_generator.state = state["rng"]
         self._episode_return, self._episode_task_return, self._episode_length = state["episode"]
         self.objective.load_state_dict(state["objective"])

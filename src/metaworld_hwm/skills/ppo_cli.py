@@ -45,7 +45,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=1e-4, help="initial learning rate (adaptive)")
     p.add_argument("--init-std", type=float, default=0.3,
                    help="initial action std in leg-output units (x 0.25 rad)")
-    p.add_argument("--critic-warmup", type=int, default=20,
+    p.add_argument("--critic-warmup", type=int, default=60,
                    help="first iterations that train only the critic")
     p.add_argument("--start-speed", type=float, default=1.0, help="first top speed (m/s)")
     p.add_argument("--max-speed", type=float, default=5.0, help="curriculum ceiling (m/s)")
@@ -119,7 +119,7 @@ def train_expert(
                      for k, v in vars(args).items() if k not in ("func", "resume")},
     }  # fmt: skip
     top = objective.target_speed
-    expert = trained_expert(args.name, TRAINABLE[args.task], task, trainer.policy.eval(),
+    expert = trained_expert(args.name, TRAINABLE[args.task], task, trainer.network.eval(),
                             objective.ctrlrange, (curriculum.min_speed, top), provenance,
                             cfg.hidden)  # fmt: skip
     last = next((row for row in reversed(trainer.curve) if "eval_return" in row), {})

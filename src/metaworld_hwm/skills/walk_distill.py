@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -345,7 +346,7 @@ class WalkDistillation:
             raise ValueError(f"no {CHECKPOINT} in {self.work_dir} to resume; drop --resume")
         try:
             state = torch.load(path, weights_only=False)
-        except (RuntimeError, EOFError, OSError) as exc:
+        except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as exc:
             raise ValueError(f"{path} is corrupt ({exc}); delete it and start again") from exc
         saved = {k: v for k, v in state["config"].items() if k != "rounds"}
         current = {k: v for k, v in asdict(self.cfg).items() if k != "rounds"}

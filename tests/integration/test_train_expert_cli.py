@@ -1,0 +1,47 @@
+"""``metaworld-hwm experts train``: a tiny PPO run writes an expert; user mistakes are one line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from metaworld_hwm.cli import main
+from metaworld_hwm.skills import ExpertLibrary
+from metaworld_hwm.skills.builtin import default_library_path
+from metaworld_hwm.skills.walk import WalkExpert
+
+
+def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    library = tmp_path / "library"
+    shutil.copytree(default_library_path(), library)
+    work = tmp_path / "work"
+    tiny = ["--library", str(library), "--work-dir", str(work), "--envs", "2",
+            "--workers", "2", "--steps-per-env", "8", "--critic-warmup", "1",
+            "--eval-every", "2"]  # fmt: skip
+    assert main(["experts", "train", "run", *tiny, "--iterations", "2"]) == 0
+    expert = ExpertLibrary.load(library)["run"]
+    assert isinstance(expert, WalkExpert) and expert.spec.skill == "run"
+    provenance = expert.spec.config["provenance"]
+    assert provenance["base"] == "walk" and provenance["iterations"] == 2
+    assert (work / "curve.png").is_file() and (work / "curve.csv").is_file()
+    capsys.readouterr()
+
+    def error(*extra: str) -> str:
+        assert main(["experts", "train", *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "Traceback" not in err
+        return err
+
+    assert "already in" in error("run", *tiny, "--iterations", "2")
+    assert "--resume" in error("run2", *tiny, "--iterations", "2")
+    assert "no such expert" in error("run2", *tiny, "--from", "nope", "--resume")
+    assert "PPO fine-tunes command walkers" in error("run2", *tiny, "--from", "stand", "--resume")
+    changed = [*tiny[:-6], "--steps-per-env", "16", "--critic-warmup", "1", "--eval-every", "2"]
+    assert "other settings (steps_per_env)" in error("run2", *changed, "--resume")
+    # more iterations continue the same run
+    assert main(["experts", "train", "run2", *tiny, "--iterations", "3", "--resume"]) == 0
+    assert ExpertLibrary.load(library)["run2"].spec.config["provenance"]["iterations"] == 3

@@ -1,0 +1,133 @@
+"""PPO for experts: it learns, a resumed run is the uninterrupted run, the run objective."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.envs.vector import VectorStep
+from metaworld_hwm.skills.locomotion_ppo import (
+    ForwardSpeedObjective,
+    SpeedCurriculum,
+    locomotion_signals,
+)
+from metaworld_hwm.skills.ppo import GymObjective, PPOConfig, PPOTrainer
+from metaworld_hwm.skills.walk import walk_policy
+
+PENDULUM = functools.partial(gym.make, "InvertedPendulum-v5")
+
+
+def _pendulum_return(policy: torch.nn.Module, seed: int) -> float:
+    env = PENDULUM()
+    obs, _ = env.reset(seed=seed)
+    total = 0.0
+    for _ in range(1000):
+        with torch.no_grad():
+            action = policy(torch.as_tensor(obs, dtype=torch.float32)[None])[0].numpy()
+        obs, reward, terminated, truncated, _ = env.step(np.clip(action, -3, 3))
+        total += reward
+        if terminated or truncated:
+            break
+    return total
+
+
+def test_ppo_learns_to_balance_the_inverted_pendulum(tmp_path: Path) -> None:
+    cfg = PPOConfig(iterations=50, envs=8, workers=2, steps_per_env=64, init_std=1.0,
+                    learning_rate=1e-3, schedule="fixed", hidden=(64, 64), seed=1)  # fmt: skip
+    untrained = PPOTrainer(cfg, GymObjective(PENDULUM), tmp_path / "untrained")
+    before = _pendulum_return(copy.deepcopy(untrained.policy).eval(), seed=0)
+    untrained.envs.close()
+    trainer = PPOTrainer(cfg, GymObjective(PENDULUM), tmp_path / "run")
+    trainer.run()
+    after = [_pendulum_return(trainer.policy.eval(), seed=s) for s in range(3)]
+    assert before < 50
+    assert np.mean(after) >= 500, after  # balanced for 10 s or more on average
+    assert (tmp_path / "run" / "curve.png").stat().st_size > 0
+    assert (tmp_path / "run" / "train.log").read_text().count("\n") == cfg.iterations
+
+
+def _run_trainer(work_dir: Path, iterations: int, resume: bool = False) -> PPOTrainer:
+    cfg = PPOConfig(iterations=iterations, envs=4, workers=2, steps_per_env=8, critic_warmup=1,
+                    checkpoint_seconds=0.0, seed=3)  # fmt: skip
+    objective = ForwardSpeedObjective(
+        "run", SpeedCurriculum(curriculum_step=0.1, level_iterations=1, push_speed=0.5,
+                               push_interval=(0.05, 0.1), hold_ratio=0.0)
+    )  # fmt: skip
+    torch.manual_seed(0)
+    trainer = PPOTrainer(cfg, objective, work_dir, initial_policy=walk_policy((32, 32)))
+    if resume:
+        trainer.resume()
+    trainer.run()
+    return trainer
+
+
+def test_a_resumed_run_follows_the_uninterrupted_curve(tmp_path: Path) -> None:
+    whole = _run_trainer(tmp_path / "whole", 4)
+    _run_trainer(tmp_path / "split", 2)
+    resumed = _run_trainer(tmp_path / "split", 4, resume=True)
+    for key, value in whole.policy.state_dict().items():
+        torch.testing.assert_close(resumed.policy.state_dict()[key], value, rtol=0, atol=0)
+    keys = ("env_steps", "train_return", "value_loss", "target_speed", "learning_rate")
+    for a, b in zip(whole.curve, resumed.curve, strict=True):
+        assert [a[k] for k in keys] == [b[k] for k in keys] or np.allclose(
+            [a[k] for k in keys], [b[k] for k in keys], equal_nan=True, rtol=0, atol=0
+        )
+    assert whole.curve[-1]["target_speed"] > 1.0  # the curriculum and pushes were exercised
+
+
+def test_resume_refuses_other_settings_and_missing_checkpoints(tmp_path: Path) -> None:
+    cfg = PPOConfig(iterations=1, envs=2, workers=1, steps_per_env=4, checkpoint_seconds=0.0)
+    trainer = PPOTrainer(cfg, GymObjective(PENDULUM), tmp_path)
+    with pytest.raises(ValueError, match=r"no checkpoint\.pt .* drop --resume"):
+        trainer.resume()
+    trainer.run()
+    other = PPOTrainer(PPOConfig(iterations=2, envs=2, workers=1, steps_per_env=8),
+                       GymObjective(PENDULUM), tmp_path)  # fmt: skip
+    with pytest.raises(ValueError, match=r"other settings \(steps_per_env\)"):
+        other.resume()
+    other.envs.close()
+    (tmp_path / "checkpoint.pt").write_bytes(b"truncated")
+    corrupt = PPOTrainer(cfg, GymObjective(PENDULUM), tmp_path)
+    with pytest.raises(ValueError, match="corrupt"):
+        corrupt.resume()
+    corrupt.envs.close()
+
+
+def test_the_run_reward_is_h1_runs_own_at_a_5_m_s_command() -> None:
+    objective = ForwardSpeedObjective("run", SpeedCurriculum(start_speed=5.0))
+    objective.start(1, np.zeros((1, 51)), np.random.default_rng(0))
+    env = HumanoidEnv("h1", "run")
+    env.reset(seed=0)
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        _, reward, terminated, truncated, _ = env.step(rng.uniform(-0.3, 0.3, size=19))
+        env.data.qvel[0] += 0.2  # some forward speed, so the move term is not 0
+        step = VectorStep(np.zeros((1, 51)), np.array([reward]), np.array([terminated]),
+                          np.array([truncated]), locomotion_signals(env)[None])  # fmt: skip
+        np.testing.assert_allclose(objective.reward(step), [reward], rtol=1e-12)
+
+
+def test_the_curriculum_rises_only_after_a_held_window_without_falls() -> None:
+    curriculum = SpeedCurriculum(start_speed=1.0, curriculum_step=0.1, level_iterations=2)
+    objective = ForwardSpeedObjective("run", curriculum)
+    objective.start(4, np.zeros((4, 51)), np.random.default_rng(0))
+
+    def iteration(vx: float, falls: int) -> float:
+        signals = np.tile([vx, 0.0, 1.0, 1.0], (4, 1))
+        objective.reward(VectorStep(np.zeros((4, 51)), np.zeros(4), np.zeros(4, bool),
+                                    np.zeros(4, bool), signals))  # fmt: skip
+        return objective.end_iteration({"falls": falls})["target_speed"]
+
+    assert iteration(1.0, 0) == 1.0  # one iteration is not a window yet
+    assert iteration(1.0, 0) == pytest.approx(1.1)
+    assert iteration(1.1, 2) == pytest.approx(1.1)
+    assert iteration(1.1, 0) == pytest.approx(1.1)  # 2 falls of 4 envs in the window
+    assert iteration(0.5, 0) == pytest.approx(1.1)
+    assert iteration(0.5, 0) == pytest.approx(1.1)  # not held
