@@ -9,6 +9,8 @@
   a fall, speed, pushes of 0.5 and 1.0 m/s, command tracking table and plot, ms per action;
   with ``--teacher PATH`` the teacher side by side), and stand on h1-walk as the baseline a
   walker must beat;
+* run: every run-skill expert at its default command on h1-run: return over 1000 steps per
+  seed, mean forward speed, falls, and whether it holds >= 2.0 m/s for 30 s without a fall;
 * reach: goals drawn from h1-reach's own distribution, kept when left-arm IK from the standing
   pose gets within 1 cm ("reachable"); success = hand within 5 cm after 250 steps;
 * --distil-steps N: behaviour-clone the stand expert from N teacher steps into a learned
@@ -102,6 +104,35 @@ def bench_walk(name: str, expert: Expert, seeds: int, steps: int) -> None:
           f"{falls}, mean forward COM speed {np.mean(speeds):+.3f} m/s")  # fmt: skip
 
 
+def bench_run(name: str, expert: Expert, seeds: int) -> None:
+    """A run expert at its default command on h1-run: 1000-step returns, and 30 s holds."""
+    start = time.perf_counter()
+    env = make_env("h1-run", max_episode_steps=1500)
+    returns, speeds, held, falls = [], [], [], 0
+    for seed in range(seeds):
+        obs, _ = env.reset(seed=seed)
+        expert.reset(1)
+        returns.append(0.0)
+        com_vx, fell = [], False
+        for t in range(1500):
+            obs, reward, terminated, _, _ = env.step(expert.act(obs))
+            returns[-1] += reward if t < 1000 else 0.0
+            com_vx.append(float(env.unwrapped.physics.center_of_mass_velocity()[0]))
+            if terminated:
+                fell = True
+                break
+        falls += fell
+        speeds.append(np.mean(com_vx))
+        held.append(not fell and np.mean(com_vx[250:]) >= 2.0)
+    elapsed = time.perf_counter() - start
+    command = getattr(expert, "command", None)
+    print(f"\n{name} on h1-run (command {command}), {seeds} seeds ({elapsed:.1f} s)")
+    print("  returns over 1000 steps: " + " ".join(f"{r:.1f}" for r in returns))
+    print(f"  mean {np.mean(returns):.1f} +- {np.std(returns):.1f}; mean forward COM speed "
+          f"{np.mean(speeds):.2f} m/s; falls within 30 s: {falls}/{seeds}; "
+          f">= 2.0 m/s (after the first 5 s) for 30 s, no fall: {sum(held)}/{seeds}")  # fmt: skip
+
+
 def bench_reach(expert: Expert, goals: int) -> None:
     env = make_env("h1-reach", seed=0)
     obs, _ = env.reset(seed=0)
@@ -171,6 +202,8 @@ def main() -> None:
             bench_distil(library["stand"], args.distil_steps, args.distil_epochs, episodes)
     for name in [n for n in library.names if library[n].spec.skill == "walk"]:
         bench_walker(library[name], args.seeds, args.teacher, Path(args.tracking_plot))
+    for name in [n for n in library.names if library[n].spec.skill == "run"]:
+        bench_run(name, library[name], args.seeds)
     if "stand" in library.names:
         bench_walk("stand", library["stand"], args.seeds, args.steps)
     if "reach" in library.names and args.reach_goals:

@@ -41,17 +41,19 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--envs", type=int, default=32)
     p.add_argument("--workers", type=int, default=None,
                    help="env worker processes (default: one per core)")
-    p.add_argument("--steps-per-env", type=int, default=64)
+    p.add_argument("--steps-per-env", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-4, help="initial learning rate (adaptive)")
     p.add_argument("--init-std", type=float, default=0.3,
                    help="initial action std in leg-output units (x 0.25 rad)")
-    p.add_argument("--critic-warmup", type=int, default=60,
+    p.add_argument("--critic-warmup", type=int, default=30,
                    help="first iterations that train only the critic")
     p.add_argument("--start-speed", type=float, default=1.0, help="first top speed (m/s)")
     p.add_argument("--max-speed", type=float, default=5.0, help="curriculum ceiling (m/s)")
     p.add_argument("--curriculum-step", type=float, default=0.1,
                    help="rise of the top speed once it is held (0: fixed speeds)")
-    p.add_argument("--level-iterations", type=int, default=20,
+    p.add_argument("--hold-ratio", type=float, default=0.85,
+                   help="share of the top speed robots must hold before it rises")
+    p.add_argument("--level-iterations", type=int, default=10,
                    help="iterations at a speed before it may rise")
     p.add_argument("--push-speed", type=float, default=0.0,
                    help="largest random push, pelvis velocity change in m/s (0: none)")
@@ -86,7 +88,7 @@ def train_expert(
     curriculum = SpeedCurriculum(
         start_speed=args.start_speed, max_speed=args.max_speed,
         min_speed=min(0.5, args.start_speed), curriculum_step=args.curriculum_step,
-        level_iterations=args.level_iterations,
+        level_iterations=args.level_iterations, hold_ratio=args.hold_ratio,
         push_speed=args.push_speed,
     )  # fmt: skip
     work_dir = Path(args.work_dir or f"runs/train-{args.name}")
