@@ -75,6 +75,29 @@ class WalkCommand:
         return np.stack([np.full_like(yaw, self.vx), np.full_like(yaw, self.vy), rate], axis=1)
 
 
+@dataclass(frozen=True)
+class Cadence:
+    """How fast the gait clock runs for a commanded forward speed: ``rate = clip(|vx| /
+    reference_speed, 1, max_rate)`` times real time. The walk expert's clock runs at real time
+    (``max_rate`` 1: one stride per :data:`GAIT_PERIOD`); a runner steps faster as it is asked
+    to go faster, which a fixed stride period would forbid."""
+
+    reference_speed: float = 1.1
+    max_rate: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.reference_speed <= 0 or self.max_rate < 1:
+            raise ValueError(
+                f"cadence needs reference_speed > 0 and max_rate >= 1, got {self.reference_speed},"
+                f" {self.max_rate}"
+            )
+
+    def rate(self, vx: np.ndarray | float) -> np.ndarray:
+        """Gait clock seconds per real second for forward speeds ``vx`` (m/s)."""
+        return np.clip(np.abs(np.asarray(vx, dtype=np.float64)) / self.reference_speed, 1.0,
+                       self.max_rate)  # fmt: skip
+
+
 def wrap_angle(angle: np.ndarray) -> np.ndarray:
     """Angles wrapped to [-pi, pi)."""
     return (np.asarray(angle) + np.pi) % (2 * np.pi) - np.pi

@@ -14,7 +14,10 @@ the top commanded speed (``target_speed``) starts at the walker's and rises by
 for ``level_iterations`` iterations (longer than an episode, so that starts from standing and
 whole episodes at that speed are in the window); most envs are asked for the top speed, the
 others for a speed drawn below it, so slower commands stay trained. Optional random pushes
-change the pelvis velocity.
+change the pelvis velocity. The gait clock may run faster for faster commands
+(:class:`~metaworld_hwm.skills.locomotion.Cadence`): the walker alone, its clock run 1.5 times
+faster and commanded 1.6 m/s, already walks 1.55 m/s without falling (return 390 on h1-run,
+against 312 at its own 0.8 s stride), so a runner starts from stepping faster.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,7 +34,13 @@ from torch import nn
 from metaworld_hwm.envs.humanoid_env import CONTROL_DT, HumanoidEnv
 from metaworld_hwm.envs.vector import EnvFactory, VectorStep
 from metaworld_hwm.skills.expert import ExpertSpec, MLPPolicy
-from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, WalkCommand, leg_action, yaw_of
+from metaworld_hwm.skills.locomotion import (
+    NUM_LEG_JOINTS,
+    Cadence,
+    WalkCommand,
+    leg_action,
+    yaw_of,
+)
 from metaworld_hwm.skills.ppo import Objective
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features
 
@@ -66,6 +75,8 @@ class SpeedCurriculum:
     push_speed: float = 0.0
     """Largest random pelvis velocity change at a push (0: no pushes)."""
     push_interval: tuple[float, float] = (2.0, 5.0)
+    cadence: Cadence = field(default_factory=Cadence)
+    """Gait clock rate per commanded speed (default: the walker's, real time)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_speed <= self.start_speed <= self.max_speed:
@@ -117,6 +128,7 @@ class ForwardSpeedObjective(Objective):
 
     def start(self, num_envs: int, obs: np.ndarray, rng: np.random.Generator) -> None:
         self.clock = np.zeros(num_envs)
+        self.gait = np.zeros(num_envs)
         self.speed, self.top = np.zeros(num_envs), np.zeros(num_envs, dtype=bool)
         for i in range(num_envs):
             self._draw_speed(i, rng)
@@ -129,7 +141,7 @@ class ForwardSpeedObjective(Objective):
         return rates
 
     def features(self, obs: np.ndarray) -> np.ndarray:
-        return walk_features(obs[:, :26], obs[:, 26:51], self.commands(obs), self.clock)
+        return walk_features(obs[:, :26], obs[:, 26:51], self.commands(obs), self.gait)
 
     def env_actions(self, outputs: np.ndarray) -> np.ndarray:
         return leg_action(outputs, self.ctrlrange)
@@ -143,9 +155,10 @@ class ForwardSpeedObjective(Objective):
 
     def after_step(self, step: VectorStep, rng: np.random.Generator) -> np.ndarray | None:
         self.clock += CONTROL_DT
+        self.gait += CONTROL_DT * self.curriculum.cadence.rate(self.speed)
         pushes = np.zeros((len(self.clock), 2))
         for i in np.flatnonzero(step.done):
-            self.clock[i] = 0.0
+            self.clock[i] = self.gait[i] = 0.0
             self._draw_speed(i, rng)
             self.next_push[i] = self._next_push(rng, 0.0)
         for i in np.flatnonzero(self.clock >= self.next_push):
@@ -170,13 +183,13 @@ class ForwardSpeedObjective(Objective):
         return {"target_speed": self.target_speed, "held": held}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"clock": self.clock, "speed": self.speed, "top": self.top,
+        return {"clock": self.clock, "gait": self.gait, "speed": self.speed, "top": self.top,
                 "next_push": self.next_push, "target_speed": self.target_speed,
                 "tallies": (self._held, self._top_steps, self._falls, self._iterations)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.clock, self.speed = state["clock"].copy(), state["speed"].copy()
-        self.top = state["top"].copy()
+        self.top, self.gait = state["top"].copy(), state["gait"].copy()
         self.next_push, self.target_speed = state["next_push"].copy(), state["target_speed"]
         self._held, self._top_steps, self._falls, self._iterations = state["tallies"]
 
@@ -208,6 +221,7 @@ def trained_expert(
     speed_range: tuple[float, float],
     provenance: dict[str, Any],
     hidden: tuple[int, ...],
+    cadence: Cadence,
 ) -> WalkExpert:
     """A :class:`WalkExpert` for a PPO-trained network, commanded forward at up to
     ``speed_range[1]`` (its default command) holding heading 0."""
@@ -222,6 +236,7 @@ def trained_expert(
             "command_ranges": {"vx": [min(low, -0.5), high], "vy": [-0.3, 0.3],
                                "yaw_rate": [-0.8, 0.8]},
             "default_command": asdict(WalkCommand(vx=high, heading=0.0)),
+            "cadence": asdict(cadence),
             "provenance": provenance | {"date": time.strftime("%Y-%m-%d")},
         },
     )  # fmt: skip
@@ -237,7 +252,7 @@ def evaluation(
     def evaluate(policy: nn.Module) -> dict[str, float]:
         speed = objective.target_speed
         expert = trained_expert("eval", task, task, policy, objective.ctrlrange, (0.5, speed),
-                                {}, hidden)  # fmt: skip
+                                {}, hidden, objective.curriculum.cadence)  # fmt: skip
         ret, mean_speed, fell = forward_episode(expert, task, speed, seed)
         return {"eval_return": ret, "eval_speed": mean_speed, "eval_fell": int(fell)}
 

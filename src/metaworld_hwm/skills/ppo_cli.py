@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from metaworld_hwm.skills.library import LibraryError
+from metaworld_hwm.skills.locomotion import Cadence
 from metaworld_hwm.skills.locomotion_ppo import (
     ForwardSpeedObjective,
     SpeedCurriculum,
@@ -55,6 +56,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="share of the top speed robots must hold before it rises")
     p.add_argument("--level-iterations", type=int, default=10,
                    help="iterations at a speed before it may rise")
+    p.add_argument("--cadence-max-rate", type=float, default=1.8,
+                   help="fastest gait clock rate (x the walker's 0.8 s stride), reached at "
+                        "1.1 m/s x rate (1: the walker's fixed stride)")
     p.add_argument("--push-speed", type=float, default=0.0,
                    help="largest random push, pelvis velocity change in m/s (0: none)")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
@@ -89,6 +93,7 @@ def train_expert(
         start_speed=args.start_speed, max_speed=args.max_speed,
         min_speed=min(0.5, args.start_speed), curriculum_step=args.curriculum_step,
         level_iterations=args.level_iterations, hold_ratio=args.hold_ratio,
+        cadence=Cadence(max_rate=args.cadence_max_rate),
         push_speed=args.push_speed,
     )  # fmt: skip
     work_dir = Path(args.work_dir or f"runs/train-{args.name}")
@@ -123,7 +128,7 @@ def train_expert(
     top = objective.target_speed
     expert = trained_expert(args.name, TRAINABLE[args.task], task, trainer.network.eval(),
                             objective.ctrlrange, (curriculum.min_speed, top), provenance,
-                            cfg.hidden)  # fmt: skip
+                            cfg.hidden, curriculum.cadence)  # fmt: skip
     last = next((row for row in reversed(trainer.curve) if "eval_return" in row), {})
     summary = (
         f"{trainer.iteration} iterations, {trainer.env_steps} env steps, "

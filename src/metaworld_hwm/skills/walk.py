@@ -10,7 +10,8 @@ training state, they would enter the normalised input with a near-zero spread, a
 motion (another expert's, or action noise) would swamp it.
 
 State: the gait clock, seconds since :meth:`WalkExpert.reset`; each :meth:`~Expert.act`
-call advances it by one control step. Command: a :class:`WalkCommand` (default: forward along
+call advances it by one control step (times the spec's ``cadence`` rate for the commanded
+speed, 1 for the walk expert). Command: a :class:`WalkCommand` (default: forward along
 +x, holding heading 0, as h1-walk rewards), set with ``set_command(vx=..., ...)``. A spec's
 ``config`` may give other ``command_ranges`` and a ``default_command`` (the run expert, PPO-
 trained from this one, takes faster speeds).
@@ -28,6 +29,7 @@ from metaworld_hwm.skills.expert import Expert, ExpertSpec, MLPPolicy, register_
 from metaworld_hwm.skills.locomotion import (
     COMMAND_RANGES,
     NUM_LEG_JOINTS,
+    Cadence,
     WalkCommand,
     gait_clock,
     leg_action,
@@ -93,6 +95,8 @@ class WalkExpert(Expert):
         self.command_ranges: dict[str, tuple[float, float]] = {
             k: tuple(v) for k, v in spec.config.get("command_ranges", COMMAND_RANGES).items()
         }
+        #: Gait clock rate for the commanded speed (the walk expert's runs at real time).
+        self.cadence = Cadence(**spec.config.get("cadence", {}))
         self.command = WalkCommand(**spec.config.get("default_command", {}))
         self.command.check_ranges(self.command_ranges)
         self.clock = np.zeros(1)
@@ -141,7 +145,7 @@ class WalkExpert(Expert):
         commands = self.command.velocities(yaw_of(qpos[:, 3:7]))
         features = walk_features(qpos, qvel, commands, self.clock)
         outputs = self.policy(torch.as_tensor(features, dtype=torch.float32)).numpy()
-        self.clock = self.clock + CONTROL_DT
+        self.clock = self.clock + CONTROL_DT * self.cadence.rate(commands[:, 0])
         return leg_action(outputs, self.ctrlrange)
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -13,10 +13,12 @@ import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.vector import VectorStep
+from metaworld_hwm.skills.locomotion import Cadence
 from metaworld_hwm.skills.locomotion_ppo import (
     ForwardSpeedObjective,
     SpeedCurriculum,
     locomotion_signals,
+    trained_expert,
 )
 from metaworld_hwm.skills.ppo import GymObjective, PPOConfig, PPOTrainer
 from metaworld_hwm.skills.walk import walk_policy
@@ -131,3 +133,19 @@ def test_the_curriculum_rises_only_after_a_held_window_without_falls() -> None:
     assert iteration(1.1, 0) == pytest.approx(1.1)  # 2 falls of 4 envs in the window
     assert iteration(0.5, 0) == pytest.approx(1.1)
     assert iteration(0.5, 0) == pytest.approx(1.1)  # not held
+
+
+def test_a_run_expert_steps_faster_when_asked_to_go_faster() -> None:
+    cadence = Cadence(reference_speed=1.1, max_rate=1.8)
+    np.testing.assert_allclose(cadence.rate([0.5, 1.1, 1.65, 3.0]), [1.0, 1.0, 1.5, 1.8])
+    with pytest.raises(ValueError, match="max_rate >= 1"):
+        Cadence(max_rate=0.5)
+    ctrlrange = HumanoidEnv("h1", "run").model.actuator_ctrlrange
+    runner = trained_expert("run", "run", "run", walk_policy((32, 32)), ctrlrange, (0.5, 1.65),
+                            {}, (32, 32), cadence)  # fmt: skip
+    assert runner.command.vx == 1.65 and runner.command_ranges["vx"] == (-0.5, 1.65)
+    runner.reset(1)
+    runner.act(np.zeros(51))
+    assert runner.clock[0] == pytest.approx(1.5 * 0.02)
+    with pytest.raises(ValueError, match="outside the trained range"):
+        runner.set_command(vx=2.0)
