@@ -29,7 +29,7 @@ import pickle
 import signal
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -285,35 +285,7 @@ class PPOTrainer:
             p.requires_grad_(not frozen)
         if frozen or self.iteration == cfg.critic_warmup:  # the warm-up rate, then the real one
             self._set_learning_rate(cfg.critic_warmup_lr if frozen else cfg.learning_rate)
-        finished_returns, finished_task, finished_lengths, falls = [], [], [], 0
-        self.alg.train_mode()
-        with torch.inference_mode():
-            for _ in range(cfg.steps_per_env):
-                obs = self._obs_dict(self.objective.features(self.obs))
-                outputs = self.alg.act(obs).double().numpy()
-                step = self.envs.step(self.objective.env_actions(outputs))
-                reward = self.objective.reward(step)
-                self.alg.process_env_step(
-                    obs, torch.as_tensor(reward, dtype=torch.float32),
-                    torch.as_tensor(step.done), {"time_outs": torch.as_tensor(
-                        step.truncated & ~step.terminated, dtype=torch.float32)},
-                )  # fmt: skip
-                self._episode_return += reward
-                self._episode_task_return += step.reward
-                self._episode_length += 1
-                for i in np.flatnonzero(step.done):
-                    finished_returns.append(self._episode_return[i])
-                    finished_task.append(self._episode_task_return[i])
-                    finished_lengths.append(self._episode_length[i])
-                    falls += int(step.terminated[i])
-                self._episode_return[step.done] = 0.0
-                self._episode_task_return[step.done] = 0.0
-                self._episode_length[step.done] = 0
-                pushes = self.objective.after_step(step, self.rng)
-                if pushes is not None:
-                    self.envs.push(pushes)
-                self.obs = step.obs
-            self.alg.compute_returns(self._obs_dict(self.objective.features(self.obs)))
+        finished = self._collect()
         collected = time.perf_counter()
         losses = self.alg.update()
         self.iteration += 1
@@ -322,10 +294,10 @@ class PPOTrainer:
         stats = {
             "iteration": self.iteration, "env_steps": self.env_steps,
             "seconds": round(self.seconds, 2),
-            "episodes": len(finished_returns), "falls": falls,
-            "train_return": float(np.mean(finished_returns)) if finished_returns else np.nan,
-            "task_return": float(np.mean(finished_task)) if finished_task else np.nan,
-            "episode_length": float(np.mean(finished_lengths)) if finished_lengths else np.nan,
+            "episodes": len(finished), "falls": int(sum(row[3] for row in finished)),
+            "train_return": _mean(row[0] for row in finished),
+            "task_return": _mean(row[1] for row in finished),
+            "episode_length": _mean(row[2] for row in finished),
             "value_loss": losses["value"], "surrogate_loss": losses["surrogate"],
             "action_std": float(self.alg.actor.distribution.std_param.detach().mean()),
             "learning_rate": self.alg.learning_rate,
@@ -345,6 +317,38 @@ class PPOTrainer:
         rate = cfg.envs * cfg.steps_per_env / max(1e-9, stats["collect_seconds"])
         extras = {k: v for k, v in stats.items() if k not in base}
         self.log(self._line(stats, rate, extras))
+
+    def _collect(self) -> list[tuple[float, float, int, bool]]:
+        """One rollout of ``steps_per_env`` steps into rsl_rl's storage, then the returns;
+        gives (PPO return, task return, length, fell) of every episode that ended in it."""
+        finished = []
+        self.alg.train_mode()
+        with torch.inference_mode():
+            for _ in range(self.cfg.steps_per_env):
+                obs = self._obs_dict(self.objective.features(self.obs))
+                outputs = self.alg.act(obs).double().numpy()
+                step = self.envs.step(self.objective.env_actions(outputs))
+                reward = self.objective.reward(step)
+                self.alg.process_env_step(
+                    obs, torch.as_tensor(reward, dtype=torch.float32),
+                    torch.as_tensor(step.done), {"time_outs": torch.as_tensor(
+                        step.truncated & ~step.terminated, dtype=torch.float32)},
+                )  # fmt: skip
+                self._episode_return += reward
+                self._episode_task_return += step.reward
+                self._episode_length += 1
+                for i in np.flatnonzero(step.done):
+                    finished.append((self._episode_return[i], self._episode_task_return[i],
+                                     self._episode_length[i], bool(step.terminated[i])))
+                for counter in (self._episode_return, self._episode_task_return,
+                                self._episode_length):  # fmt: skip
+                    counter[step.done] = 0
+                pushes = self.objective.after_step(step, self.rng)
+                if pushes is not None:
+                    self.envs.push(pushes)
+                self.obs = step.obs
+            self.alg.compute_returns(self._obs_dict(self.objective.features(self.obs)))
+        return finished
 
     def _set_learning_rate(self, rate: float) -> None:
         self.alg.learning_rate = rate
@@ -431,6 +435,11 @@ class PPOTrainer:
         writer.writerows(self.curve)
         atomic_write_text(self.work_dir / "curve.csv", text.getvalue())
         plot_ppo_curve(self.curve, self.work_dir / "curve.png")
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return float(np.mean(values)) if values else float("nan")
 
 
 def plot_ppo_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
