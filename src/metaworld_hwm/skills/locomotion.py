@@ -80,10 +80,13 @@ class Cadence:
     """How fast the gait clock runs for a commanded forward speed: ``rate = clip(|vx| /
     reference_speed, 1, max_rate)`` times real time. The walk expert's clock runs at real time
     (``max_rate`` 1: one stride per :data:`GAIT_PERIOD`); a runner steps faster as it is asked
-    to go faster, which a fixed stride period would forbid."""
+    to go faster, which a fixed stride period would forbid. Commanded speeds above
+    ``max_feature_speed`` enter the policy as that value: past the walker's commands the
+    cadence, not an extrapolated input, carries the extra speed."""
 
     reference_speed: float = 1.1
     max_rate: float = 1.0
+    max_feature_speed: float = float("inf")
 
     def __post_init__(self) -> None:
         if self.reference_speed <= 0 or self.max_rate < 1:
@@ -91,6 +94,10 @@ class Cadence:
                 f"cadence needs reference_speed > 0 and max_rate >= 1, got {self.reference_speed},"
                 f" {self.max_rate}"
             )
+
+    def feature_speed(self, vx: np.ndarray) -> np.ndarray:
+        """The forward speeds the policy reads for commanded speeds ``vx``."""
+        return np.minimum(vx, self.max_feature_speed)
 
     def rate(self, vx: np.ndarray | float) -> np.ndarray:
         """Gait clock seconds per real second for forward speeds ``vx`` (m/s)."""

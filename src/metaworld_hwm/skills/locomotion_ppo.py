@@ -17,7 +17,8 @@ others for a speed drawn below it, so slower commands stay trained. Optional ran
 change the pelvis velocity. The gait clock may run faster for faster commands
 (:class:`~metaworld_hwm.skills.locomotion.Cadence`): the walker alone, its clock run 1.5 times
 faster and commanded 1.6 m/s, already walks 1.55 m/s without falling (return 390 on h1-run,
-against 312 at its own 0.8 s stride), so a runner starts from stepping faster.
+against 312 at its own 0.8 s stride), and 1.7 times faster 1.99 m/s (return 456), so a
+runner starts from stepping faster.
 """
 
 from __future__ import annotations
@@ -135,9 +136,10 @@ class ForwardSpeedObjective(Objective):
         self.next_push = np.array([self._next_push(rng, 0.0) for _ in range(num_envs)])
 
     def commands(self, obs: np.ndarray) -> np.ndarray:
-        """(vx, vy, yaw rate) per env: its speed, holding heading 0."""
+        """(vx, vy, yaw rate) per env as the policy reads them: its speed (capped by the
+        cadence's ``max_feature_speed``), holding heading 0."""
         rates = WalkCommand(heading=0.0).velocities(yaw_of(obs[:, 3:7]))
-        rates[:, 0] = self.speed
+        rates[:, 0] = self.curriculum.cadence.feature_speed(self.speed)
         return rates
 
     def features(self, obs: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="initial action std in leg-output units (x 0.25 rad)")
     p.add_argument("--critic-warmup", type=int, default=30,
                    help="first iterations that train only the critic")
-    p.add_argument("--start-speed", type=float, default=1.0, help="first top speed (m/s)")
+    p.add_argument("--start-speed", type=float, default=2.0, help="first top speed (m/s)")
     p.add_argument("--max-speed", type=float, default=5.0, help="curriculum ceiling (m/s)")
     p.add_argument("--curriculum-step", type=float, default=0.1,
                    help="rise of the top speed once it is held (0: fixed speeds)")
@@ -56,9 +56,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="share of the top speed robots must hold before it rises")
     p.add_argument("--level-iterations", type=int, default=10,
                    help="iterations at a speed before it may rise")
-    p.add_argument("--cadence-max-rate", type=float, default=1.8,
-                   help="fastest gait clock rate (x the walker's 0.8 s stride), reached at "
-                        "1.1 m/s x rate (1: the walker's fixed stride)")
+    p.add_argument("--cadence-max-rate", type=float, default=2.5,
+                   help="fastest gait clock rate (x real time; 1: the walker's fixed stride)")
+    p.add_argument("--cadence-speed", type=float, default=1.17,
+                   help="commanded m/s per unit of gait clock rate")
+    p.add_argument("--max-feature-speed", type=float, default=1.6,
+                   help="commanded speeds above this enter the policy as this value")
     p.add_argument("--push-speed", type=float, default=0.0,
                    help="largest random push, pelvis velocity change in m/s (0: none)")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
@@ -93,7 +96,8 @@ def train_expert(
         start_speed=args.start_speed, max_speed=args.max_speed,
         min_speed=min(0.5, args.start_speed), curriculum_step=args.curriculum_step,
         level_iterations=args.level_iterations, hold_ratio=args.hold_ratio,
-        cadence=Cadence(max_rate=args.cadence_max_rate),
+        cadence=Cadence(reference_speed=args.cadence_speed, max_rate=args.cadence_max_rate,
+                        max_feature_speed=args.max_feature_speed),
         push_speed=args.push_speed,
     )  # fmt: skip
     work_dir = Path(args.work_dir or f"runs/train-{args.name}")

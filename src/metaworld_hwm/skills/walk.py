@@ -143,9 +143,11 @@ class WalkExpert(Expert):
             )
         qpos, qvel = obs[:, :26], obs[:, 26:51]
         commands = self.command.velocities(yaw_of(qpos[:, 3:7]))
+        rate = self.cadence.rate(commands[:, 0])
+        commands[:, 0] = self.cadence.feature_speed(commands[:, 0])
         features = walk_features(qpos, qvel, commands, self.clock)
         outputs = self.policy(torch.as_tensor(features, dtype=torch.float32)).numpy()
-        self.clock = self.clock + CONTROL_DT * self.cadence.rate(commands[:, 0])
+        self.clock = self.clock + CONTROL_DT * rate
         return leg_action(outputs, self.ctrlrange)
 
     def arrays(self) -> dict[str, np.ndarray]:
