@@ -5,6 +5,16 @@ the same expert count as one). A sub-goal counts as correct when the plan's sub-
 same position has that expert as its largest weight; extra or missing sub-goals count as
 wrong, so accuracy = correct / sum(max(len(plan), len(expected))).
 
+Four sets: ``dev`` (guided development of the embedded planner), ``fresh`` (written after
+the embedding features were frozen), ``held-out`` (``planner_heldout.json``, 86
+instructions written before the issue-16 rules for decomposition, skill cues and parameters;
+the rules were then written with its phenomena in view, so it is not blind) and
+``post-freeze`` (``planner_postfreeze.json``, 50 instructions written after those rules were
+frozen, measured once, never tuned on). On the last two the bench also reports the right
+number and order of sub-goals, and parameters: "motion" (pace, speed, direction, turn, distance,
+duration) right in the instructions that state one (every sub-goal's stated motion fields
+exactly as expected, no others), and targets right where the set names one.
+
 The embedded planner always runs; the OpenAI-compatible one too when an endpoint is
 configured (``METAWORLD_HWM_OPENAI_BASE_URL`` and ``METAWORLD_HWM_OPENAI_MODEL``, see
 ``metaworld_hwm.semantic.openai_backend``). The calibration table compares softmax(score /
@@ -17,6 +27,8 @@ fitted on and on this file's single-step instructions (not used in the fit).
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import platform
 import shlex
@@ -25,6 +37,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -40,7 +54,7 @@ from metaworld_hwm.semantic.calibration import (
 from metaworld_hwm.semantic.embedded import EmbeddedPlanner
 from metaworld_hwm.semantic.factory import make_planner
 from metaworld_hwm.semantic.lexicon import CALIBRATION_SET
-from metaworld_hwm.semantic.types import ExpertLike, Planner, catalog_cards, softmax
+from metaworld_hwm.semantic.types import ExpertLike, Plan, Planner, catalog_cards, softmax
 
 INSTRUCTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # single skills, plain
@@ -124,6 +138,16 @@ FRESH: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Touch the switch before sitting down.", ("reach", "sit")),
 )
 
+HELDOUT_PATH = Path(__file__).with_name("planner_heldout.json")
+POSTFREEZE_PATH = Path(__file__).with_name("planner_postfreeze.json")
+HeldOut = list[tuple[str, list[tuple[str, dict[str, Any]]]]]
+
+
+def load_heldout(path: Path = HELDOUT_PATH) -> HeldOut:
+    """The held-out cases: (text, [(skill, stated params), ...]) in the order of events."""
+    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    return [(c["text"], [(skill, dict(params)) for skill, params in c["plan"]]) for c in cases]
+
 
 Cases = Sequence[tuple[str, tuple[str, ...]]]
 
@@ -150,6 +174,64 @@ def evaluate(planner: Planner, experts: Sequence[ExpertLike], cases: Cases) -> d
         "latencies": latencies,
         "misses": misses,
     }
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-6)
+    return a == b
+
+
+def _motion_right(plan: Plan, expected: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Every sub-goal states exactly the expected motion fields (targets aside)."""
+    if len(plan.subgoals) != len(expected):
+        return False
+    for goal, (_, want) in zip(plan.subgoals, expected, strict=True):
+        got = {k: v for k, v in goal.params.stated().items() if k != "target"}
+        want = {k: v for k, v in want.items() if k != "target"}
+        if got.keys() != want.keys() or not all(_same(got[k], want[k]) for k in got):
+            return False
+    return True
+
+
+def _targets_right(plan: Plan, expected: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Every target the case names is the plan's target of that sub-goal."""
+    if len(plan.subgoals) != len(expected):
+        return False
+    return all(
+        goal.params.target == want["target"]
+        for goal, (_, want) in zip(plan.subgoals, expected, strict=True)
+        if "target" in want
+    )
+
+
+def evaluate_heldout(
+    planner: Planner, experts: Sequence[ExpertLike], cases: HeldOut
+) -> dict[str, Any]:
+    """Skill top-1, number-and-order, motion-parameter and target accuracy on ``cases``."""
+    skills = [(text, tuple(s for s, _ in plan)) for text, plan in cases]
+    result = evaluate(planner, experts, skills)
+    motion = [0, 0]
+    target = [0, 0]
+    misses = []
+    for text, expected in cases:
+        plan = planner.plan(text, experts)
+        if any(k != "target" for _, p in expected for k in p):
+            ok = _motion_right(plan, expected)
+            motion[0] += ok
+            motion[1] += 1
+            if not ok:
+                got = [g.params.stated() for g in plan.subgoals]
+                misses.append(f"params {text!r}: {got}, want {[p for _, p in expected]}")
+        if any("target" in p for _, p in expected):
+            ok = _targets_right(plan, expected)
+            target[0] += ok
+            target[1] += 1
+            if not ok:
+                got = [g.params.target for g in plan.subgoals]
+                want = [p.get("target") for _, p in expected]
+                misses.append(f"target {text!r}: {got}, want {want}")
+    return result | {"motion": motion, "target": target, "param_misses": misses}
 
 
 def calibration_rows(planner: EmbeddedPlanner, tau: float) -> list[tuple[str, str, dict]]:
@@ -207,6 +289,18 @@ def report(planner: Planner, name: str, experts: Sequence[ExpertLike], misses: b
     for set_name, cases in (("dev", INSTRUCTIONS), ("fresh", FRESH)):
         result = evaluate(planner, experts, cases)
         _print_result(f"{name} {set_name}", result, misses)
+    for set_name, path in (("held-out", HELDOUT_PATH), ("post-freeze", POSTFREEZE_PATH)):
+        held = evaluate_heldout(planner, experts, load_heldout(path))
+        _print_result(f"{name} {set_name}", held, misses)
+        (m_ok, m_n), (t_ok, t_n) = held["motion"], held["target"]
+        print(
+            f"{'':16s} number and order of sub-goals {held['exact']:.1%}  motion params "
+            f"{m_ok / m_n:.1%} ({m_ok}/{m_n} instructions stating one)  targets "
+            f"{t_ok / t_n:.1%} ({t_ok}/{t_n})"
+        )
+        if misses:
+            for miss in held["param_misses"]:
+                print(f"  miss {miss}")
 
 
 def _print_result(name: str, result: dict[str, object], show_misses: bool) -> None:
@@ -229,8 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list the wrong plans")
     args = parser.parse_args(argv)
     print("$ python " + " ".join(shlex.quote(a) for a in sys.argv))
+    sizes = f"{len(load_heldout())} held-out + {len(load_heldout(POSTFREEZE_PATH))} post-freeze"
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{len(INSTRUCTIONS)} dev + {len(FRESH)} fresh instructions, tau={args.tau}")  # fmt: skip
+          f"{len(INSTRUCTIONS)} dev + {len(FRESH)} fresh + {sizes} instructions, "
+          f"tau={args.tau}")  # fmt: skip
 
     experts = catalog_cards()
     embedded = EmbeddedPlanner(tau=args.tau)

@@ -9,12 +9,19 @@ observation (through its adapter) and the compositor fuses them:
 The context stored with each transition is ``[w, pi_1(s), ..., pi_K(s)]``: the experts are
 fixed functions of the state, so their actions are computed once, when acting, and replayed
 for the policy-prior guidance and for training phi and psi (which keep learning online).
+
+Sub-goal parameters ("walk slowly backward", "turn left", "sprint") reach the experts that
+take a command (``command_fields``, e.g. the walk and run experts' vx, vy, yaw_rate and
+heading): whenever a sub-goal becomes active, each such expert gets `walk_command` of its
+parameters, clipped into the expert's ``command_ranges``; a sub-goal without parameters gets
+the expert's own default command back.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,9 +30,63 @@ import torch
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.hierarchy.adapters import make_adapter
 from metaworld_hwm.semantic import ExpertCard, PlanTracker
-from metaworld_hwm.semantic.types import Planner
+from metaworld_hwm.semantic.params import TURN_RATE, turn_radians
+from metaworld_hwm.semantic.types import Planner, SkillParams
 from metaworld_hwm.skills import Compositor, Expert, FusionConfig, fusion_loss
+from metaworld_hwm.skills.locomotion import wrap_angle, yaw_of
 from metaworld_hwm.training.guide import QFunction
+
+SLOW_SPEED = 0.4
+"""m/s of a sub-goal that says "slowly" (a stroll; the walk expert's default is 1.2)."""
+WALK_FIELDS = ("vx", "vy", "yaw_rate", "heading")
+"""The command fields `walk_command` sets (the walk and run experts' `WalkCommand`)."""
+_SWITCHES = {"semantic/advance", "semantic/skip", "semantic/replan"}
+
+Command = dict[str, float | None]
+
+
+def walk_command(
+    params: SkillParams,
+    default: Mapping[str, float | None],
+    ranges: Mapping[str, tuple[float, float]],
+    yaw: float,
+) -> Command:
+    """The (vx, vy, yaw_rate, heading) command for a sub-goal's parameters.
+
+    Without motion parameters: ``default``. Speed: ``speed_mps``, else SLOW_SPEED for "slow",
+    the top of the expert's vx range for "fast", else the default's. Direction: backward
+    negates vx, left/right move sideways (vy, +y is left) instead. A turn alone turns on the
+    spot (vx = vy = 0): "turn left/right" at yaw_rate +/-TURN_RATE with heading None, a stated
+    angle or "around" as a heading of ``yaw`` (the robot's world yaw, rad) plus the angle.
+    Every speed is clipped into ``ranges``.
+    """
+    command: Command = dict(default)
+    if not params.moves:
+        return command
+    base = abs(float(default.get("vx") or 0.0))
+    speed = params.speed_mps
+    if speed is None:
+        fast = ranges.get("vx", (0.0, base))[1]
+        speed = {"slow": SLOW_SPEED, "fast": fast}.get(params.pace or "", base)
+    only_turn = params.turn is not None and params.direction is None and params.pace is None
+    if only_turn and params.speed_mps is None:
+        command.update(vx=0.0, vy=0.0)
+    elif params.direction in ("left", "right"):
+        command.update(vx=0.0, vy=speed if params.direction == "left" else -speed)
+    else:
+        command.update(vx=-speed if params.direction == "backward" else speed, vy=0.0)
+    if params.turn is not None:
+        angle = turn_radians(params) or 0.0
+        sign = -1.0 if params.turn == "right" else 1.0
+        if params.turn_deg is None and params.turn != "around":
+            command.update(yaw_rate=sign * TURN_RATE, heading=None)
+        else:
+            command.update(yaw_rate=0.0, heading=float(wrap_angle(yaw + sign * angle)))
+    for name, (low, high) in ranges.items():
+        value = command.get(name)
+        if value is not None and math.isfinite(value):
+            command[name] = min(max(float(value), low), high)
+    return command
 
 
 class SkillGuide:
@@ -77,6 +138,14 @@ class SkillGuide:
         self.compositor, self.optimiser = _shared
         self.tracker: PlanTracker | None = None
         self._actions = np.zeros((self.num_experts, self.action_dim), dtype=np.float32)
+        #: each commanded expert's own default command (restored for sub-goals without
+        #: parameters); None for experts that take no walk command
+        self.default_commands: list[Command | None] = [
+            {f: getattr(e.command, f) for f in WALK_FIELDS}
+            if set(WALK_FIELDS) <= set(e.command_fields)
+            else None
+            for e in self.experts
+        ]
 
     # ------------------------------------------------------------------ closed loop
     def start_episode(self, obs: np.ndarray) -> list[dict[str, Any]]:
@@ -88,8 +157,22 @@ class SkillGuide:
             self.planner, self.instruction, self.cards, stall_steps=self.stall_steps
         )
         self.tracker.start(observation=obs)
+        self._command_experts(obs)
         self._actions = self.expert_actions(obs[None])[0]
         return list(self.tracker.events)
+
+    def _command_experts(self, obs: np.ndarray) -> None:
+        """Give the commanded experts the active sub-goal's parameters (see `walk_command`)."""
+        assert self.tracker is not None and self.tracker.plan is not None
+        goals = self.tracker.plan.subgoals
+        params = goals[min(self.tracker.index, len(goals) - 1)].params
+        for expert, adapt, default in zip(
+            self.experts, self.adapters, self.default_commands, strict=True
+        ):
+            if default is None:
+                continue
+            yaw = float(yaw_of(adapt(obs[None])[:, 3:7])[0])  # both layouts start with qpos
+            expert.set_command(**walk_command(params, default, expert.command_ranges, yaw))
 
     def observe(self, obs: np.ndarray, info: dict[str, Any]) -> list[dict[str, Any]]:
         """Feed the task signals to the tracker; evaluate the experts on the new observation."""
@@ -97,6 +180,8 @@ class SkillGuide:
             raise RuntimeError("call start_episode(obs) before observe(...)")
         signals = {k: float(v) for k, v in info.items() if np.isscalar(v)}
         events = self.tracker.update(signals, observation=obs)
+        if any(e["name"] in _SWITCHES for e in events):
+            self._command_experts(obs)
         self._actions = self.expert_actions(obs[None])[0]
         return events
 
@@ -161,10 +246,12 @@ class SkillGuide:
     def spawn(self) -> SkillGuide:
         """A guide with the same experts, planner and learned fusion, its own episode state
         (experts are shallow copies: shared weights, their own gait clock and command)."""
-        return SkillGuide(
+        guide = SkillGuide(
             self.env, [copy.copy(e) for e in self.experts], self.planner, self.instruction,
             stall_steps=self.stall_steps, _shared=(self.compositor, self.optimiser),
         )  # fmt: skip
+        guide.default_commands = list(self.default_commands)  # not a sub-goal's command
+        return guide
 
     def state_dict(self) -> dict[str, Any]:
         """The learned fusion and its optimiser."""

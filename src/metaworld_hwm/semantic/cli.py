@@ -20,8 +20,10 @@ def add_plan_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     p = subparsers.add_parser(
         "plan",
         help="turn an instruction into sub-goals with expert weights",
-        description="Tier 1: decompose an instruction into sub-goals, each a weight vector "
-        "over the expert skills (w = softmax(extract(R) / tau)).",
+        description="Tier 1: decompose an instruction into sub-goals in the order of events, "
+        "each a weight vector over the expert skills (w = softmax(extract(R) / tau)) with the "
+        "skill parameters its text states (pace, speed, direction, turn, distance, duration, "
+        "target); a low-confidence plan is flagged.",
     )
     p.add_argument("instruction", help='e.g. "walk to the door and open it"')
     p.add_argument("--backend", choices=BACKENDS, default="embedded", help="planner backend")

@@ -8,6 +8,7 @@ supplies (metres walked so far); conditions on it are relative to the sub-goal's
 | ------------------------------ | ----------------------------- | ---------------- |
 | "for N seconds"                | subgoal_seconds               | >= N             |
 | "N metres"                     | distance_m (relative)         | >= N             |
+| "turn left/right/around"       | subgoal_seconds               | >= angle / rate  |
 | open the door                  | door_openness_reward          | >= 0.8 (~0.9 rad)|
 | through / past the door        | passage_reward                | >= 0.9           |
 | to the door                    | hand_hatch_proximity_reward   | >= 0.9 (<=0.35 m)|
@@ -21,31 +22,35 @@ from __future__ import annotations
 
 import re
 
-from metaworld_hwm.semantic.types import SECONDS_SIGNAL, Condition
+from metaworld_hwm.semantic.params import TURN_RATE, parse_params, turn_radians
+from metaworld_hwm.semantic.types import SECONDS_SIGNAL, Condition, SkillParams
 
 DEFAULT_TIMEOUT_S = 30.0
 HOLD_S = 3.0
 DEFAULT_DURATION_S = 10.0
 
-_SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)\b")
-_METRES = re.compile(r"(\d+(?:\.\d+)?)\s*(?:m|metres?|meters?)\b")
 _DOOR_OPEN = re.compile(r"\b(?:open|push|pull|swing)\w*\b.*\b(?:door|it)\b|\bdoor\b.*\bopen")
 _DOOR_PASS = re.compile(r"\b(?:through|past|pass)\w*\b.*\b(?:door|doorway|it)\b")
 _TO_DOOR = re.compile(r"\b(?:to|towards?|up to|near)\s+(?:the\s+)?door")
 _HANDLE = re.compile(r"\b(?:handle|hatch|knob|latch)\b")
 
 
-def infer_condition(text: str, expert: str) -> Condition:
-    """A checkable completion condition for sub-goal ``text`` executed mainly by ``expert``."""
+def infer_condition(text: str, expert: str, params: SkillParams | None = None) -> Condition:
+    """A checkable completion condition for sub-goal ``text`` executed mainly by ``expert``;
+    a stated duration, distance or turn (``params``, parsed from ``text`` when None) decides
+    first."""
     t = text.lower()
-    if m := _SECONDS.search(t):
-        seconds = float(m.group(1))
+    params = parse_params(text) if params is None else params
+    if (seconds := params.duration_s) is not None:
         return Condition(SECONDS_SIGNAL, ">=", seconds, seconds + DEFAULT_TIMEOUT_S,
                          description=f"{seconds:g} s elapsed")  # fmt: skip
-    if m := _METRES.search(t):
-        metres = float(m.group(1))
+    if (metres := params.distance_m) is not None:
         return Condition("distance_m", ">=", metres, DEFAULT_TIMEOUT_S, relative=True,
                          description=f"{metres:g} m travelled")  # fmt: skip
+    if (angle := turn_radians(params)) is not None:
+        seconds = round(angle / TURN_RATE, 2)
+        return Condition(SECONDS_SIGNAL, ">=", seconds, seconds + DEFAULT_TIMEOUT_S,
+                         description=f"turned {params.turn} for {seconds:g} s")  # fmt: skip
     if _DOOR_PASS.search(t):
         return Condition("passage_reward", ">=", 0.9, DEFAULT_TIMEOUT_S,
                          description="robot through the doorway")  # fmt: skip

@@ -2,10 +2,12 @@
 
 `LLMPlanner` is the paper's VLM interface: it sends the instruction, the expert library and
 (when the model takes images) the camera frame; parses the response R into sub-goals with
-w_i = softmax(extract_i(R) / tau). A failed call (timeout, HTTP error) or an unusable answer
-is retried with a stricter prompt; when every attempt fails, the fallback planner (the
-embedded one by default) makes the plan. Every step is logged and recorded in
-``Plan.notes``. Transports implement `ChatModel` (``openai_backend``, ``llama_backend``).
+w_i = softmax(extract_i(R) / tau); each sub-goal's skill parameters are the model's
+``params`` when it gives them, else parsed from the sub-goal's text. A failed call (timeout,
+HTTP error) or an unusable answer is retried with a stricter prompt; when every attempt
+fails, the fallback planner (the embedded one by default) makes the plan. Every step is
+logged and recorded in ``Plan.notes``. Transports implement `ChatModel`
+(``openai_backend``, ``llama_backend``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ import numpy as np
 
 from metaworld_hwm.semantic.cache import ResponseCache
 from metaworld_hwm.semantic.conditions import infer_condition
-from metaworld_hwm.semantic.parsing import ParsedResponse, normalise_scores, parse_response
+from metaworld_hwm.semantic.params import parse_params
+from metaworld_hwm.semantic.parsing import (
+    ParsedResponse,
+    normalise_scores,
+    params_from_model,
+    parse_response,
+)
 from metaworld_hwm.semantic.prompts import build_messages, encode_png, prompt_key_text
 from metaworld_hwm.semantic.text import split_clauses
 from metaworld_hwm.semantic.types import (
@@ -175,12 +183,19 @@ class LLMPlanner:
                 clauses[i] if len(clauses) == len(parsed.subgoals) else instruction
             )
             top = names[int(np.argmax(weights))]
+            if raw.params is None:  # the model stated none: read them from the text
+                params = parse_params(text)
+            else:
+                param_problems: list[str] = []
+                params = params_from_model(raw.params, param_problems)
+                notes += [f"sub-goal {i + 1}: {p}" for p in param_problems]
             subgoals.append(
                 SubGoal(
                     text=text,
                     weights=tuple(float(w) for w in weights),
-                    condition=infer_condition(text, top),
+                    condition=infer_condition(text, top, params),
                     scores=tuple(float(s) for s in scores),
+                    params=params,
                 )
             )
         return Plan(

@@ -2,7 +2,9 @@
 
 Accepted shapes, tried in order: JSON anywhere in the text (flat ``{"walk": 8}``, nested under
 ``"scores"``, records ``[{"name": "walk", "score": 8}]``, or a plan ``{"subgoals": [{"text":
-..., "scores": {...}}]}``), then ``name: value`` lines and prose ("walk gets 8/10"). Scores
+..., "scores": {...}, "params": {...}}]}``), then ``name: value`` lines and prose ("walk gets
+8/10"). A sub-goal's ``params`` become `SkillParams` (`params_from_model`; invalid fields are
+dropped and reported). Scores
 are put on [0, 1] by their apparent scale (1, 10 or 100). Whatever the input, the result is a
 valid probability distribution; every repair is reported in ``problems`` and logged.
 """
@@ -14,13 +16,13 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from metaworld_hwm.semantic.text import stem
-from metaworld_hwm.semantic.types import DEFAULT_TAU, softmax
+from metaworld_hwm.semantic.types import DEFAULT_TAU, SkillParams, softmax
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +32,20 @@ MAX_CHARS = 20_000
 _TEXT_KEYS = ("text", "subgoal", "sub_goal", "goal", "step", "description", "instruction")
 _NAME_KEYS = ("name", "expert", "skill")
 _VALUE_KEYS = ("score", "weight", "value", "probability", "confidence")
+_PARAMS_KEYS = ("params", "parameters", "skill_params")
+_TEXT_FIELDS = {"pace", "direction", "turn", "target"}
 _OPEN = re.compile(r"[\[{]")
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 @dataclass
 class RawSubGoal:
-    """A sub-goal as the response states it: text (may be empty) and raw scores by name."""
+    """A sub-goal as the response states it: text (may be empty), raw scores by name and its
+    raw ``params`` object (None when the response gives none)."""
 
     text: str
     scores: dict[str, float]
+    params: dict[str, Any] | None = None
 
 
 @dataclass
@@ -143,9 +149,11 @@ def _json_subgoals(obj: Any, names: Sequence[str], problems: list[str]) -> list[
     if isinstance(obj, dict):
         text_key = next((k for k in _TEXT_KEYS if isinstance(obj.get(k), str)), None)
         if text_key is not None:
-            scores = _scores_in({k: v for k, v in obj.items() if k != text_key}, names, problems)
+            rest = {k: v for k, v in obj.items() if k != text_key and k not in _PARAMS_KEYS}
+            scores = _scores_in(rest, names, problems)
             if scores:
-                return [RawSubGoal(obj[text_key], scores)]
+                params = next((obj[k] for k in _PARAMS_KEYS if isinstance(obj.get(k), dict)), None)
+                return [RawSubGoal(obj[text_key], scores, params)]
         children = list(obj.values())
     elif isinstance(obj, list):
         children = obj
@@ -192,6 +200,33 @@ def parse_response(text: str, names: Sequence[str]) -> ParsedResponse:
     if not subgoals:
         problems.append(f"no score for any expert of {list(names)} in the response")
     return ParsedResponse(subgoals, complete, problems)
+
+
+def params_from_model(raw: Mapping[str, Any], problems: list[str]) -> SkillParams:
+    """`SkillParams` from a model's ``params`` object; null, empty and invalid fields are
+    dropped (each invalid one reported in ``problems``), unknown keys ignored."""
+    known = {f.name for f in fields(SkillParams)}
+    unknown = sorted(str(k) for k in raw if k not in known)
+    if unknown:
+        problems.append(f"ignored unknown params {unknown}")
+    values: dict[str, Any] = {}
+    for name in known & set(raw):
+        value = raw[name]
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null")):
+            continue
+        if name in _TEXT_FIELDS:
+            value = str(value).strip().lower()
+            if name == "target":
+                value = re.sub(r"^(?:the|a|an)\s+", "", value)
+        else:
+            value = _number(value)
+        try:
+            SkillParams(**{name: value})
+        except (ValueError, TypeError) as err:
+            problems.append(f"dropped param {name}={str(raw[name])[:40]!r}: {err}")
+            continue
+        values[name] = value
+    return SkillParams(**values)
 
 
 def normalise_scores(

@@ -1,9 +1,10 @@
 """Chat prompts for LLM/VLM planners and the PNG encoding of camera frames.
 
 The prompt lists every expert with its description and asks for the ordered sub-goals of
-the instruction with a 0-10 score per expert, as JSON. A retry uses a stricter prompt that
-names what was wrong with the previous answer. A camera frame travels as a base64 PNG data
-URL in an OpenAI-style ``image_url`` content part.
+the instruction (in the order of events) with a 0-10 score per expert and the skill
+parameters the text states (the fields of `SkillParams`), as JSON. A retry uses a stricter
+prompt that names what was wrong with the previous answer. A camera frame travels as a base64
+PNG data URL in an OpenAI-style ``image_url`` content part.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import json
 import struct
 import zlib
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from metaworld_hwm.semantic.types import ExpertLike
+from metaworld_hwm.semantic.types import ExpertLike, SkillParams
 
 SYSTEM_PROMPT = (
     "You are the planner of a humanoid robot. You never output motor commands: you choose "
@@ -27,9 +29,21 @@ SYSTEM_PROMPT = (
 )
 
 
+PARAMS_HELP = (
+    'params: what the sub-goal\'s words state, null otherwise: pace ("slow" or "fast"), '
+    'speed_mps (metres per second), direction ("forward", "backward", "left", '
+    '"right"), turn ("left", "right", "around"), turn_deg (degrees), distance_m '
+    '(metres), duration_s (seconds), target (the object, without "the").'
+)
+
+
 def _schema(names: Sequence[str]) -> str:
     scores = ", ".join(f'"{n}": 0' for n in names)
-    return f'{{"subgoals": [{{"text": "<sub-goal>", "scores": {{{scores}}}}}]}}'
+    params = ", ".join(f'"{f.name}": null' for f in fields(SkillParams))
+    return (
+        f'{{"subgoals": [{{"text": "<sub-goal>", "scores": {{{scores}}}, '
+        f'"params": {{{params}}}}}]}}'
+    )
 
 
 def user_prompt(instruction: str, experts: Sequence[ExpertLike], with_image: bool) -> str:
@@ -40,9 +54,11 @@ def user_prompt(instruction: str, experts: Sequence[ExpertLike], with_image: boo
         lines.append("The image is the robot's current camera view.")
     lines += [
         f'Instruction: "{instruction}"',
-        "Split the instruction into the ordered sub-goals the robot must achieve (a single "
-        "sub-goal if it is one action). For each sub-goal, score every expert from 0 (no use) "
-        "to 10 (exactly this skill).",
+        "Split the instruction into the sub-goals the robot must achieve, one per action, in "
+        'the order they happen ("before X, do Y" means Y first; a single sub-goal if it is '
+        "one action). For each sub-goal, score every expert from 0 (no use) to 10 (exactly "
+        "this skill).",
+        PARAMS_HELP,
         f"Answer with JSON only, in this format: {_schema([e.name for e in experts])}",
     ]
     return "\n".join(lines)

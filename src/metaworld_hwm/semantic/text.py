@@ -1,12 +1,21 @@
-"""Small text utilities: word stems and splitting an instruction into ordered clauses.
+"""Small text utilities: word stems and splitting an instruction into clauses in event order.
 
-The clause splitter is deliberately rule-based (connectives such as "then", "and", "before",
-"after"), so the embedded planner needs no language model to decompose an instruction.
+The clause splitter is rule-based, so the embedded planner needs no language model:
+
+- sentences, then sequence words (then, after that, next, finally...) always split;
+- "Before X, Y" and "Y before X" give (Y, X); "After/once/when X, Y", "Y after X" and
+  "Y, but first X" give (X, Y);
+- "and" and commas split actions, not objects: a piece that does not start with a verb
+  ("and the plate") stays with the one before ("pick up the cup and the plate" is one step);
+- leading fillers (first, please, you should, start by) are dropped and a leading gerund
+  becomes a verb ("after crawling under it" -> "crawl under it").
 """
 
 from __future__ import annotations
 
 import re
+
+from metaworld_hwm.semantic.verbs import base_form, starts_action
 
 _WORD = re.compile(r"[a-z]+")
 _SUFFIXES = ("ing", "ed", "es", "s")
@@ -35,21 +44,6 @@ def stems(text: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(text.lower())}
 
 
-# Connectives that end one step and start the next, tried on lower-cased text. "and" splits
-# too: a fragment without a verb ("and the plate") is glued back by `split_clauses`.
-_SPLIT = re.compile(
-    r"\s*(?:[;.!?]+|,?\s*\b(?:and\s+then|and\s+after\s+that|and\s+finally|then|after\s+that|"
-    r"afterwards|finally|and|once\s+done|when\s+done)\b,?)\s*"
-    r"|\s*,\s*"
-)
-_LEADING = re.compile(r"^(?:first(?:ly)?|please|now|to\s+start|start\s+by|begin\s+by)\b,?\s*")
-_BEFORE = re.compile(r"^(?P<a>.+?)\s*,?\s*\bbefore\b(?!\s+that)\s*(?P<b>.+)$")
-_AFTER_LEAD = re.compile(r"^after\s+(?!that\b)(?:you\s+)?(?P<a>.+?)\s*,\s*(?P<b>.+)$")
-_AFTER_MID = re.compile(r"^(?P<b>.+?)\s*,?\s*\bafter\b(?!\s+that)\s+(?:you\s+)?(?P<a>.+)$")
-_FRAGMENT_START = {"the", "a", "an", "it", "them", "this", "that", "its", "their", "my", "your"}
-_FILLERS = {"", "you", "please", "also", "then"}
-
-
 _DESTINATION = re.compile(r"\s+\b(?:to|towards?|into|onto|until|at)\b\s")
 
 
@@ -63,39 +57,98 @@ def head(clause: str) -> str:
     return clause[: m.start()] if m and m.start() > 0 else clause
 
 
+_SENTENCE = re.compile(r"\s*(?:(?<!\d)\.(?!\d)|[;!?])+\s*")
+_HARD = re.compile(
+    r"\s*,?\s*\b(?:and\s+)?(?:then|after\s+that|afterwards?|finally|lastly|next(?!\s+to\b)|"
+    r"subsequently|once\s+done|when\s+done|once\s+(?:you're|you\s+are)\s+(?:done|there)|"
+    r"followed\s+by)\b\s*,?\s*"
+)
+_SOFT = re.compile(r"(\s*,\s*(?:and\s+)?|\s+and\s+)")
+_FILLER = re.compile(
+    r"^(?:first(?:ly)?|please|now|then|next|also|and|but|so|ok(?:ay)?|finally|lastly|just|"
+    r"to\s+(?:start|begin)(?:\s+with)?|start\s+by|begin\s+by|go\s+ahead\s+and|try\s+to|"
+    r"(?:could|can|would|will)\s+you|i\s+(?:want|need|would\s+like)\s+you\s+to|"
+    r"i'd\s+like\s+you\s+to|you\s+(?:should|must|need\s+to|have\s+to|can|will)|"
+    r"you(?:'ve|\s+have)?|robot)\b,?\s*"
+)
+_TRAILING = re.compile(r"\s*,?\s*\b(?:first|please|now)$")
+# (pattern, whether the clause named "a" comes first); each pattern has groups a and b
+_ORDER = (
+    (re.compile(r"^before\s+(?!that\b)(?P<b>.+?)\s*,\s*(?P<a>.+)$"), True),
+    (re.compile(r"^(?:after|once|when|as\s+soon\s+as)\s+(?!that\b|done\b|finished\b)"
+                r"(?P<a>.+?)\s*,\s*(?P<b>.+)$"), True),
+    (re.compile(r"^(?P<b>.+?)\s*,?\s*\bbut\s+(?:first|before\s+that)\b,?\s*(?P<a>.+)$"), True),
+    (re.compile(r"^(?P<a>.+?)\s*,?\s*\bbefore\b(?!\s+that)\s*(?P<b>.+)$"), True),
+    (re.compile(r"^(?P<b>.+?)\s*,?\s*\bafter\b(?!\s+that)\s+(?P<a>.+)$"), True),
+    (re.compile(r"^(?P<b>.+?)\s*,?\s*\b(?:once|as\s+soon\s+as|when)\s+"
+                r"(?=you\b|we\b|i\b|the\s+robot\b|\w+ing\b)(?P<a>.+)$"), True),
+)  # fmt: skip
+_BEFORE_PREVIOUS = re.compile(r"^(?:but\s+)?(?:first|before\s+that|beforehand)\b,?\s*")
+
+
 def _order(text: str) -> list[str]:
-    """Put "X before Y", "after X, Y" and "Y after X" into execution order [X, Y]."""
-    for pattern in (_AFTER_LEAD, _BEFORE, _AFTER_MID):
+    """Parts of one sentence in the order of events (see the module docstring)."""
+    for pattern, _ in _ORDER:
         m = pattern.match(text)
-        if m:
+        if m and m.group("a").strip(" ,") and m.group("b").strip(" ,"):
             return [*_order(m.group("a")), *_order(m.group("b"))]
     return [text]
 
 
-def _ing_to_base(word: str) -> str:
-    """'walking' -> 'walk' for gerunds after "before"/"after" ("after walking, sit")."""
-    return stem(word) if word.endswith("ing") else word
+def _clean(piece: str) -> str:
+    """A piece without fillers, trailing "first", and with a leading gerund made a verb."""
+    piece = piece.strip(" ,")
+    while (m := _FILLER.match(piece)) and m.end() > 0:
+        piece = piece[m.end() :].strip(" ,")
+    piece = _TRAILING.sub("", piece).strip(" ,")
+    words = piece.split()
+    if words:
+        words[0] = base_form(words[0])
+    return " ".join(words)
+
+
+def _actions(part: str) -> list[str]:
+    """Split one ordered part at sequence words, and at "and"/commas before a verb."""
+    clauses: list[str] = []
+    for chunk in _HARD.split(part):
+        pieces = _SOFT.split(chunk)
+        merged: list[str] = []
+        pending = ""  # a verb-less opening piece joins the next one
+        for i in range(0, len(pieces), 2):
+            piece = _clean(pieces[i])
+            if not piece:
+                continue
+            joiner = pieces[i - 1].strip() if i > 0 else ""
+            if merged and not starts_action(piece):
+                glue = ", " if joiner.startswith(",") else " and "
+                merged[-1] = f"{merged[-1]}{glue}{piece}"
+            elif not merged and not starts_action(piece) and i + 2 < len(pieces):
+                pending = f"{pending}{piece} "
+            else:
+                merged.append(f"{pending}{piece}")
+                pending = ""
+        if pending.strip():
+            merged.append(pending.strip())
+        clauses += merged
+    return clauses
 
 
 def split_clauses(instruction: str) -> list[str]:
-    """Ordered clauses of ``instruction``; never empty (the whole text if nothing splits).
+    """Clauses of ``instruction`` in the order of events; never empty (the whole text if
+    nothing splits).
 
     >>> split_clauses("walk to the door and open it")
     ['walk to the door', 'open it']
+    >>> split_clauses("Before you sit down, switch off the lamp")
+    ['switch off the lamp', 'sit down']
     """
     text = " ".join(instruction.lower().split())
-    ordered = _order(text)
     clauses: list[str] = []
-    for part in ordered:
-        for piece in _SPLIT.split(part):
-            piece = _LEADING.sub("", piece.strip(" ,")).strip()
-            if piece in _FILLERS:
-                continue
-            words = piece.split()
-            words[0] = _ing_to_base(words[0])
-            piece = " ".join(words)
-            if clauses and words[0] in _FRAGMENT_START:
-                clauses[-1] = f"{clauses[-1]} and {piece}"
-            else:
-                clauses.append(piece)
+    for sentence in _SENTENCE.split(text):
+        sentence = sentence.strip(" ,")
+        if not sentence:
+            continue
+        earlier = bool(clauses) and _BEFORE_PREVIOUS.match(sentence) is not None
+        found = [c for part in _order(sentence) for c in _actions(part)]
+        clauses = [*found, *clauses] if earlier else [*clauses, *found]
     return clauses or [instruction.strip() or instruction]

@@ -10,7 +10,9 @@ The agent calls `PlanTracker.update` once per control step with the task signals
 - skips a sub-goal after ``max_replans`` replans that did not get it done.
 
 Every plan, replan, advance, skip and the end are events (dicts named ``semantic/...``) in
-`PlanTracker.events`, for the agent's loggers; `PlanTracker.metrics` gives scalars.
+`PlanTracker.events`, for the agent's loggers; a plan the planner marked ``low_confidence``
+adds a ``semantic/low_confidence`` event (with its notes) and a warning; `PlanTracker.metrics`
+gives scalars.
 """
 
 from __future__ import annotations
@@ -119,7 +121,15 @@ class PlanTracker:
         self.index = 0
         self._reset_subgoal()
         self._event("plan", plan=self.plan.to_dict())
+        self._flag_low_confidence()
         return self.plan
+
+    def _flag_low_confidence(self) -> None:
+        assert self.plan is not None
+        if self.plan.low_confidence:
+            notes = [n for n in self.plan.notes if n.startswith("low confidence")]
+            self._event("low_confidence", instruction=self.plan.instruction, notes=notes)
+            log.warning("semantic: low-confidence plan for %r", self.plan.instruction)
 
     def update(
         self,
@@ -186,6 +196,7 @@ class PlanTracker:
         self.replans += 1
         self._reset_subgoal()
         self._event("replan", reason=reason, instruction=remaining, plan=self.plan.to_dict())
+        self._flag_low_confidence()
 
     def metrics(self) -> dict[str, float]:
         """Scalars to log each step under ``semantic/``."""

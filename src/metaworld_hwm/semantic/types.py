@@ -1,8 +1,10 @@
 """Plain-data plan types of Tier 1 and the planner interface.
 
 A `Plan` is an ordered list of `SubGoal`s; each carries a probability distribution over the
-experts (the paper's w, Eq. 2) and a `Condition` the agent can check on task signals. Every
-type converts to and from JSON-ready dicts, so a plan can be logged, cached and replayed.
+experts (the paper's w, Eq. 2), a `Condition` the agent can check on task signals, and the
+`SkillParams` the text states (speed, direction, turn, distance, duration, target) for experts
+that take a command. Every type converts to and from JSON-ready dicts, so a plan can be
+logged, cached and replayed.
 """
 
 from __future__ import annotations
@@ -102,14 +104,63 @@ class Condition:
         return value if self.op == ">=" else -value
 
 
+PACES = ("slow", "fast")
+DIRECTIONS = ("forward", "backward", "left", "right")
+TURNS = ("left", "right", "around")
+
+
+@dataclass(frozen=True)
+class SkillParams:
+    """Skill parameters a sub-goal's text states; None where it states nothing.
+
+    pace: "slow" or "fast" (from words: slowly, quickly, sprint). speed_mps: an explicit speed
+    (m/s, "0.5 m/s", "3 km/h"). direction: forward, backward, left or right (sideways).
+    turn: left, right or around; turn_deg: its angle when stated. distance_m and duration_s:
+    how far or how long ("3 metres", "for 5 seconds"). target: the object acted on or moved
+    to, without articles ("door", "red button").
+    """
+
+    pace: str | None = None
+    speed_mps: float | None = None
+    direction: str | None = None
+    turn: str | None = None
+    turn_deg: float | None = None
+    distance_m: float | None = None
+    duration_s: float | None = None
+    target: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("pace", PACES), ("direction", DIRECTIONS), ("turn", TURNS)):
+            value = getattr(self, name)
+            if value is not None and value not in allowed:
+                raise ValueError(f"SkillParams.{name} must be one of {allowed}, got {value!r}")
+        for name in ("speed_mps", "turn_deg", "distance_m", "duration_s"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"SkillParams.{name} must be a finite number > 0, got {value}")
+        if self.target is not None and not self.target.strip():
+            raise ValueError("SkillParams.target must be a non-empty string or None")
+
+    def stated(self) -> dict[str, Any]:
+        """The fields the text states (not None), by name."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @property
+    def moves(self) -> bool:
+        """Whether any motion field (all but ``target``) is stated."""
+        return any(k != "target" for k in self.stated())
+
+
 @dataclass(frozen=True)
 class SubGoal:
-    """One step of a plan: its text, weights over the experts and a completion condition."""
+    """One step of a plan: its text, weights over the experts, a completion condition and
+    the skill parameters its text states."""
 
     text: str
     weights: tuple[float, ...]
     condition: Condition
     scores: tuple[float, ...] = ()
+    params: SkillParams = field(default_factory=SkillParams)
 
     def __post_init__(self) -> None:
         w = np.asarray(self.weights, dtype=np.float64)
@@ -129,6 +180,8 @@ class Plan:
 
     ``backend``/``model`` say what produced the weights (after any fallback); ``notes`` holds
     every problem met on the way (parse repairs, retries, fallbacks), for the logs.
+    ``low_confidence`` marks a plan the planner could not match to the experts well (the
+    notes say which sub-goal and why).
     """
 
     instruction: str
@@ -138,6 +191,7 @@ class Plan:
     model: str = ""
     tau: float = DEFAULT_TAU
     notes: tuple[str, ...] = field(default=())
+    low_confidence: bool = False
 
     def __post_init__(self) -> None:
         if not self.subgoals:
@@ -171,6 +225,7 @@ class Plan:
                     weights=tuple(float(x) for x in g["weights"]),
                     condition=Condition(**g["condition"]),
                     scores=tuple(float(x) for x in g.get("scores", ())),
+                    params=SkillParams(**(g.get("params") or {})),
                 )
                 for g in data["subgoals"]
             )
@@ -182,6 +237,7 @@ class Plan:
                 model=str(data.get("model", "")),
                 tau=float(data.get("tau", DEFAULT_TAU)),
                 notes=tuple(str(n) for n in data.get("notes", ())),
+                low_confidence=bool(data.get("low_confidence", False)),
             )
         except (KeyError, TypeError) as err:
             raise ValueError(f"not a serialised Plan ({err!r}); expected Plan.to_dict()") from err

@@ -40,3 +40,17 @@ def test_openai_without_endpoint_is_a_configuration_error(capsys, monkeypatch):
     assert _run(["plan", "walk", "--backend", "openai"]) == 2
     err = capsys.readouterr().err
     assert "METAWORLD_HWM_OPENAI_BASE_URL" in err
+
+
+@pytest.mark.usefixtures("encoder")
+def test_table_shows_parameters_and_low_confidence(capsys):
+    assert _run(["plan", "walk slowly backward, then turn around"]) == 0
+    table = capsys.readouterr().out
+    assert "params: pace=slow direction=backward" in table and "params: turn=around" in table
+    assert "LOW CONFIDENCE" not in table
+    assert _run(["plan", "xqzv blorp"]) == 0
+    out = capsys.readouterr()
+    assert "LOW CONFIDENCE" in out.out and "note: low confidence" in out.out
+    assert _run(["plan", "sprint 2 metres", "--json"]) == 0
+    plan = Plan.from_json(capsys.readouterr().out)
+    assert plan.subgoals[0].params.pace == "fast" and plan.subgoals[0].params.distance_m == 2.0

@@ -83,3 +83,45 @@ def test_frame_is_noted_and_bad_input_is_rejected(embedded, experts):
         embedded.plan("  ", experts)
     with pytest.raises(ValueError, match="labels"):
         fit_calibration(embedded.encoder, [("fly away", "fly")], experts)
+
+
+@pytest.mark.parametrize(
+    ("instruction", "expected"),
+    [
+        # order of events, one sub-goal per action
+        ("Go to the sink, then grab the soap", ["walk", "reach"]),
+        ("Before you sit down, switch off the lamp", ["reach", "sit"]),
+        ("pick up the cup and the plate", ["carry"]),
+        ("walk forward two metres, turn right, then walk forward one metre",
+         ["walk", "walk", "walk"]),
+        # grasping and fetching are not locomotion; "go back" is not running
+        ("clutch the railing", ["reach"]),
+        ("go get the newspaper", ["carry"]),
+        ("fetch me the blue mug", ["carry"]),
+        ("go back to the door", ["walk"]),
+        ("walk to the stairs, and go down them", ["walk", "stairs"]),
+    ],
+)  # fmt: skip
+def test_decomposition_and_skill_choice(embedded, experts, instruction, expected):
+    assert embedded.plan(instruction, experts).top_experts() == expected
+
+
+def test_plans_carry_parameters_and_pronoun_targets(embedded, experts):
+    plan = embedded.plan("Walk slowly backward for 3 seconds, then turn left and open it", experts)
+    first, turn, reach = plan.subgoals
+    assert first.params.stated() == {"pace": "slow", "direction": "backward", "duration_s": 3.0}
+    assert first.condition.threshold == 3.0
+    assert turn.params.turn == "left" and turn.condition.signal == "subgoal_seconds"
+    assert reach.params.target is None  # "it" with nothing before it
+    door = embedded.plan("walk to the door and open it", experts)
+    assert [g.params.target for g in door.subgoals] == ["door", "door"]
+    fridge = embedded.plan("Before you open the fridge, walk over to it", experts)
+    assert [g.params.target for g in fridge.subgoals] == ["fridge", "fridge"]
+    assert Plan.from_json(plan.to_json()) == plan
+
+
+def test_random_characters_make_a_low_confidence_plan(embedded, experts, caplog):
+    plan = embedded.plan("xqzv blorp", experts)
+    assert plan.low_confidence and "low confidence" in plan.notes[0]
+    assert "low confidence" in caplog.text
+    assert not embedded.plan("walk to the door and open it", experts).low_confidence

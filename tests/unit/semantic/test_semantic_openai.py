@@ -210,3 +210,30 @@ def test_config_from_env():
     assert OpenAIConfig.from_env(env, model="other").model == "other"
     with pytest.raises(ValueError, match="METAWORLD_HWM_OPENAI_BASE_URL"):
         OpenAIConfig.from_env({})
+
+
+def test_model_params_are_accepted_and_missing_ones_read_from_the_text(
+    server, make_planner, experts
+):
+    answer = {
+        "subgoals": [
+            {"text": "walk slowly backward", "scores": {"walk": 9},
+             "params": {"pace": "Slow", "direction": "backward", "turn": None,
+                        "target": "the door", "speed_mps": "0.5", "distance_m": -2,
+                        "colour": "red"}},
+            {"text": "turn left for 3 seconds", "scores": {"walk": 8}},
+        ]
+    }  # fmt: skip
+    server.script = [("ok", json.dumps(answer))]
+    planner, fallback = make_planner()
+    plan = planner.plan("walk slowly backward, then turn left for 3 seconds", experts)
+    first, second = plan.subgoals
+    assert first.params.stated() == {
+        "pace": "slow", "direction": "backward", "target": "door", "speed_mps": 0.5,
+    }  # fmt: skip
+    assert any("dropped param distance_m" in n for n in plan.notes)
+    assert any("unknown params ['colour']" in n for n in plan.notes)
+    assert second.params.turn == "left" and second.params.duration_s == 3.0
+    prompt = _user_content(server.requests[0])
+    assert '"params": {"pace": null' in prompt and "order they happen" in prompt
+    assert not fallback.calls

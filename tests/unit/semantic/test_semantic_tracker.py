@@ -93,3 +93,22 @@ def test_bad_arguments(experts, make_stub):
         PlanTracker(make_stub([DOOR]), "x", experts, stall_steps=0)
     with pytest.raises(RuntimeError, match="no plan yet"):
         np.asarray(PlanTracker(make_stub([DOOR]), "x", experts).weights)
+
+
+def test_low_confidence_plan_is_an_event(experts, make_stub, caplog):
+    from dataclasses import replace
+
+    class Unsure:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def plan(self, instruction, experts, observation=None, frame=None):
+            plan = self.inner.plan(instruction, experts, observation, frame)
+            return replace(plan, low_confidence=True, notes=("low confidence: sub-goal 1 ...",))
+
+    tracker = PlanTracker(Unsure(make_stub([DOOR])), "xqzv", experts)
+    tracker.start()
+    names = _names(tracker.events)
+    assert names == ["semantic/plan", "semantic/low_confidence"]
+    assert tracker.events[1]["notes"] == ["low confidence: sub-goal 1 ..."]
+    assert "low-confidence plan" in caplog.text

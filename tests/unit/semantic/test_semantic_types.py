@@ -85,3 +85,27 @@ def test_expert_cards_and_names():
         expert_names([ExpertCard("a", "x"), ExpertCard("a", "y")])
     with pytest.raises(ValueError, match="empty"):
         expert_names([])
+
+
+def test_params_and_low_confidence_round_trip_and_old_json_loads():
+    from metaworld_hwm.semantic.types import SkillParams
+
+    params = SkillParams(pace="slow", direction="backward", duration_s=3.0, target="door")
+    goal = SubGoal("walk slowly back", (1.0,), Condition("subgoal_seconds", ">=", 3.0),
+                   params=params)  # fmt: skip
+    plan = Plan("walk slowly back", ("walk",), (goal,), "stub", low_confidence=True)
+    data = json.loads(plan.to_json())
+    assert data["subgoals"][0]["params"]["direction"] == "backward"
+    assert data["low_confidence"] is True
+    assert Plan.from_json(plan.to_json()) == plan
+    for key in ("low_confidence",):
+        del data[key]
+    del data["subgoals"][0]["params"]  # a plan saved before parameters existed
+    old = Plan.from_dict(data)
+    assert old.subgoals[0].params == SkillParams() and not old.low_confidence
+    assert params.stated() == {"pace": "slow", "direction": "backward", "duration_s": 3.0,
+                               "target": "door"} and params.moves  # fmt: skip
+    assert not SkillParams(target="door").moves
+    data["subgoals"][0]["params"] = {"pace": "medium"}
+    with pytest.raises(ValueError, match="pace"):
+        Plan.from_dict(data)
