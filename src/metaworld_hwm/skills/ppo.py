@@ -75,9 +75,10 @@ class PPOConfig:
     """Hidden sizes of the critic, and of the actor when it starts untrained."""
     critic_warmup: int = 0
     """Iterations at the start that train only the critic (the actor frozen)."""
-    critic_warmup_lr: float = 1e-3
-    """Learning rate of those iterations (rsl_rl has one rate for actor and critic, which the
-    KL schedule keeps small when fine-tuning; a fresh critic needs a larger one)."""
+    critic_learning_rate: float = 3e-4
+    """The critic's own fixed rate. rsl_rl keeps one rate for actor and critic and its KL
+    schedule sets it; when fine-tuning, the actor's rate is tiny and a fresh critic trained at
+    it never catches up (value loss stays ~100 and the advantages are noise)."""
     checkpoint_seconds: float = 300.0
     seed: int = 0
 
@@ -219,6 +220,7 @@ class PPOTrainer:
             learning_rate=cfg.learning_rate, max_grad_norm=cfg.max_grad_norm,
             schedule=cfg.schedule, desired_kl=cfg.desired_kl,
         )  # fmt: skip
+        self._split_learning_rates()
         self.iteration = 0
         #: Whether the last :meth:`run` was stopped by a signal before its last iteration.
         self.stopped = False
@@ -283,8 +285,6 @@ class PPOTrainer:
         frozen = self.iteration < cfg.critic_warmup
         for p in self.alg.actor.parameters():
             p.requires_grad_(not frozen)
-        if frozen or self.iteration == cfg.critic_warmup:  # the warm-up rate, then the real one
-            self._set_learning_rate(cfg.critic_warmup_lr if frozen else cfg.learning_rate)
         finished = self._collect()
         collected = time.perf_counter()
         losses = self.alg.update()
@@ -350,10 +350,18 @@ class PPOTrainer:
             self.alg.compute_returns(self._obs_dict(self.objective.features(self.obs)))
         return finished
 
-    def _set_learning_rate(self, rate: float) -> None:
-        self.alg.learning_rate = rate
-        for group in self.alg.optimizer.param_groups:
-            group["lr"] = rate
+    def _split_learning_rates(self) -> None:
+        """Give the critic its own param group at ``critic_learning_rate``, out of reach of
+        rsl_rl's schedule (which writes every group's rate)."""
+        groups = self.alg.optimizer.param_groups
+        critic = {id(p) for p in self.alg.critic.parameters()}
+        if len(groups) == 1:
+            params = groups[0]["params"]
+            groups[0]["params"] = [p for p in params if id(p) not in critic]
+            rest = {k: v for k, v in groups[0].items() if k != "params"}
+            groups.append({**rest, "params": [p for p in params if id(p) in critic]})
+        groups[1] = _FixedRate(groups[1])
+        dict.__setitem__(groups[1], "lr", self.cfg.critic_learning_rate)
 
     def _line(self, s: dict[str, float], rate: float, extras: dict[str, float]) -> str:
         more = "".join(f" | {k} {v:.3g}" for k, v in extras.items())
@@ -407,7 +415,8 @@ class PPOTrainer:
                 "same settings (only --iterations may change) or use another --work-dir"
             )
         self.alg.load(state["algorithm"], None, strict=True)
-        self._set_learning_rate(state["learning_rate"])
+        self.alg.learning_rate = state["learning_rate"]
+        self._split_learning_rates()
         self.rng.bit_generator.state = state["rng"]
         self._episode_return, self._episode_task_return, self._episode_length = state["episode"]
         self.objective.load_state_dict(state["objective"])
@@ -435,6 +444,14 @@ class PPOTrainer:
         writer.writerows(self.curve)
         atomic_write_text(self.work_dir / "curve.csv", text.getvalue())
         plot_ppo_curve(self.curve, self.work_dir / "curve.png")
+
+
+class _FixedRate(dict):
+    """An optimiser param group whose learning rate ignores later writes (the critic's)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key != "lr":
+            super().__setitem__(key, value)
 
 
 def _mean(values: Iterable[float]) -> float:

@@ -43,8 +43,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None,
                    help="env worker processes (default: one per core)")
     p.add_argument("--steps-per-env", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-4, help="initial learning rate (adaptive)")
-    p.add_argument("--init-std", type=float, default=0.3,
+    p.add_argument("--lr", type=float, default=2e-6, help="the actor's learning rate")
+    p.add_argument("--schedule", default="fixed", choices=["fixed", "adaptive"],
+                   help="actor rate: fixed, or rsl_rl's KL-adaptive one (which cannot go below "
+                        "1e-5, too large for a small action std)")
+    p.add_argument("--critic-lr", type=float, default=3e-4, help="the critic's fixed rate")
+    p.add_argument("--init-std", type=float, default=0.05,
                    help="initial action std in leg-output units (x 0.25 rad)")
     p.add_argument("--critic-warmup", type=int, default=30,
                    help="first iterations that train only the critic")
@@ -89,6 +93,7 @@ def train_expert(
     cfg = PPOConfig(
         iterations=args.iterations, envs=args.envs, workers=args.workers,
         steps_per_env=args.steps_per_env, learning_rate=args.lr, init_std=args.init_std,
+        schedule=args.schedule, critic_learning_rate=args.critic_lr,
         critic_warmup=args.critic_warmup, checkpoint_seconds=60 * args.checkpoint_minutes,
         hidden=tuple(base.spec.config.get("hidden", (256, 256))), seed=args.seed,
     )  # fmt: skip
