@@ -1,6 +1,7 @@
 """Returns of the library's experts in their tasks: the full 10-seed, 1000-step figure.
 
     python bench/experts.py [--library experts] [--seeds 10] [--steps 1000] [--reach-goals 40]
+                            [--skills stand walk run reach]
                             [--distil-steps 0] [--distil-epochs 60] [--teacher PATH]
 
 * stand: return per seed on h1-stand (HumanoidBench's reset noise), falls, and survival of a
@@ -189,24 +190,27 @@ def main() -> None:
     parser.add_argument("--distil-steps", type=int, default=0)
     parser.add_argument("--distil-epochs", type=int, default=60)
     parser.add_argument("--teacher", help="walk teacher (TorchScript), run beside the walker")
+    parser.add_argument("--skills", nargs="+", default=["stand", "walk", "run", "reach"],
+                        help="which skills' experts to score")
     parser.add_argument("--tracking-plot", default="results/walk_expert/command_tracking.png")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("$ " + shlex.join([sys.executable.rsplit("/", 1)[-1], *sys.argv]))
     library = ExpertLibrary.load(args.library)
     print(f"library {args.library}: {', '.join(library.names)}")
-    if "stand" in library.names:
+    if "stand" in library.names and "stand" in args.skills:
         bench_stand(library["stand"], args.seeds, args.steps)
         if args.distil_steps:
             episodes = min(args.seeds, 3)
             bench_distil(library["stand"], args.distil_steps, args.distil_epochs, episodes)
-    for name in [n for n in library.names if library[n].spec.skill == "walk"]:
+    chosen = [n for n in library.names if library[n].spec.skill in args.skills]
+    for name in [n for n in chosen if library[n].spec.skill == "walk"]:
         bench_walker(library[name], args.seeds, args.teacher, Path(args.tracking_plot))
-    for name in [n for n in library.names if library[n].spec.skill == "run"]:
+    for name in [n for n in chosen if library[n].spec.skill == "run"]:
         bench_run(name, library[name], args.seeds)
-    if "stand" in library.names:
+    if "stand" in library.names and "walk" in args.skills:
         bench_walk("stand", library["stand"], args.seeds, args.steps)
-    if "reach" in library.names and args.reach_goals:
+    if "reach" in library.names and args.reach_goals and "reach" in args.skills:
         bench_reach(library["reach"], args.reach_goals)
 
 

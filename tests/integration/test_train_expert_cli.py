@@ -27,6 +27,7 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     assert isinstance(expert, WalkExpert) and expert.spec.skill == "run"
     provenance = expert.spec.config["provenance"]
     assert provenance["base"] == "walk" and provenance["iterations"] == 2
+    assert provenance["kept"] == "best evaluation, iteration 2"
     assert (work / "curve.png").is_file() and (work / "curve.csv").is_file()
     capsys.readouterr()
 

@@ -23,6 +23,7 @@ the current observations and the torch and numpy RNG states go atomically into
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import pickle
@@ -182,7 +183,8 @@ class PPOTrainer:
         initial_policy: a network (feature_dim -> output_dim) to start the actor from; it is
             trained in place. None: rsl_rl's MLP with observation normalisation.
         evaluate: called with the actor's deterministic network every ``eval_every``
-            iterations; returns curve columns (e.g. the task's return alone).
+            iterations; returns curve columns (e.g. the task's return alone). The network
+            of the highest ``eval_return`` is kept (``best_network``, ``best_row``).
         log: where progress lines go (besides ``train.log``).
     """
 
@@ -221,6 +223,9 @@ class PPOTrainer:
             schedule=cfg.schedule, desired_kl=cfg.desired_kl,
         )  # fmt: skip
         self._split_learning_rates()
+        #: The network state and curve row of the best evaluation so far ({} before one).
+        self.best_network: dict[str, torch.Tensor] = {}
+        self.best_row: dict[str, float] = {}
         self.iteration = 0
         #: Whether the last :meth:`run` was stopped by a signal before its last iteration.
         self.stopped = False
@@ -313,6 +318,9 @@ class PPOTrainer:
             self.policy.eval()
             stats |= self._evaluate(self.policy)
             self.policy.train(was_training)
+            if stats.get("eval_return", -np.inf) > self.best_row.get("eval_return", -np.inf):
+                self.best_row = dict(stats)
+                self.best_network = copy.deepcopy(self.network.state_dict())
         self.curve.append(stats)
         rate = cfg.envs * cfg.steps_per_env / max(1e-9, stats["collect_seconds"])
         extras = {k: v for k, v in stats.items() if k not in base}
@@ -389,6 +397,7 @@ class PPOTrainer:
             "torch_rng": torch.get_rng_state(),
             "iteration": self.iteration, "env_steps": self.env_steps,
             "seconds": self.seconds, "curve": self.curve,
+            "best": (self.best_network, self.best_row),
         }  # fmt: skip
         buffer = io.BytesIO()
         torch.save(state, buffer)
@@ -433,6 +442,7 @@ class PPOTrainer:
         torch.set_rng_state(state["torch_rng"])
         self.iteration, self.env_steps = state["iteration"], state["env_steps"]
         self.seconds, self.curve = state["seconds"], state["curve"]
+        self.best_network, self.best_row = state.get("best", ({}, {}))
 
     def _save_curve(self) -> None:
         if not self.curve:

@@ -71,6 +71,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--eval-every", type=int, default=25,
                    help="iterations between evaluations of the policy alone")
+    p.add_argument("--keep", default="best", choices=["best", "last"],
+                   help="the network of the best evaluation, or the last one")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue --work-dir's run")
     p.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
@@ -135,10 +137,16 @@ def train_expert(
                      for k, v in vars(args).items() if k not in ("func", "resume")},
     }  # fmt: skip
     top = objective.target_speed
-    expert = trained_expert(args.name, TRAINABLE[args.task], task, trainer.network.eval(),
+    network = trainer.network
+    if args.keep == "best" and trainer.best_network:
+        network.load_state_dict(trainer.best_network)
+        top = trainer.best_row["target_speed"]
+        provenance["kept"] = f"best evaluation, iteration {trainer.best_row['iteration']}"
+    expert = trained_expert(args.name, TRAINABLE[args.task], task, network.eval(),
                             objective.ctrlrange, (curriculum.min_speed, top), provenance,
                             cfg.hidden, curriculum.cadence)  # fmt: skip
-    last = next((row for row in reversed(trainer.curve) if "eval_return" in row), {})
+    last = (trainer.best_row if args.keep == "best" and trainer.best_row else
+            next((row for row in reversed(trainer.curve) if "eval_return" in row), {}))
     summary = (
         f"{trainer.iteration} iterations, {trainer.env_steps} env steps, "
         f"{trainer.seconds:.0f} s; top speed {top:.2f} m/s"
