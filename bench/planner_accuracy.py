@@ -5,15 +5,18 @@ the same expert count as one). A sub-goal counts as correct when the plan's sub-
 same position has that expert as its largest weight; extra or missing sub-goals count as
 wrong, so accuracy = correct / sum(max(len(plan), len(expected))).
 
-Four sets: ``dev`` (guided development of the embedded planner), ``fresh`` (written after
+Five sets: ``dev`` (guided development of the embedded planner), ``fresh`` (written after
 the embedding features were frozen), ``held-out`` (``planner_heldout.json``, 86
 instructions written before the issue-16 rules for decomposition, skill cues and parameters;
-the rules were then written with its phenomena in view, so it is not blind) and
+the rules were then written with its phenomena in view, so it is not blind),
 ``post-freeze`` (``planner_postfreeze.json``, 50 instructions written after those rules were
-frozen, measured once, never tuned on). On the last two the bench also reports the right
-number and order of sub-goals, and parameters: "motion" (pace, speed, direction, turn, distance,
-duration) right in the instructions that state one (every sub-goal's stated motion fields
-exactly as expected, no others), and targets right where the set names one.
+frozen, measured once blind, then used to fix rules) and ``post-freeze-2``
+(``planner_postfreeze2.json``, 56 instructions written before the rules were next looked at,
+measured once blind, then used to fix rules; neither is blind since). On the last three the
+bench also reports the right number and order of sub-goals, and parameters: "motion" (pace,
+speed, direction, turn, distance, duration) right in the instructions that state one (every
+sub-goal's stated motion fields exactly as expected, no others), and targets right where the
+set names one.
 
 The embedded planner always runs; the OpenAI-compatible one too when an endpoint is
 configured (``METAWORLD_HWM_OPENAI_BASE_URL`` and ``METAWORLD_HWM_OPENAI_MODEL``, see
@@ -140,6 +143,7 @@ FRESH: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 HELDOUT_PATH = Path(__file__).with_name("planner_heldout.json")
 POSTFREEZE_PATH = Path(__file__).with_name("planner_postfreeze.json")
+POSTFREEZE2_PATH = Path(__file__).with_name("planner_postfreeze2.json")
 HeldOut = list[tuple[str, list[tuple[str, dict[str, Any]]]]]
 
 
@@ -289,7 +293,11 @@ def report(planner: Planner, name: str, experts: Sequence[ExpertLike], misses: b
     for set_name, cases in (("dev", INSTRUCTIONS), ("fresh", FRESH)):
         result = evaluate(planner, experts, cases)
         _print_result(f"{name} {set_name}", result, misses)
-    for set_name, path in (("held-out", HELDOUT_PATH), ("post-freeze", POSTFREEZE_PATH)):
+    for set_name, path in (
+        ("held-out", HELDOUT_PATH),
+        ("post-freeze", POSTFREEZE_PATH),
+        ("post-freeze-2", POSTFREEZE2_PATH),
+    ):
         held = evaluate_heldout(planner, experts, load_heldout(path))
         _print_result(f"{name} {set_name}", held, misses)
         (m_ok, m_n), (t_ok, t_n) = held["motion"], held["target"]
@@ -323,7 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list the wrong plans")
     args = parser.parse_args(argv)
     print("$ python " + " ".join(shlex.quote(a) for a in sys.argv))
-    sizes = f"{len(load_heldout())} held-out + {len(load_heldout(POSTFREEZE_PATH))} post-freeze"
+    sizes = (
+        f"{len(load_heldout())} held-out + {len(load_heldout(POSTFREEZE_PATH))} post-freeze + "
+        f"{len(load_heldout(POSTFREEZE2_PATH))} post-freeze-2"
+    )
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{len(INSTRUCTIONS)} dev + {len(FRESH)} fresh + {sizes} instructions, "
           f"tau={args.tau}")  # fmt: skip

@@ -6,7 +6,9 @@ w_i = softmax(extract_i(R) / tau); each sub-goal's skill parameters are the mode
 ``params`` when it gives them, else parsed from the sub-goal's text. A failed call (timeout,
 HTTP error) or an unusable answer is retried with a stricter prompt; when every attempt
 fails, the fallback planner (the embedded one by default) makes the plan. Every step is
-logged and recorded in ``Plan.notes``. Transports implement `ChatModel`
+logged and recorded in ``Plan.notes``. Each call carries the plan's `AnswerFormat` (its JSON
+schema and token budget, from ``answer``), which the transports enforce: a ``response_format``
+JSON schema over HTTP, a grammar in llama.cpp. Transports implement `ChatModel`
 (``openai_backend``, ``llama_backend``).
 """
 
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from metaworld_hwm.semantic.answer import AnswerFormat, answer_format
 from metaworld_hwm.semantic.cache import ResponseCache
 from metaworld_hwm.semantic.conditions import infer_condition
 from metaworld_hwm.semantic.params import parse_params
@@ -59,8 +62,11 @@ class ChatModel(Protocol):
     model: str
     supports_images: bool
 
-    def complete(self, messages: list[dict[str, Any]], timeout_s: float) -> str:
-        """The assistant's reply text; raises `ChatError` on failure."""
+    def complete(
+        self, messages: list[dict[str, Any]], timeout_s: float, answer: AnswerFormat | None = None
+    ) -> str:
+        """The assistant's reply text, constrained to ``answer`` when given (its schema, at
+        most its ``max_tokens``); raises `ChatError` on failure."""
         ...
 
 
@@ -106,15 +112,15 @@ class LLMPlanner:
             self._fallback = EmbeddedPlanner(tau=self.tau)
         return self._fallback
 
-    def _respond(self, messages: list[dict[str, Any]], image_sha: str) -> str:
-        """The model's answer to ``messages``, from the cache when it has it."""
-        key = ResponseCache.key(
-            self.chat.backend, self.chat.model, prompt_key_text(messages), image_sha
-        )
+    def _respond(self, messages: list[dict[str, Any]], image_sha: str, answer: AnswerFormat) -> str:
+        """The model's answer to ``messages`` in ``answer``'s format, from the cache when it
+        has it."""
+        prompt = f"{prompt_key_text(messages)}\n{answer.key()}"
+        key = ResponseCache.key(self.chat.backend, self.chat.model, prompt, image_sha)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             log.debug("semantic: cache hit %s", key[:12])
             return hit
-        text = self.chat.complete(messages, self.timeout_s)
+        text = self.chat.complete(messages, self.timeout_s, answer)
         if self.cache is not None:
             self.cache.put(key, text, self.chat.backend, self.chat.model)
         return text
@@ -141,11 +147,12 @@ class LLMPlanner:
         elif frame is not None:
             notes.append(f"camera frame ignored: the {self.chat.backend} backend is text-only")
         image_sha = hashlib.sha256(png).hexdigest() if png is not None else ""
+        answer = answer_format(instruction, experts)
         reason: str | None = None
         for attempt in range(1, self.max_attempts + 1):
             messages = build_messages(instruction, experts, png, retry_reason=reason)
             try:
-                text = self._respond(messages, image_sha)
+                text = self._respond(messages, image_sha, answer)
             except ChatError as err:
                 reason = str(err)
                 notes.append(f"attempt {attempt}: {err}")

@@ -8,6 +8,13 @@ Configuration comes from arguments or the environment:
 | ``METAWORLD_HWM_OPENAI_BASE_URL`` | ``OPENAI_BASE_URL``| e.g. ``http://localhost:8000/v1`` |
 | ``METAWORLD_HWM_OPENAI_MODEL``    | ``OPENAI_MODEL``  | model name the server knows       |
 | ``METAWORLD_HWM_OPENAI_API_KEY``  | ``OPENAI_API_KEY``| bearer token (local servers: none)|
+| ``METAWORLD_HWM_OPENAI_STRUCTURED``| (``1``)          | ``0``: no ``response_format``     |
+
+Each request carries the plan's JSON schema as ``response_format`` (``{"type": "json_schema",
+"json_schema": {"name", "schema", "strict": true}}``, see ``answer``), which llama.cpp's
+server, vLLM and hosted APIs enforce while decoding, and a ``max_tokens`` of the plan's token
+budget (at most ``OpenAIConfig.max_tokens``). For a server that rejects ``response_format``
+set ``METAWORLD_HWM_OPENAI_STRUCTURED=0``: the prompt still asks for the same JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from metaworld_hwm.semantic.answer import AnswerFormat
 from metaworld_hwm.semantic.llm import ChatError
 
 _ENV = {
@@ -28,18 +36,26 @@ _ENV = {
     "model": ("METAWORLD_HWM_OPENAI_MODEL", "OPENAI_MODEL"),
     "api_key": ("METAWORLD_HWM_OPENAI_API_KEY", "OPENAI_API_KEY"),
 }
+STRUCTURED_ENV = "METAWORLD_HWM_OPENAI_STRUCTURED"
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True,
+          "0": False, "false": False, "no": False, "off": False}  # fmt: skip
 _RETRYABLE_HTTP = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
 @dataclass(frozen=True)
 class OpenAIConfig:
-    """Endpoint settings; ``api_key`` is kept out of ``repr``."""
+    """Endpoint settings; ``api_key`` is kept out of ``repr``.
+
+    ``max_tokens`` is a ceiling: a plan request asks for its answer format's budget when that
+    is smaller. ``structured`` sends the answer's JSON schema as ``response_format``.
+    """
 
     base_url: str
     model: str
     api_key: str = field(default="", repr=False)
     temperature: float = 0.0
-    max_tokens: int = 768
+    max_tokens: int = 1024
+    structured: bool = True
 
     @property
     def url(self) -> str:
@@ -51,12 +67,17 @@ class OpenAIConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> OpenAIConfig:
         """Settings from the environment (see the module table), ``overrides`` winning.
 
-        Raises a ValueError naming the variables to set when the URL or model is missing.
+        Raises a ValueError naming the variables to set when the URL or model is missing,
+        or when ``$METAWORLD_HWM_OPENAI_STRUCTURED`` is not a yes/no flag.
         """
         env = os.environ if environ is None else environ
-        values = {
+        values: dict[str, Any] = {
             key: next((env[n] for n in names if env.get(n)), "") for key, names in _ENV.items()
         }
+        if flag := env.get(STRUCTURED_ENV, "").strip().lower():
+            if flag not in _FLAGS:
+                raise ValueError(f"{STRUCTURED_ENV} must be 1 or 0, got {flag!r}")
+            values["structured"] = _FLAGS[flag]
         values.update({k: v for k, v in overrides.items() if v is not None})
         missing = [key for key in ("base_url", "model") if not values[key]]
         if missing:
@@ -78,14 +99,22 @@ class OpenAIChat:
         self.config = config
         self.model = config.model
 
-    def complete(self, messages: list[dict[str, Any]], timeout_s: float) -> str:
-        """The first choice's message content; `ChatError` on any failure."""
-        body = {
+    def complete(
+        self, messages: list[dict[str, Any]], timeout_s: float, answer: AnswerFormat | None = None
+    ) -> str:
+        """The first choice's message content, asked in ``answer``'s format (its JSON schema
+        as ``response_format`` unless ``structured`` is off; its token budget); `ChatError` on
+        any failure."""
+        body: dict[str, Any] = {
             "model": self.config.model,
             "messages": messages,
             "temperature": self.config.temperature,
             "max_tokens": self.config.max_tokens,
         }
+        if answer is not None:
+            body["max_tokens"] = min(self.config.max_tokens, answer.max_tokens)
+            if self.config.structured:
+                body["response_format"] = answer.response_format()
         headers = {"Content-Type": "application/json"}
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
@@ -98,7 +127,7 @@ class OpenAIChat:
         except urllib.error.HTTPError as err:
             detail = err.read(300).decode("utf-8", "replace")
             raise ChatError(
-                f"HTTP {err.code} from {self.config.url}: {detail}{_http_hint(err.code)}",
+                f"HTTP {err.code} from {self.config.url}: {detail}{_http_hint(err.code, body)}",
                 retryable=err.code in _RETRYABLE_HTTP,
             ) from err
         except urllib.error.URLError as err:
@@ -118,7 +147,9 @@ class OpenAIChat:
         return content
 
 
-def _http_hint(code: int) -> str:
+def _http_hint(code: int, body: Mapping[str, Any]) -> str:
+    if code in (400, 422) and "response_format" in body:
+        return f" (if the server rejects response_format, set {STRUCTURED_ENV}=0)"
     if code in (401, 403):
         return " (check METAWORLD_HWM_OPENAI_API_KEY)"
     if code == 404:

@@ -2,9 +2,10 @@
 
 The prompt lists every expert with its description and asks for the ordered sub-goals of
 the instruction (in the order of events) with a 0-10 score per expert and the skill
-parameters the text states (the fields of `SkillParams`), as JSON. A retry uses a stricter
-prompt that names what was wrong with the previous answer. A camera frame travels as a base64
-PNG data URL in an OpenAI-style ``image_url`` content part.
+parameters the text states (the fields of `SkillParams`), as JSON shaped like
+``answer.plan_schema`` (which the backends also enforce where the model allows). A retry uses
+a stricter prompt that names what was wrong with the previous answer. A camera frame travels
+as a base64 PNG data URL in an OpenAI-style ``image_url`` content part.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ PARAMS_HELP = (
 )
 
 
-def _schema(names: Sequence[str]) -> str:
+def _example(names: Sequence[str]) -> str:
     scores = ", ".join(f'"{n}": 0' for n in names)
     params = ", ".join(f'"{f.name}": null' for f in fields(SkillParams))
     return (
@@ -59,7 +60,7 @@ def user_prompt(instruction: str, experts: Sequence[ExpertLike], with_image: boo
         "one action). For each sub-goal, score every expert from 0 (no use) to 10 (exactly "
         "this skill).",
         PARAMS_HELP,
-        f"Answer with JSON only, in this format: {_schema([e.name for e in experts])}",
+        f"Answer with JSON only, in this format: {_example([e.name for e in experts])}",
     ]
     return "\n".join(lines)
 
@@ -69,7 +70,7 @@ def strict_suffix(reason: str, names: Sequence[str]) -> str:
     return (
         f"\nYour previous answer could not be used ({reason[:200]}). Reply with one JSON "
         f"object and nothing else: no prose, no code fences. Use exactly these expert names: "
-        f"{', '.join(names)}. Example: {_schema(names)}"
+        f"{', '.join(names)}. Example: {_example(names)}"
     )
 
 

@@ -4,7 +4,8 @@ The clause splitter is rule-based, so the embedded planner needs no language mod
 
 - sentences, then sequence words (then, after that, next, finally...) always split;
 - "Before X, Y" and "Y before X" give (Y, X); "After/once/when X, Y", "Y after X" and
-  "Y, but first X" give (X, Y);
+  "Y, but first X" give (X, Y); in such a time clause "reach the door" means arriving
+  ("once you reach the door, knock" -> "get to the door", "knock");
 - "and" and commas split actions, not objects: a piece that does not start with a verb
   ("and the plate") stays with the one before ("pick up the cup and the plate" is one step);
 - leading fillers (first, please, you should, start by) are dropped and a leading gerund
@@ -72,26 +73,34 @@ _FILLER = re.compile(
     r"you(?:'ve|\s+have)?|robot)\b,?\s*"
 )
 _TRAILING = re.compile(r"\s*,?\s*\b(?:first|please|now)$")
-# (pattern, whether the clause named "a" comes first); each pattern has groups a and b
+# (pattern, the group that is a time clause or None); each pattern has groups a and b, a first
 _ORDER = (
-    (re.compile(r"^before\s+(?!that\b)(?P<b>.+?)\s*,\s*(?P<a>.+)$"), True),
+    (re.compile(r"^before\s+(?!that\b)(?P<b>.+?)\s*,\s*(?P<a>.+)$"), "b"),
     (re.compile(r"^(?:after|once|when|as\s+soon\s+as)\s+(?!that\b|done\b|finished\b)"
-                r"(?P<a>.+?)\s*,\s*(?P<b>.+)$"), True),
-    (re.compile(r"^(?P<b>.+?)\s*,?\s*\bbut\s+(?:first|before\s+that)\b,?\s*(?P<a>.+)$"), True),
-    (re.compile(r"^(?P<a>.+?)\s*,?\s*\bbefore\b(?!\s+that)\s*(?P<b>.+)$"), True),
-    (re.compile(r"^(?P<b>.+?)\s*,?\s*\bafter\b(?!\s+that)\s+(?P<a>.+)$"), True),
+                r"(?P<a>.+?)\s*,\s*(?P<b>.+)$"), "a"),
+    (re.compile(r"^(?P<b>.+?)\s*,?\s*\bbut\s+(?:first|before\s+that)\b,?\s*(?P<a>.+)$"), None),
+    (re.compile(r"^(?P<a>.+?)\s*,?\s*\bbefore\b(?!\s+that)\s*(?P<b>.+)$"), "b"),
+    (re.compile(r"^(?P<b>.+?)\s*,?\s*\bafter\b(?!\s+that)\s+(?P<a>.+)$"), "a"),
     (re.compile(r"^(?P<b>.+?)\s*,?\s*\b(?:once|as\s+soon\s+as|when)\s+"
-                r"(?=you\b|we\b|i\b|the\s+robot\b|\w+ing\b)(?P<a>.+)$"), True),
+                r"(?=you\b|we\b|i\b|the\s+robot\b|\w+ing\b)(?P<a>.+)$"), "a"),
 )  # fmt: skip
+# in a time clause "reach" + place is arriving ("once you reach the door"), not grasping
+_ARRIVE = re.compile(
+    r"^((?:you|we|i|the\s+robot)\s+)?reach(?:es|ed|ing)?\b(?!\s+(?:for|out|over|into|up|down|"
+    r"across|under|in|inside|behind)\b)"
+)
 _BEFORE_PREVIOUS = re.compile(r"^(?:but\s+)?(?:first|before\s+that|beforehand)\b,?\s*")
 
 
 def _order(text: str) -> list[str]:
     """Parts of one sentence in the order of events (see the module docstring)."""
-    for pattern, _ in _ORDER:
+    for pattern, time_clause in _ORDER:
         m = pattern.match(text)
         if m and m.group("a").strip(" ,") and m.group("b").strip(" ,"):
-            return [*_order(m.group("a")), *_order(m.group("b"))]
+            parts = {g: m.group(g) for g in ("a", "b")}
+            if time_clause is not None:
+                parts[time_clause] = _ARRIVE.sub(r"\1get to", parts[time_clause])
+            return [*_order(parts["a"]), *_order(parts["b"])]
     return [text]
 
 

@@ -76,6 +76,7 @@ _TIER1: tuple[tuple[str, str], ...] = (
               r"in\s+place|where\s+you\s+are|here|there|stand|balanced|your\s+balance|"
               r"your\s+ground|your\s+pose|your\s+position|position|tall|straight)\b"),
     ("stand", r"\b(?:do\s+not|don't|dont|never)\s+move\b|\bkeep\s+your\s+balance\b"),
+    ("stand", r"\blook\s+(?:a)?round\b"),  # looking about, in place
     ("reach", r"\b(?:turn|twist|rotate)\s+(?:the\s+|a\s+|that\s+)?(?:\w+\s+)?(?:knob|doorknob|"
               r"handle|dial|valve|key|tap|faucet|crank|wheel|lever|switch)\b"),
     ("reach", r"\b(?:switch|turn|flip|flick)\s+(?:\w+\s+){0,3}?(?:on|off)\b"),

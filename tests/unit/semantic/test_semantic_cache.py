@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from metaworld_hwm.semantic.answer import AnswerFormat
 from metaworld_hwm.semantic.cache import ResponseCache
 from metaworld_hwm.semantic.llm import ChatError, LLMPlanner
 
@@ -25,7 +26,9 @@ class ScriptedChat:
         self.answers = list(answers)
         self.prompts: list[Any] = []
 
-    def complete(self, messages: list[dict[str, Any]], timeout_s: float) -> str:
+    def complete(
+        self, messages: list[dict[str, Any]], timeout_s: float, answer: AnswerFormat | None = None
+    ) -> str:
         self.prompts.append(messages[-1]["content"])
         return self.answers.pop(0)
 
@@ -33,7 +36,9 @@ class ScriptedChat:
 class NoModel(ScriptedChat):
     """Stands in for a backend whose model is absent: any call fails the test."""
 
-    def complete(self, messages: list[dict[str, Any]], timeout_s: float) -> str:
+    def complete(
+        self, messages: list[dict[str, Any]], timeout_s: float, answer: AnswerFormat | None = None
+    ) -> str:
         raise AssertionError("the model was called although the cache holds the answer")
 
 
@@ -74,7 +79,12 @@ def test_replay_without_the_model(tmp_path, experts, make_stub):
 
 def test_failed_calls_are_not_cached(tmp_path, experts, make_stub):
     class Flaky(ScriptedChat):
-        def complete(self, messages: list[dict[str, Any]], timeout_s: float) -> str:
+        def complete(
+            self,
+            messages: list[dict[str, Any]],
+            timeout_s: float,
+            answer: AnswerFormat | None = None,
+        ) -> str:
             if not self.prompts:
                 self.prompts.append("x")
                 raise ChatError("temporarily down")

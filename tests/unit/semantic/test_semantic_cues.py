@@ -29,7 +29,7 @@ CASES = {
             "plop onto the couch", "be seated", "sit back down", "lower yourself onto it"],
     "stand": ["stand still", "hold your pose", "remain on your feet", "get up", "rise",
               "wait for three seconds", "stay put", "don't move", "freeze",
-              "keep your balance", "remain standing"],
+              "keep your balance", "remain standing", "look around"],
     "walk": ["walk forward", "go back to the door", "come back here", "turn left",
              "turn around", "face the other way", "back up a bit", "sidestep to the right",
              "saunter towards the fountain", "shuffle over", "get to the chair",

@@ -39,7 +39,14 @@ def test_sequence_words_split(instruction, clauses):
         # after / once / when / as soon as give (X, Y)
         ("After you stand up, walk to the window", ["stand up", "walk to the window"]),
         ("Once you get to the chair, sit on it", ["get to the chair", "sit on it"]),
-        ("When you reach the wall, turn left", ["reach the wall", "turn left"]),
+        # in a time clause "reach" + place is arriving; "reach for" stays a grasp
+        ("When you reach the wall, turn left", ["get to the wall", "turn left"]),
+        ("Once you reach the door, knock on it", ["get to the door", "knock on it"]),
+        ("After reaching the table, sit down", ["get to the table", "sit down"]),
+        ("open the box once you reach it", ["get to it", "open the box"]),
+        ("Before you reach the wall, turn left", ["turn left", "get to the wall"]),
+        ("When you reach for the cup, stop", ["reach for the cup", "stop"]),
+        ("reach the shelf and grab the cup", ["reach the shelf", "grab the cup"]),
         ("sit on the chair after you bring me the cup", ["bring me the cup", "sit on the chair"]),
         ("sit down once you get to the bench", ["get to the bench", "sit down"]),
         ("After sitting for ten seconds, stand up", ["sit for ten seconds", "stand up"]),

@@ -210,6 +210,20 @@ def test_config_from_env():
     assert OpenAIConfig.from_env(env, model="other").model == "other"
     with pytest.raises(ValueError, match="METAWORLD_HWM_OPENAI_BASE_URL"):
         OpenAIConfig.from_env({})
+    assert config.structured
+    assert not OpenAIConfig.from_env({**env, "METAWORLD_HWM_OPENAI_STRUCTURED": "0"}).structured
+    with pytest.raises(ValueError, match="METAWORLD_HWM_OPENAI_STRUCTURED must be 1 or 0"):
+        OpenAIConfig.from_env({**env, "METAWORLD_HWM_OPENAI_STRUCTURED": "maybe"})
+
+
+def test_rejected_response_format_names_the_switch(server, make_planner, experts):
+    server.script = [("status", 400, '{"error": "response_format is not supported"}')]
+    planner, _ = make_planner()
+    plan = planner.plan("walk", experts)
+    body = server.requests[0]["body"]
+    assert body["response_format"]["type"] == "json_schema" and body["max_tokens"] < 768
+    assert plan.backend == "stub" and len(server.requests) == 1
+    assert any("METAWORLD_HWM_OPENAI_STRUCTURED=0" in n for n in plan.notes)
 
 
 def test_model_params_are_accepted_and_missing_ones_read_from_the_text(
