@@ -10,7 +10,9 @@ from pathlib import Path
 from metaworld_hwm.evaluation.cli import add_evaluation_parsers
 from metaworld_hwm.semantic.cli import add_plan_parser
 from metaworld_hwm.skills.cli import add_experts_parser
+from metaworld_hwm.training.checkpoint import CheckpointError
 from metaworld_hwm.training.cli import add_train_parser
+from metaworld_hwm.utils.user_errors import UserError
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:
@@ -79,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``metaworld-hwm``."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (UserError, CheckpointError) as exc:
+        print(f"metaworld-hwm {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

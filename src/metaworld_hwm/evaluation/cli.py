@@ -53,9 +53,12 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from metaworld_hwm.evaluation.protocol import evaluate_run
+    from metaworld_hwm.evaluation.protocol import evaluate_run, load_policy
+    from metaworld_hwm.utils.user_errors import user_errors
 
-    summary = evaluate_run(args.run_dir, args.trials, args.seed, args.video)
+    with user_errors():
+        policy = load_policy(args.run_dir)
+    summary = evaluate_run(args.run_dir, args.trials, args.seed, args.video, policy=policy)
     print(f"{summary['task']} {summary['method']}: {summary['successes']}/{summary['trials']} "
           f"successes, return {summary['return_mean']:.1f} ± {summary['return_std']:.1f}; "
           f"written to {args.run_dir / 'eval_protocol.json'}")  # fmt: skip

@@ -167,15 +167,30 @@ def run_trial(
     return Trial(seed, total, t, fell, success, weights, speed)
 
 
+def read_run_config(run_dir: Path) -> dict[str, Any]:
+    """A run directory's ``config.json``; FileNotFoundError or ValueError (naming the fix)
+    when it is missing or not a JSON object."""
+    config_path = Path(run_dir) / "config.json"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
+    try:
+        config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"{config_path} is corrupt ({exc}); restore it or train the run again into a new "
+            "directory"
+        ) from exc
+    if not isinstance(config, dict):
+        raise ValueError(f"{config_path} holds no JSON object; restore it or train again")
+    return config
+
+
 def load_trainer(run_dir: Path) -> OnlineTrainer:
     """Rebuild a run's trainer from its ``config.json`` and ``checkpoint.pt``."""
     from metaworld_hwm.training.config import TrainConfig
     from metaworld_hwm.training.trainer import OnlineTrainer
 
-    config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
-    train = json.loads(config_path.read_text())["train"]
+    train = read_run_config(run_dir)["train"]
     cfg = TrainConfig(**{**train, "run_dir": str(run_dir), "tensorboard": False})
     trainer = OnlineTrainer(cfg)
     if not trainer.restore():
@@ -191,9 +206,7 @@ def load_policy(run_dir: Path) -> ProtocolPolicy:
         ValueError: ``config.json`` is neither our trainer's nor a DreamerV3 run's.
     """
     config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
-    config = json.loads(config_path.read_text())
+    config = read_run_config(run_dir)
     if "train" in config:
         return TrainerPolicy(load_trainer(run_dir))
     if config.get("method") == "dreamerv3":
@@ -226,13 +239,18 @@ def _enable_rendering(env: gym.Env) -> None:
 
 
 def evaluate_run(
-    run_dir: Path, trials: int = 10, seed: int = 100_000, video: Path | None = None
+    run_dir: Path,
+    trials: int = 10,
+    seed: int = 100_000,
+    video: Path | None = None,
+    policy: ProtocolPolicy | None = None,
 ) -> dict[str, Any]:
     """Run the protocol on a run directory; writes and returns ``eval_protocol.json``.
 
-    ``run_dir``: written by ``metaworld-hwm train`` (any method, DreamerV3 included).
+    ``run_dir``: written by ``metaworld-hwm train`` (any method, DreamerV3 included);
+    ``policy``: its policy when already loaded (default: :func:`load_policy`).
     """
-    policy = load_policy(run_dir)
+    policy = policy or load_policy(run_dir)
     try:
         if video is not None:
             _enable_rendering(policy.env)

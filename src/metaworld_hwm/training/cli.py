@@ -6,6 +6,7 @@ import argparse
 import json
 
 from metaworld_hwm.training.config import ABLATIONS, METHODS, TrainConfig
+from metaworld_hwm.utils.user_errors import user_errors
 
 
 def _override(text: str) -> tuple[str, object]:
@@ -75,7 +76,16 @@ def run_train(args: argparse.Namespace) -> int:
         return _train_dreamerv3(args)
     from metaworld_hwm.training.trainer import OnlineTrainer
 
-    cfg = TrainConfig(
+    with user_errors():
+        trainer = OnlineTrainer(_train_config(args))
+    print(f"run dir: {trainer.run_dir}")
+    result = trainer.train(resume=args.resume)
+    print(f"final eval return {result.mean_return:.1f} over {len(result.returns)} episodes")
+    return 0
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
         task=args.task, method=args.method, preset=args.preset, steps=args.steps,
         seed=args.seed, seed_steps=args.seed_steps, utd=args.utd, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, checkpoint_every=args.checkpoint_every,
@@ -87,11 +97,6 @@ def run_train(args: argparse.Namespace) -> int:
         tensorboard=not args.no_tensorboard, world_model=dict(args.overrides),
         async_updates=args.async_updates,
     )  # fmt: skip
-    trainer = OnlineTrainer(cfg)
-    print(f"run dir: {trainer.run_dir}")
-    result = trainer.train(resume=args.resume)
-    print(f"final eval return {result.mean_return:.1f} over {len(result.returns)} episodes")
-    return 0
 
 
 def _train_dreamerv3(args: argparse.Namespace) -> int:
@@ -99,8 +104,11 @@ def _train_dreamerv3(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from metaworld_hwm.baselines import train_dreamerv3
+    from metaworld_hwm.envs import make_env
 
     run_dir = Path(args.run_dir or f"runs/{args.task.replace(':', '_')}/dreamerv3/{args.seed}")
+    with user_errors():
+        make_env(args.task)  # an unknown task is the user's mistake, before sheeprl starts
     preset = args.preset if args.preset in ("tiny", "paper") else "paper"
     print(f"run dir: {run_dir}")
     train_dreamerv3(

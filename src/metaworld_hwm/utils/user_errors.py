@@ -1,0 +1,26 @@
+"""The command line's error boundary: a user's mistake is one line, a bug is a traceback.
+
+Code that checks what a user gave (options, files, run directories) raises ``ValueError`` or
+``FileNotFoundError`` with a message naming the problem and the fix. The CLI marks the parts
+of a command that only read and check such input with :func:`user_errors`; what they raise
+becomes a :class:`UserError`, which ``metaworld-hwm`` prints as one line (exit status 2).
+Everything else, the training loop and evaluation trials included, keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class UserError(Exception):
+    """A mistake in what the user gave; its message names the problem and the fix."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn ``ValueError`` and ``FileNotFoundError`` raised inside into :class:`UserError`."""
+    try:
+        yield
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
