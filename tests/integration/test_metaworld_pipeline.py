@@ -57,7 +57,7 @@ def test_resume_eval_and_report(runs: Path, tmp_path: Path, capsys) -> None:
     assert "resumed" in capsys.readouterr().out
     assert main(["eval", str(run), "--trials", "1"]) == 0
     protocol = json.loads((run / "eval_protocol.json").read_text())
-    assert protocol["trials"] == 1 and protocol["experts"] == ["stand", "reach", "walk"]
+    assert protocol["trials"] == 1 and protocol["experts"] == ["stand", "reach", "walk", "run"]
     trial = protocol["per_trial"][0]
     assert trial["success"] == (not trial["fell"]) and len(trial["weights"]) == trial["steps"]
 
