@@ -22,8 +22,8 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     tiny = ["--library", str(library), "--work-dir", str(work), "--envs", "2",
             "--workers", "2", "--steps-per-env", "8", "--critic-warmup", "1",
             "--eval-every", "2"]  # fmt: skip
-    assert main(["experts", "train", "run", *tiny, "--iterations", "2"]) == 0
-    expert = ExpertLibrary.load(library)["run"]
+    assert main(["experts", "train", "sprint", *tiny, "--iterations", "2"]) == 0
+    expert = ExpertLibrary.load(library)["sprint"]
     assert isinstance(expert, WalkExpert) and expert.spec.skill == "run"
     provenance = expert.spec.config["provenance"]
     assert provenance["base"] == "walk" and provenance["iterations"] == 2
@@ -37,12 +37,12 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
         assert err.count("\n") == 0 and "Traceback" not in err
         return err
 
-    assert "already in" in error("run", *tiny, "--iterations", "2")
-    assert "--resume" in error("run2", *tiny, "--iterations", "2")
-    assert "no such expert" in error("run2", *tiny, "--from", "nope", "--resume")
-    assert "PPO fine-tunes command walkers" in error("run2", *tiny, "--from", "stand", "--resume")
+    assert "already in" in error("sprint", *tiny, "--iterations", "2")
+    assert "--resume" in error("dash", *tiny, "--iterations", "2")
+    assert "no such expert" in error("dash", *tiny, "--from", "nope", "--resume")
+    assert "PPO fine-tunes command walkers" in error("dash", *tiny, "--from", "stand", "--resume")
     changed = [*tiny[:-6], "--steps-per-env", "16", "--critic-warmup", "1", "--eval-every", "2"]
-    assert "other settings (steps_per_env)" in error("run2", *changed, "--resume")
+    assert "other settings (steps_per_env)" in error("dash", *changed, "--resume")
     # more iterations continue the same run
-    assert main(["experts", "train", "run2", *tiny, "--iterations", "3", "--resume"]) == 0
-    assert ExpertLibrary.load(library)["run2"].spec.config["provenance"]["iterations"] == 3
+    assert main(["experts", "train", "dash", *tiny, "--iterations", "3", "--resume"]) == 0
+    assert ExpertLibrary.load(library)["dash"].spec.config["provenance"]["iterations"] == 3
