@@ -29,9 +29,9 @@ def test_steps_match_single_envs_and_reset_at_episode_end() -> None:
             actions = _actions(envs, t)
             step = envs.step(actions)
             for i, env in enumerate(singles):
-                o, r, terminated, truncated, _ = env.step(actions[i])
+                o, r, terminated, truncated, info = env.step(actions[i])
                 assert step.reward[i] == r and step.terminated[i] == terminated
-                signals = locomotion_signals(env)
+                signals = locomotion_signals(env, info)
                 np.testing.assert_array_equal(step.signals[i], signals)
                 if not (terminated or truncated):
                     np.testing.assert_array_equal(step.obs[i], o)

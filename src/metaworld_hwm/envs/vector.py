@@ -8,10 +8,11 @@ one message per worker each way.
 Envs reset themselves when an episode ends (terminated or truncated): the observation returned
 for that row is the first one of the next episode, as rsl_rl and Isaac Lab expect. Each step
 also returns per-env ``signals``, a float vector computed in the worker by a picklable
-function of the env (e.g. the centre-of-mass velocity a reward needs), so the main process
-never needs the physics. Envs that implement ``get_state() / set_state()`` (as
-:class:`~metaworld_hwm.envs.humanoid_env.HumanoidEnv` does) can be snapshotted mid-episode,
-which is what makes a resumed training run identical to an uninterrupted one.
+function of the env and the step's ``info`` (e.g. the centre-of-mass velocity a reward
+needs), so the main process never needs the physics. Envs that implement
+``get_state() / set_state()`` (as :class:`~metaworld_hwm.envs.humanoid_env.HumanoidEnv`
+does) can be snapshotted mid-episode, which is what makes a resumed training run identical
+to an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 EnvFactory = Callable[[], gym.Env]
-SignalFn = Callable[[gym.Env], np.ndarray]
+SignalFn = Callable[[gym.Env, dict[str, Any]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class VectorStep:
         return self.terminated | self.truncated
 
 
-def no_signals(env: gym.Env) -> np.ndarray:
+def no_signals(env: gym.Env, info: dict[str, Any]) -> np.ndarray:
     """The default signal function: nothing."""
     return np.zeros(0)
 
@@ -90,8 +91,8 @@ def _handle(envs: list[gym.Env], command: str, payload: Any, signal_fn: SignalFn
         terminated, truncated = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         signals = []
         for i, (env, action) in enumerate(zip(envs, payload, strict=True)):
-            o, reward[i], terminated[i], truncated[i], _ = env.step(action)
-            signals.append(np.asarray(signal_fn(env), dtype=np.float64))
+            o, reward[i], terminated[i], truncated[i], info = env.step(action)
+            signals.append(np.asarray(signal_fn(env, info), dtype=np.float64))
             if terminated[i] or truncated[i]:
                 o, _ = env.reset()
             obs.append(o)
@@ -119,8 +120,8 @@ class VectorEnv:
             "h1", "run")``).
         num_envs: envs in all; ``workers`` must divide it.
         workers: worker processes (default: one per core, at most ``num_envs``).
-        signal_fn: picklable ``f(env) -> float vector`` evaluated in the worker after each
-            step (default: none).
+        signal_fn: picklable ``f(env, info) -> float vector`` evaluated in the worker after
+            each step (default: none).
         threads: torch/OpenMP threads per worker (envs are single-threaded MuJoCo).
     """
 

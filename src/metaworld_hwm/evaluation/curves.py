@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import matplotlib
@@ -11,7 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from metaworld_hwm.utils.atomic import atomic_write_bytes, atomic_write_text
+from metaworld_hwm.utils.atomic import atomic_write_text
+from metaworld_hwm.utils.run_state import save_png
 
 
 def read_columns(path: Path, x: str, y: str) -> tuple[list[float], list[float]]:
@@ -42,10 +42,7 @@ def plot_learning_curve(run_dir: Path, out_png: Path, title: str = "") -> Path:
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return atomic_write_bytes(out_png, buffer.getvalue())
+    return save_png(fig, out_png)
 
 
 def eval_curve_csv(run_dir: Path, out_csv: Path) -> Path:

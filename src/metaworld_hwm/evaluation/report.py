@@ -13,7 +13,6 @@ evaluation step at which a run's evaluation return reaches 90% of the best it ev
 
 from __future__ import annotations
 
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,7 +26,8 @@ import numpy as np
 
 from metaworld_hwm.evaluation.curves import read_columns
 from metaworld_hwm.evaluation.weights_plot import plot_weight_timeline
-from metaworld_hwm.utils.atomic import atomic_write_bytes, atomic_write_text
+from metaworld_hwm.utils.atomic import atomic_write_text
+from metaworld_hwm.utils.run_state import save_png
 
 CONVERGENCE_FRACTION = 0.9
 
@@ -148,11 +148,8 @@ def table_success(runs: list[Run]) -> str:
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return atomic_write_bytes(path, buffer.getvalue())
+    return save_png(fig, path)
 
 
 def plot_curves(runs: list[Run], out: Path) -> list[Path]:

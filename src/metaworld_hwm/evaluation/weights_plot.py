@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from metaworld_hwm.envs.humanoid_env import CONTROL_DT
-from metaworld_hwm.utils.atomic import atomic_write_bytes
+from metaworld_hwm.utils.run_state import save_png
 
 
 def plot_weight_timeline(
@@ -33,7 +32,4 @@ def plot_weight_timeline(
     ax.set_title(title or "expert weights over an episode")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return atomic_write_bytes(out_png, buffer.getvalue())
+    return save_png(fig, out_png)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import pickle
 import signal
 import time
 from abc import ABC, abstractmethod
@@ -45,6 +44,7 @@ from torch import nn
 
 from metaworld_hwm.envs.vector import EnvFactory, SignalFn, VectorEnv, VectorStep, no_signals
 from metaworld_hwm.utils.atomic import atomic_write_bytes, atomic_write_text
+from metaworld_hwm.utils.run_state import load_for_resume, save_png
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -407,22 +407,9 @@ class PPOTrainer:
     def resume(self) -> None:
         """Continue from ``work_dir``'s checkpoint; refuses one made with other settings (only
         ``iterations`` and ``checkpoint_seconds`` may change)."""
-        path = self.work_dir / CHECKPOINT
-        if not path.is_file():
-            raise ValueError(f"no {CHECKPOINT} in {self.work_dir} to resume; drop --resume")
-        try:
-            state = torch.load(path, weights_only=False)
-        except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
-            raise ValueError(f"{path} is corrupt ({exc}); delete it and start again") from exc
         free = ("iterations", "checkpoint_seconds")
-        saved = {k: v for k, v in state["config"].items() if k not in free}
-        current = {k: v for k, v in asdict(self.cfg).items() if k not in free}
-        if saved != current:
-            changed = sorted(k for k in current if saved.get(k) != current[k])
-            raise ValueError(
-                f"{path} was made with other settings ({', '.join(changed)}); resume with the "
-                "same settings (only --iterations may change) or use another --work-dir"
-            )
+        state = load_for_resume(self.work_dir / CHECKPOINT, asdict(self.cfg), free,
+                                "--iterations and --checkpoint-minutes")  # fmt: skip
         self.alg.load(state["algorithm"], None, strict=True)
         self.alg.learning_rate = state["learning_rate"]
         self._split_learning_rates()
@@ -499,7 +486,4 @@ def plot_ppo_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
     else:
         ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return atomic_write_bytes(out_png, buffer.getvalue())
+    return save_png(fig, out_png)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import pickle
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -36,6 +35,7 @@ from metaworld_hwm.skills.locomotion import COMMAND_RANGES, WalkCommand, leg_act
 from metaworld_hwm.skills.teacher import H1WalkTeacher
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features, walk_policy
 from metaworld_hwm.utils.atomic import atomic_write_bytes, atomic_write_text
+from metaworld_hwm.utils.run_state import load_for_resume, save_png
 
 CHECKPOINT = "checkpoint.pt"
 CURVE_FIELDS = ("round", "samples", "loss", "collect_falls", "eval_return", "eval_speed",
@@ -341,21 +341,8 @@ class WalkDistillation:
 
     def resume(self) -> None:
         """Continue from ``work_dir``'s checkpoint; refuses one made with other settings."""
-        path = self.work_dir / CHECKPOINT
-        if not path.is_file():
-            raise ValueError(f"no {CHECKPOINT} in {self.work_dir} to resume; drop --resume")
-        try:
-            state = torch.load(path, weights_only=False)
-        except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as exc:
-            raise ValueError(f"{path} is corrupt ({exc}); delete it and start again") from exc
-        saved = {k: v for k, v in state["config"].items() if k != "rounds"}
-        current = {k: v for k, v in asdict(self.cfg).items() if k != "rounds"}
-        if saved != current:
-            changed = sorted(k for k in current if saved.get(k) != current[k])
-            raise ValueError(
-                f"{path} was made with other settings ({', '.join(changed)}); resume with the "
-                "same settings (only --rounds may change) or use another --work-dir"
-            )
+        state = load_for_resume(self.work_dir / CHECKPOINT, asdict(self.cfg), ("rounds",),
+                                "--rounds")  # fmt: skip
         self.policy.load_state_dict(state["policy"])
         self.optimiser.load_state_dict(state["optimiser"])
         self.x, self.y = state["x"], state["y"]
@@ -393,7 +380,4 @@ def plot_distill_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
     handles = ax.get_legend_handles_labels()[0] + loss_ax.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="center right", fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return atomic_write_bytes(out_png, buffer.getvalue())
+    return save_png(fig, out_png)

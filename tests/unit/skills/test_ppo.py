@@ -109,10 +109,10 @@ def test_the_run_reward_is_h1_runs_own_at_a_5_m_s_command() -> None:
     env.reset(seed=0)
     rng = np.random.default_rng(1)
     for _ in range(30):
-        _, reward, terminated, truncated, _ = env.step(rng.uniform(-0.3, 0.3, size=19))
         env.data.qvel[0] += 0.2  # some forward speed, so the move term is not 0
+        _, reward, terminated, truncated, info = env.step(rng.uniform(-0.3, 0.3, size=19))
         step = VectorStep(np.zeros((1, 51)), np.array([reward]), np.array([terminated]),
-                          np.array([truncated]), locomotion_signals(env)[None])  # fmt: skip
+                          np.array([truncated]), locomotion_signals(env, info)[None])  # fmt: skip
         np.testing.assert_allclose(objective.reward(step), [reward], rtol=1e-12)
 
 
