@@ -100,7 +100,6 @@ _MESH_COLLISION_LINKS = (
 )  # fmt: skip
 
 
-
 @dataclass(frozen=True)
 class SoleBox:
     """A foot's collision box in its ankle link's frame (m)."""
@@ -116,8 +115,16 @@ SOLE_BOX = SoleBox(centre=(0.05, 0.0, -0.0625), half_size=(0.15, 0.015, 0.0075))
 
 ROBOTS: tuple[str, ...] = ("h1", "h1grip")
 
-#: Gripper finger travel (m): 0 is open, the upper bound closes the fingers on each other.
-GRIPPER_RANGE = (0.0, 0.03)
+#: Gripper finger travel (m): 0 is open (6.8 cm between the lips), the pads meet a 4 cm bar
+#: at ~0.034 and the lips each other at the upper bound.
+GRIPPER_RANGE = (0.0, 0.045)
+#: Gripper servo stiffness (N/m) and force limit (N): a stiff servo that saturates at the limit
+#: when commanded closed on a bar (at kp = 200 it squeezed with 5 N).
+GRIPPER_KP = 10000.0
+GRIPPER_MAX_FORCE = 40.0
+#: Where a held bar sits, in the palm's frame (m): between the palm and the finger lips.
+GRIP_POCKET = (0.045, 0.0, 0.0)
+_SQRT_HALF = float(np.sqrt(0.5))
 
 
 def build_robot(robot: str = "h1") -> mujoco.MjSpec:
@@ -236,11 +243,16 @@ def _convert_to_position_servos(spec: mujoco.MjSpec) -> None:
 
 
 def _add_gripper(spec: mujoco.MjSpec, side: str) -> None:
-    """A palm and two fingers that close vertically (along the forearm's z axis).
+    """A palm and two hooked fingers that close vertically (along the forearm's z axis).
 
-    The palm sits at the hand site, the fingers point forward along the forearm and close
-    on a bar held across it (the door hatch handle). One servo per hand drives the upper
-    finger; an equality constraint mirrors it on the lower one.
+    The palm sits at the hand site; the fingers point forward along the forearm and close on
+    a bar held across it (the door hatch handle). Each finger is a pad with a rounded lip at
+    its tip that curls toward the other finger: closed on a bar in the pocket between palm
+    and lips (:data:`GRIP_POCKET`), the lips lie behind the bar, so a pull along the forearm
+    is carried by contact normals, not by friction (MuJoCo's soft contacts creep under a
+    sustained tangential load: a flat pinch of 40 N slid off the hatch under a ~20 N pull).
+    One servo per hand drives the upper finger; an equality constraint mirrors it on the
+    lower one.
     """
     elbow = spec.body(f"{side}_elbow_link")
     palm = elbow.add_body(name=f"{side}_palm", pos=(0.31, 0, -0.01))
@@ -248,9 +260,10 @@ def _add_gripper(spec: mujoco.MjSpec, side: str) -> None:
         type=mujoco.mjtGeom.mjGEOM_BOX, size=(0.015, 0.03, 0.045), mass=0.15,
         rgba=(0.2, 0.2, 0.2, 1),
     )  # fmt: skip
+    palm.add_site(name=f"{side}_grip", pos=GRIP_POCKET, size=(0.01, 0, 0), group=4)
     finger_joints = []
     for name, sign in (("upper", 1.0), ("lower", -1.0)):
-        finger = palm.add_body(name=f"{side}_finger_{name}", pos=(0.045, 0, sign * 0.04))
+        finger = palm.add_body(name=f"{side}_finger_{name}", pos=(0.055, 0, sign * 0.06))
         joint = finger.add_joint(
             name=f"{side}_finger_{name}",
             type=mujoco.mjtJoint.mjJNT_SLIDE,
@@ -260,7 +273,12 @@ def _add_gripper(spec: mujoco.MjSpec, side: str) -> None:
             armature=0.01,
         )
         finger.add_geom(
-            type=mujoco.mjtGeom.mjGEOM_BOX, size=(0.03, 0.025, 0.006), mass=0.05,
+            type=mujoco.mjtGeom.mjGEOM_BOX, size=(0.04, 0.025, 0.006), mass=0.05,
+            friction=(1.5, 0.005, 0.0001), rgba=(0.3, 0.3, 0.35, 1),
+        )  # fmt: skip
+        finger.add_geom(
+            type=mujoco.mjtGeom.mjGEOM_CAPSULE, pos=(0.034, 0, -sign * 0.018),
+            size=(0.008, 0.025, 0), quat=(_SQRT_HALF, _SQRT_HALF, 0, 0), mass=0.01,
             friction=(1.5, 0.005, 0.0001), rgba=(0.3, 0.3, 0.35, 1),
         )  # fmt: skip
         spec.add_exclude(bodyname1=f"{side}_elbow_link", bodyname2=finger.name)
@@ -273,10 +291,10 @@ def _add_gripper(spec: mujoco.MjSpec, side: str) -> None:
     )
     actuator = spec.add_actuator(name=f"{side}_gripper", target=finger_joints[0])
     actuator.trntype = mujoco.mjtTrn.mjTRN_JOINT
-    actuator.set_to_position(kp=200.0, kv=5.0)
+    actuator.set_to_position(kp=GRIPPER_KP, kv=GRIPPER_KP / 50.0)
     actuator.ctrlrange = GRIPPER_RANGE
     actuator.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
-    actuator.forcerange = (-30.0, 30.0)
+    actuator.forcerange = (-GRIPPER_MAX_FORCE, GRIPPER_MAX_FORCE)
     actuator.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
 
 

@@ -84,6 +84,17 @@ def _worker(
             conn.send(("error", traceback.format_exc()))
 
 
+def _stateful(env: gym.Env) -> gym.Env:
+    """The outermost layer of ``env``'s wrappers that defines ``get_state`` (a wrapper with
+    state of its own saves it with the env's), else the unwrapped env."""
+    layer = env
+    while isinstance(layer, gym.Wrapper):
+        if "get_state" in type(layer).__dict__:
+            return layer
+        layer = layer.env
+    return env.unwrapped
+
+
 def _handle(envs: list[gym.Env], command: str, payload: Any, signal_fn: SignalFn) -> Any:
     if command == "step":
         n = len(envs)
@@ -103,11 +114,14 @@ def _handle(envs: list[gym.Env], command: str, payload: Any, signal_fn: SignalFn
         for env, dv in zip(envs, payload, strict=True):
             env.unwrapped.data.qvel[: len(dv)] += dv
         return None
+    if command == "call":
+        method, rows = payload
+        return [getattr(env, method)(row) for env, row in zip(envs, rows, strict=True)]
     if command == "get_state":
-        return [getattr(env.unwrapped, "get_state", lambda: None)() for env in envs]
+        return [getattr(_stateful(env), "get_state", lambda: None)() for env in envs]
     if command == "set_state":
         for env, state in zip(envs, payload, strict=True):
-            env.unwrapped.set_state(state)
+            _stateful(env).set_state(state)
         return None
     raise ValueError(f"unknown worker command {command!r}")
 
@@ -196,6 +210,16 @@ class VectorEnv:
         """Add ``velocity_change`` (N, k) to each env's first k generalised velocities (for a
         free-floating robot: the root's world-frame linear velocity)."""
         self._scatter("push", list(np.asarray(velocity_change, dtype=np.float64)))
+
+    def call(self, method: str, rows: Sequence[Any]) -> list[Any]:
+        """Call ``env.method(row)`` on every env with its row (one per env, in order); returns
+        the results (e.g. :meth:`~metaworld_hwm.envs.loads.SiteLoad.set_force`)."""
+        if len(rows) != self.num_envs:
+            raise ValueError(f"call needs one row per env ({self.num_envs}), got {len(rows)}")
+        n = self._per_worker
+        for w, conn in enumerate(self._conns):
+            conn.send(("call", (method, list(rows[w * n : (w + 1) * n]))))
+        return [item for block in self._gather() for item in block]
 
     def get_state(self) -> list[Any]:
         """Every env's full state, for a checkpoint (None for envs without ``get_state``)."""

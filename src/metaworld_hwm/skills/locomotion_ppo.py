@@ -52,7 +52,7 @@ SIGNALS = ("com_vx", "com_vy", "small_control", "stand_reward")
 def locomotion_signals(env: HumanoidEnv, info: dict[str, float]) -> np.ndarray:
     """:data:`SIGNALS` of a stepped h1 env from its physics and the step's reward terms
     (computed in the worker process)."""
-    vel = env.physics.center_of_mass_velocity()
+    vel = env.unwrapped.physics.center_of_mass_velocity()
     return np.array([vel[0], vel[1], info["small_control"], info["stand_reward"]])
 
 

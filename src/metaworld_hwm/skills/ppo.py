@@ -129,6 +129,12 @@ class Objective(ABC):
         episode); may return velocity pushes (N, k) for :meth:`VectorEnv.push`."""
         return None
 
+    def env_calls(self) -> tuple[str, list[Any]] | None:
+        """A method and one argument per env to call on the envs now (see
+        :meth:`VectorEnv.call`), e.g. a new episode's load; called after :meth:`start` and
+        :meth:`after_step`. Default: none."""
+        return None
+
     def end_iteration(self, stats: dict[str, float]) -> dict[str, float]:
         """Called with the iteration's statistics; returns extra curve columns (curricula)."""
         return {}
@@ -210,6 +216,7 @@ class PPOTrainer:
         self.envs = VectorEnv(objective.env_factory(), n, cfg.workers, objective.signal_fn)
         self.obs = self.envs.reset(self.rng.integers(2**31, size=n))
         objective.start(n, self.obs, self.rng)
+        self._send_env_calls()
         example = self._obs_dict(objective.features(self.obs))
         actor = _Actor(example, objective.output_dim, cfg, initial_policy)
         critic = MLPModel(example, {"critic": ["policy"]}, "critic", 1, hidden_dims=cfg.hidden,
@@ -346,17 +353,29 @@ class PPOTrainer:
                 self._episode_task_return += step.reward
                 self._episode_length += 1
                 for i in np.flatnonzero(step.done):
-                    finished.append((self._episode_return[i], self._episode_task_return[i],
-                                     self._episode_length[i], bool(step.terminated[i])))
+                    finished.append(
+                        (
+                            self._episode_return[i],
+                            self._episode_task_return[i],
+                            self._episode_length[i],
+                            bool(step.terminated[i]),
+                        )
+                    )
                 for counter in (self._episode_return, self._episode_task_return,
                                 self._episode_length):  # fmt: skip
                     counter[step.done] = 0
                 pushes = self.objective.after_step(step, self.rng)
                 if pushes is not None:
                     self.envs.push(pushes)
+                self._send_env_calls()
                 self.obs = step.obs
             self.alg.compute_returns(self._obs_dict(self.objective.features(self.obs)))
         return finished
+
+    def _send_env_calls(self) -> None:
+        calls = self.objective.env_calls()
+        if calls is not None:
+            self.envs.call(*calls)
 
     def _split_learning_rates(self) -> None:
         """Give the critic its own param group at ``critic_learning_rate``, out of reach of
@@ -420,6 +439,7 @@ class PPOTrainer:
             self.log("resume: these envs keep no state; the episodes in progress restart")
             self.obs = self.envs.reset(self.rng.integers(2**31, size=self.cfg.envs))
             self.objective.start(self.cfg.envs, self.obs, self.rng)
+            self._send_env_calls()
             for counter in (self._episode_return, self._episode_task_return,
                             self._episode_length):  # fmt: skip
                 counter[:] = 0

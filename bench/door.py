@@ -1,0 +1,95 @@
+"""The door skills on h1grip-door, stage by stage, and how much hand load the legs can take.
+
+Per seed, one 1000-step episode of :class:`~metaworld_hwm.skills.door.DoorOpener`: the step
+each stage began, the largest hatch and door angles, whether the door opened (>= 0.9 rad, the
+protocol's bar), falls and the task's return. ``--loads`` measures instead the walkers alone
+with a steady force pulling the left hand forward (the door's spring needs ~50 N at 0.9 rad).
+
+    python bench/door.py [--seeds 0 1 2] [--pull-legs NAME] [--loads]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.skills.builtin import default_library_path
+from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.library import ExpertLibrary
+from metaworld_hwm.skills.pull_ppo import loaded_episode
+
+
+def door_episode(opener: DoorOpener, seed: int, steps: int) -> dict[str, object]:
+    """One episode's stages (name, first step), peak angles, opened/fell and return."""
+    env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
+    obs, _ = env.reset(seed=seed)
+    opener.reset()
+    trace: list[tuple[str, int]] = []
+    ret, peak_door, peak_hatch, fell = 0.0, 0.0, 0.0, False
+    for t in range(steps):
+        if not trace or trace[-1][0] != opener.stage:
+            trace.append((opener.stage, t))
+        obs, reward, terminated, truncated, _ = env.step(opener.act(obs))
+        ret += reward
+        peak_door = max(peak_door, opener.door_angle(obs))
+        peak_hatch = max(peak_hatch, opener.hatch_angle(obs))
+        if terminated or truncated:
+            fell = bool(terminated)
+            break
+    return {"trace": trace, "door": peak_door, "hatch": peak_hatch, "fell": fell,
+            "opened": peak_door >= 0.9 and not fell, "return": ret,
+            "final_stage": opener.stage}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--legs", default="walk", help="library walker for approach and grasp")
+    parser.add_argument("--pull-legs", default=None, help="library walker for the pull")
+    parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
+    args = parser.parse_args()
+    library = ExpertLibrary.load(default_library_path())
+    print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
+    print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
+    if args.loads:
+        names = [args.legs] + ([args.pull_legs] if args.pull_legs else [])
+        for name in names:
+            walker = library[name]
+            for force in (0.0, 20.0, 40.0, 60.0):
+                rows = [loaded_episode(walker.policy, walker.ctrlrange, force, (-0.2, 0.0), s)
+                        for s in args.seeds]  # fmt: skip
+                print(f"{name:8s} {force:4.0f} N at the left hand, command -0.2 m/s: return "
+                      f"{np.mean([r[0] for r in rows]):6.1f}, speed error "
+                      f"{np.mean([r[1] for r in rows]):.2f} m/s, falls "
+                      f"{sum(r[2] for r in rows)}/{len(rows)}")  # fmt: skip
+        return
+    opener = DoorOpener(library[args.legs],
+                        library[args.pull_legs] if args.pull_legs else None)  # fmt: skip
+    results = []
+    for seed in args.seeds:
+        start = time.perf_counter()
+        r = door_episode(opener, seed, args.steps)
+        results.append(r)
+        stages = " ".join(f"{k}@{v}" for k, v in r["trace"])
+        print(f"seed {seed}: {stages} | hatch max {r['hatch']:.2f} rad, door max "
+              f"{r['door']:.2f} rad, opened {r['opened']}, fell {r['fell']}, return "
+              f"{r['return']:.1f} ({time.perf_counter() - start:.0f} s)")  # fmt: skip
+    opened = sum(r["opened"] for r in results)
+    print(f"opened {opened}/{len(results)}, falls {sum(r['fell'] for r in results)}, "
+          f"hatch >= 0.9 rad in {sum(r['hatch'] >= 0.9 for r in results)}, mean door max "
+          f"{np.mean([r['door'] for r in results]):.2f} rad, mean return "
+          f"{np.mean([r['return'] for r in results]):.1f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""Opening HumanoidBench's door with the ``h1grip`` robot: approach, grasp, turn, pull.
+
+The door is locked by its hatch: the hatch's lock tab on the far face sits behind the frame, so
+the door jams at ~0.025 rad unless the hatch is turned to >= 0.9 rad (at 0.8 it jams at 0.125
+rad; ``tests/envs/test_door_lock.py``), and the turn must be held until the door has swung
+~0.15 rad. The hatch lever, 0.2 m long, is grasped 0.10 m from its axle (nearer the end, the
+turned lever is nearly vertical and the hand slides off it).
+
+:class:`DoorOpener` runs these stages in closed loop from the task's observation:
+
+- ``approach``: the legs' walk command steers the pelvis to a stance in front of the door;
+- ``pregrasp``: the left arm's IK (:class:`GripperArm`) brings the open gripper onto the
+  hatch bar along the palm's own axis, so the bar enters between the fingers;
+- ``grasp``: the gripper closes (its lips hook behind the bar);
+- ``turn``: the grasp point follows the bar around the hatch axle to ``hatch_turn``;
+- ``pull``: the arm pushes along the door's arc with ``pull_force`` (joint torques J^T F on
+  top of the servo targets) while the pelvis follows the hatch back; a lost bar goes back to
+  ``pregrasp`` with the gripper opened.
+
+Legs are a command walker (:class:`~metaworld_hwm.skills.walk.WalkExpert`): its command is a
+proportional step toward the stance, so any walker in the library (``walk``, or one trained
+to hold a load) can carry the body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from metaworld_hwm.envs.robot import GRIPPER_RANGE, JOINT_NAMES
+from metaworld_hwm.envs.scene import build_model
+from metaworld_hwm.skills.walk import WalkExpert
+
+LEFT_ARM = ("left_shoulder_pitch", "left_shoulder_roll", "left_shoulder_yaw", "left_elbow")
+#: The grasp point on the hatch bar in the hatch's frame (m): the front bar, 0.10 m from the
+#: axle (HumanoidBench door.xml: bar at x = -0.141, spanning y = -0.2..0).
+BAR_GRASP = np.array([-0.141, -0.10, 0.0])
+#: The hatch's hinge in the door body's frame, and the door's hinge.
+HATCH_IN_DOOR = np.array([0.0, 0.4, 1.2])
+DOOR_HINGE_IN_DOOR = np.array([-0.05, -0.5, 0.0])
+
+
+@dataclass(frozen=True)
+class DoorOpenerConfig:
+    """Stances, speeds and forces of :class:`DoorOpener` (m, rad, s, N)."""
+
+    stance: tuple[float, float] = (0.1, 0.0)
+    """Pelvis (x, y) from which the arm grasps the closed door's hatch."""
+    stance_tolerance: float = 0.05
+    pregrasp_distance: float = 0.12
+    pregrasp_steps: int = 170
+    grasp_steps: int = 40
+    hatch_turn: float = 1.2
+    turn_rate: float = 0.5
+    pull_force: float = 40.0
+    hatch_offset: tuple[float, float] = (0.55, 0.27)
+    """Pelvis position behind the hatch (x, y) while pulling."""
+    position_gain: float = 1.5
+    lost_grasp: float = 0.05
+    """Distance (m) of the bar from the grip point that counts as a lost grasp."""
+    arm_step: float = 0.04
+    """Largest change of an arm joint target per control step (rad)."""
+
+
+class GripperArm:
+    """Kinematics of the ``h1grip`` left arm: grasp IK, gravity offsets, force torques.
+
+    The IK puts the gripper's ``left_grip`` site on a point with the fingers' closing axis
+    (palm z) perpendicular to the bar: 4 equations for the 4 joints, so it is exact wherever
+    the point is in reach (a full 6-D pose is not, with no wrist). Damped Gauss-Newton from the
+    current pose.
+    """
+
+    def __init__(self, model: mujoco.MjModel, iterations: int = 15) -> None:
+        self.model = model
+        self.data = mujoco.MjData(model)
+        self.iterations = iterations
+        joints = [model.joint(n) for n in LEFT_ARM]
+        self.qpos_adr = np.array([j.qposadr[0] for j in joints])
+        self.dof_adr = np.array([j.dofadr[0] for j in joints])
+        self.actuators = np.array([model.actuator(n).id for n in LEFT_ARM])
+        self.kp = model.actuator_gainprm[self.actuators, 0]
+        self.low, self.high = np.array([j.range for j in joints]).T
+        self.palm = model.body("left_palm").id
+        self.grip = model.site("left_grip").id
+
+    def set_pose(self, qpos: np.ndarray) -> None:
+        """Load the scene's full qpos and run the kinematics."""
+        self.data.qpos[:] = qpos
+        mujoco.mj_kinematics(self.model, self.data)
+
+    def solve(self, qpos: np.ndarray, target: np.ndarray, bar: np.ndarray) -> np.ndarray:
+        """Left-arm joints (4,) putting the grip site at ``target`` (3,) with the palm's z axis
+        perpendicular to the unit bar direction ``bar`` (3,), from pose ``qpos``."""
+        m, d = self.model, self.data
+        d.qpos[:] = qpos
+        jac_p, jac_r = np.zeros((3, m.nv)), np.zeros((3, m.nv))
+        for _ in range(self.iterations):
+            mujoco.mj_kinematics(m, d)
+            mujoco.mj_comPos(m, d)
+            palm_z = d.xmat[self.palm].reshape(3, 3)[:, 2]
+            mujoco.mj_jac(m, d, jac_p, jac_r, d.site_xpos[self.grip], self.palm)
+            error = np.r_[target - d.site_xpos[self.grip], -0.3 * (palm_z @ bar)]
+            turn_row = 0.3 * np.cross(palm_z, bar) @ jac_r[:, self.dof_adr]
+            jac = np.vstack([jac_p[:, self.dof_adr], turn_row[None]])
+            step = jac.T @ np.linalg.solve(jac @ jac.T + 0.02**2 * np.eye(4), error)
+            q = d.qpos[self.qpos_adr] + np.clip(step, -0.2, 0.2)
+            d.qpos[self.qpos_adr] = np.clip(q, self.low, self.high)
+        mujoco.mj_kinematics(m, d)
+        return d.qpos[self.qpos_adr].copy()
+
+    def palm_axis(self) -> np.ndarray:
+        """The palm's x axis (3,) (the fingers' direction) at the last solved pose."""
+        return self.data.xmat[self.palm].reshape(3, 3)[:, 0].copy()
+
+    def servo_offsets(self, qpos: np.ndarray, arm: np.ndarray, force: np.ndarray) -> np.ndarray:
+        """Servo target offsets (4,) that hold the arm at joints ``arm`` against gravity and
+        push the grip site with ``force`` (3,) N: (gravity torque + J^T force) / kp."""
+        m, d = self.model, self.data
+        d.qpos[:] = qpos
+        d.qpos[self.qpos_adr] = arm
+        d.qvel[:] = 0.0
+        mujoco.mj_fwdPosition(m, d)
+        mujoco.mj_fwdVelocity(m, d)
+        jac = np.zeros((3, m.nv))
+        mujoco.mj_jacSite(m, d, jac, None, self.grip)
+        torque = d.qfrc_bias[self.dof_adr] + jac[:, self.dof_adr].T @ force
+        return torque / self.kp
+
+
+class DoorOpener:
+    """Closed-loop door opening on ``h1grip-door`` (module docstring).
+
+    Args:
+        legs: command walker for the approach and the grasp stages.
+        pull_legs: walker for the pull (default: ``legs``).
+        config: stances, speeds and forces.
+    """
+
+    STAGES = ("approach", "pregrasp", "grasp", "turn", "pull")
+
+    def __init__(
+        self, legs: WalkExpert, pull_legs: WalkExpert | None = None,
+        config: DoorOpenerConfig | None = None,
+    ) -> None:  # fmt: skip
+        self.legs, self.pull_legs = legs, pull_legs or legs
+        self.config = config or DoorOpenerConfig()
+        self.model = build_model("h1grip", "door")
+        self.arm = GripperArm(self.model)
+        m = self.model
+        self._robot_qpos = np.r_[0:7, [m.jnt_qposadr[m.joint(n).id] for n in JOINT_NAMES]]
+        self._robot_dof = np.r_[0:6, [m.jnt_dofadr[m.joint(n).id] for n in JOINT_NAMES]]
+        self._door_qpos = int(m.jnt_qposadr[m.joint("door_hinge").id])
+        self._hatch_qpos = int(m.jnt_qposadr[m.joint("door_hatch_hinge").id])
+        self._door = m.body("door").id
+        self._hatch = m.body("door_hatch").id
+        self._gripper = m.actuator("left_gripper").id
+        self._ctrlrange = m.actuator_ctrlrange.copy()
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new episode at the approach stage."""
+        self.stage, self.stage_steps = "approach", 0
+        self.arm_ref: np.ndarray | None = None
+        self.grip = 0.0
+        self.legs.reset(1)
+        self.pull_legs.reset(1)
+
+    def door_angle(self, obs: np.ndarray) -> float:
+        """Door hinge angle (rad) in an observation."""
+        return float(obs[self._door_qpos])
+
+    def hatch_angle(self, obs: np.ndarray) -> float:
+        """Hatch hinge angle (rad) in an observation."""
+        return float(obs[self._hatch_qpos])
+
+    def _bar(self, hatch_angle: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """World grasp point, bar direction and door hinge for the current door pose and a
+        hatch turned to ``hatch_angle`` (from :meth:`GripperArm.set_pose`'s kinematics)."""
+        d = self.arm.data
+        door_rot = d.xmat[self._door].reshape(3, 3)
+        c, s = np.cos(hatch_angle), np.sin(hatch_angle)
+        turn = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+        point = d.xpos[self._door] + door_rot @ (HATCH_IN_DOOR + turn @ BAR_GRASP)
+        bar = door_rot @ turn @ np.array([0.0, -1.0, 0.0])
+        return point, bar, d.xpos[self._door] + door_rot @ DOOR_HINGE_IN_DOOR
+
+    def _walk_action(self, legs: WalkExpert, robot_obs: np.ndarray, goal: np.ndarray,
+                     qpos: np.ndarray) -> np.ndarray:  # fmt: skip
+        cfg = self.config
+        ex, ey = (goal - qpos[:2]) * cfg.position_gain
+        low_x, high_x = legs.command_ranges["vx"]
+        low_y, high_y = legs.command_ranges["vy"]
+        legs.set_command(vx=float(np.clip(ex, low_x, min(high_x, 0.6))),
+                         vy=float(np.clip(ey, low_y, high_y)), heading=0.0)  # fmt: skip
+        return legs.act(robot_obs[None])[0]
+
+    def _advance(self, obs: np.ndarray, grip_gap: float, stance_error: float) -> None:
+        cfg = self.config
+        self.stage_steps += 1
+        held = self.stage in ("turn", "pull")
+        if held and grip_gap > cfg.lost_grasp:
+            self.stage, self.stage_steps, self.grip = "pregrasp", 0, 0.0
+        elif self.stage == "approach" and stance_error < cfg.stance_tolerance \
+                and self.stage_steps > 30:  # fmt: skip
+            self.stage, self.stage_steps = "pregrasp", 0
+        elif self.stage == "pregrasp" and self.stage_steps > cfg.pregrasp_steps:
+            self.stage, self.stage_steps = "grasp", 0
+        elif self.stage == "grasp" and self.stage_steps > cfg.grasp_steps:
+            self.stage, self.stage_steps = "turn", 0
+        elif self.stage == "turn" and self.hatch_target() >= cfg.hatch_turn \
+                and self.stage_steps > cfg.hatch_turn / (cfg.turn_rate * 0.02) + 20:  # fmt: skip
+            self.stage, self.stage_steps = "pull", 0
+
+    def hatch_target(self) -> float:
+        """The hatch angle the arm is turning to at this stage (rad)."""
+        cfg = self.config
+        if self.stage == "turn":
+            return min(cfg.hatch_turn, self.stage_steps * cfg.turn_rate * 0.02)
+        return cfg.hatch_turn if self.stage == "pull" else 0.0
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """The action (21,) for one ``h1grip-door`` observation (63,)."""
+        cfg = self.config
+        nq = self.model.nq
+        qpos, qvel = obs[:nq], obs[nq:]
+        robot_obs = np.concatenate([qpos[self._robot_qpos], qvel[self._robot_dof]])
+        self.arm.set_pose(qpos)
+        d = self.arm.data
+        grip_gap = float(np.linalg.norm(
+            d.site_xpos[self.arm.grip] - d.xpos[self._hatch]
+            - d.xmat[self._hatch].reshape(3, 3) @ BAR_GRASP))  # fmt: skip
+        point, bar, hinge = self._bar(self.hatch_target())
+        if self.stage == "pull":
+            goal = point[:2] - np.asarray(cfg.hatch_offset)
+        else:
+            goal = np.asarray(cfg.stance)
+        legs = self.pull_legs if self.stage == "pull" else self.legs
+        action = np.zeros(self.model.nu)
+        action[:19] = self._walk_action(legs, robot_obs, goal, qpos)
+        if self.stage != "approach":
+            action = self._arm_action(action, qpos, point, bar, hinge)
+        if self.stage in ("grasp", "turn", "pull"):
+            self.grip = min(GRIPPER_RANGE[1], self.grip + 0.0015)
+        action[self._gripper] = self._normalised(self._gripper, self.grip)
+        self._advance(obs, grip_gap, float(np.linalg.norm(goal - qpos[:2])))
+        return np.clip(action, -1.0, 1.0)
+
+    def _arm_action(self, action: np.ndarray, qpos: np.ndarray, point: np.ndarray,
+                    bar: np.ndarray, hinge: np.ndarray) -> np.ndarray:  # fmt: skip
+        cfg = self.config
+        target = point
+        solution = self.arm.solve(qpos, target, bar)
+        if self.stage == "pregrasp":
+            share = np.clip((cfg.pregrasp_steps - 20 - self.stage_steps) / 100, 0.0, 1.0)
+            target = point - cfg.pregrasp_distance * share * self.arm.palm_axis()
+            solution = self.arm.solve(qpos, target, bar)
+        current = qpos[self.arm.qpos_adr]
+        if self.arm_ref is None:
+            self.arm_ref = current.copy()
+        self.arm_ref = self.arm_ref + np.clip(solution - self.arm_ref, -cfg.arm_step, cfg.arm_step)
+        force = np.zeros(3)
+        if self.stage == "pull":
+            radius = point[:2] - hinge[:2]
+            tangent = np.array([-radius[1], radius[0], 0.0]) / np.linalg.norm(radius)
+            force = cfg.pull_force * tangent
+        offsets = self.arm.servo_offsets(qpos, self.arm_ref, force)
+        for k, actuator in enumerate(self.arm.actuators):
+            action[actuator] = self._normalised(actuator, self.arm_ref[k] + offsets[k])
+        return action
+
+    def _normalised(self, actuator: int, target: float) -> float:
+        low, high = self._ctrlrange[actuator]
+        return 2.0 * (target - low) / (high - low) - 1.0

@@ -1,0 +1,55 @@
+"""The hand-load walking objective: reward, loads sent at episode starts, curriculum rule."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from metaworld_hwm.envs.vector import VectorStep
+from metaworld_hwm.skills.pull_ppo import HOLD_ARM_POSE, LoadCurriculum, LoadedWalkObjective
+
+
+def _step(signals: np.ndarray, done: np.ndarray) -> VectorStep:
+    n = len(signals)
+    return VectorStep(np.zeros((n, 51)), np.zeros(n), done, np.zeros(n, bool), signals)
+
+
+def test_reward_tracks_the_commanded_velocity_both_ways() -> None:
+    objective = LoadedWalkObjective(LoadCurriculum())
+    rng = np.random.default_rng(0)
+    objective.start(3, np.zeros((3, 51)), rng)
+    objective.command = np.array([[-0.3, 0.0], [-0.3, 0.0], [0.0, 0.1]])
+    signals = np.array([[-0.3, 0.0, 1.0, 1.0], [0.2, 0.0, 1.0, 1.0], [0.0, 0.1, 0.8, 0.5]])
+    reward = objective.reward(_step(signals, np.zeros(3, bool)))
+    np.testing.assert_allclose(reward[[0, 2]], [1.0, 0.4])  # exact tracking: the stand terms
+    assert reward[1] < 0.3  # 0.5 m/s off
+    # one load per env at the start, then only for episodes that just began
+    method, rows = objective.env_calls()
+    assert method == "set_load" and len(rows) == 3 and objective.env_calls() is None
+    objective.after_step(_step(signals, np.array([False, True, False])), rng)
+    _, rows = objective.env_calls()
+    assert rows[0] is None and rows[2] is None
+    force, onset, ramp = rows[1]
+    assert 0 <= np.linalg.norm(force) <= 20.0 + 1e-9 and onset >= 25 and ramp == 50
+
+
+def test_top_force_rises_only_when_held_without_falls() -> None:
+    curriculum = LoadCurriculum(start_force=20, force_step=5, level_iterations=2, hold_track=0.6)
+    objective = LoadedWalkObjective(curriculum)
+    objective.start(4, np.zeros((4, 51)), np.random.default_rng(0))
+    good = np.array([[c[0], c[1], 1.0, 1.0] for c in objective.command])
+    for _ in range(2):
+        objective.reward(_step(good, np.zeros(4, bool)))
+        row = objective.end_iteration({"falls": 0})
+    assert row["top_force"] == 25
+    for _ in range(2):
+        objective.reward(_step(good, np.zeros(4, bool)))
+        row = objective.end_iteration({"falls": 3})
+    assert row["top_force"] == 25
+
+
+def test_env_actions_hold_the_left_arm_in_the_hatch_pose() -> None:
+    objective = LoadedWalkObjective(LoadCurriculum())
+    actions = objective.env_actions(np.zeros((2, 10)))
+    low, high = objective.ctrlrange[11:15].T
+    np.testing.assert_allclose(low + (actions[:, 11:15] + 1) * (high - low) / 2,
+                               np.tile(HOLD_ARM_POSE, (2, 1)))  # fmt: skip
