@@ -46,3 +46,15 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     # more iterations continue the same run
     assert main(["experts", "train", "dash", *tiny, "--iterations", "3", "--resume"]) == 0
     assert ExpertLibrary.load(library)["dash"].spec.config["provenance"]["iterations"] == 3
+
+
+def test_train_hand_load_writes_a_slow_walker(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    shutil.copytree(default_library_path(), library)
+    tiny = ["--library", str(library), "--work-dir", str(tmp_path / "work"), "--envs", "2",
+            "--workers", "2", "--steps-per-env", "8", "--critic-warmup", "1",
+            "--eval-every", "2", "--iterations", "2"]  # fmt: skip
+    assert main(["experts", "train", "hauler", "--objective", "hand-load", *tiny]) == 0
+    expert = ExpertLibrary.load(library)["hauler"]
+    assert isinstance(expert, WalkExpert) and expert.spec.skill == "walk"
+    assert expert.command_ranges["vx"] == (-0.4, 0.1) and expert.command.vx == 0.0

@@ -1,7 +1,10 @@
 """``metaworld-hwm experts train NAME --from walk --task h1-run``: PPO from a library expert.
 
-The options map onto :class:`~metaworld_hwm.skills.ppo.PPOConfig` and
-:class:`~metaworld_hwm.skills.locomotion_ppo.SpeedCurriculum`; the run lives in
+Two objectives: ``speed`` (default) runs or walks forward at a commanded speed with a speed
+curriculum (:mod:`~metaworld_hwm.skills.locomotion_ppo`); ``hand-load`` tracks slow commands
+while a force pulls the left hand, with a force curriculum (:mod:`~metaworld_hwm.skills.
+pull_ppo`: the legs of a door pull). The options map onto
+:class:`~metaworld_hwm.skills.ppo.PPOConfig` and the objective's curriculum; the run lives in
 ``--work-dir`` (checkpoint, ``train.log``, ``curve.csv``/``curve.png``) and ``--resume``
 continues it, with more ``--iterations`` if wanted.
 """
@@ -21,7 +24,9 @@ from metaworld_hwm.skills.locomotion_ppo import (
     evaluation,
     trained_expert,
 )
-from metaworld_hwm.skills.ppo import CHECKPOINT, PPOConfig, PPOTrainer
+from metaworld_hwm.skills.ppo import CHECKPOINT, Objective, PPOConfig, PPOTrainer
+from metaworld_hwm.skills.pull_ppo import LoadCurriculum, LoadedWalkObjective, trained_pull_expert
+from metaworld_hwm.skills.pull_ppo import evaluation as load_evaluation
 from metaworld_hwm.skills.walk import WalkExpert
 
 #: Tasks PPO can train an expert on, and the skill the expert then serves.
@@ -31,48 +36,119 @@ TRAINABLE = {"h1-run": "run", "h1-walk": "walk"}
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """The ``experts train`` options (defaults: the run expert's recipe)."""
     p.add_argument("name", help="name of the new expert in the library")
-    p.add_argument("--from", dest="base", default="walk",
-                   help="library expert to start from (a command walker)")
-    p.add_argument("--task", default="h1-run", choices=sorted(TRAINABLE),
-                   help="whose forward-speed reward to maximise")
-    p.add_argument("--work-dir", default=None,
-                   help="checkpoint, train.log and curve (default runs/train-NAME)")
-    p.add_argument("--iterations", type=int, default=3000,
-                   help="PPO iterations (envs x steps-per-env env steps each)")
+    p.add_argument(
+        "--from",
+        dest="base",
+        default="walk",
+        help="library expert to start from (a command walker)",
+    )
+    p.add_argument(
+        "--task",
+        default="h1-run",
+        choices=sorted(TRAINABLE),
+        help="speed objective: whose forward-speed reward to maximise",
+    )
+    p.add_argument(
+        "--objective",
+        default="speed",
+        choices=["speed", "hand-load"],
+        help="speed: forward at a commanded speed; hand-load: slow commands with a "
+        "force pulling the left hand (the legs of a door pull)",
+    )
+    p.add_argument("--start-force", type=float, default=20.0, help="hand-load: first top force (N)")
+    p.add_argument("--max-force", type=float, default=70.0, help="hand-load: ceiling (N)")
+    p.add_argument(
+        "--force-step",
+        type=float,
+        default=5.0,
+        help="hand-load: rise of the top force once it is held",
+    )
+    p.add_argument(
+        "--work-dir", default=None, help="checkpoint, train.log and curve (default runs/train-NAME)"
+    )
+    p.add_argument(
+        "--iterations",
+        type=int,
+        default=3000,
+        help="PPO iterations (envs x steps-per-env env steps each)",
+    )
     p.add_argument("--envs", type=int, default=32)
-    p.add_argument("--workers", type=int, default=None,
-                   help="env worker processes (default: one per core)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="env worker processes (default: one per core)"
+    )
     p.add_argument("--steps-per-env", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-6, help="the actor's learning rate")
-    p.add_argument("--schedule", default="fixed", choices=["fixed", "adaptive"],
-                   help="actor rate: fixed, or rsl_rl's KL-adaptive one (which cannot go below "
-                        "1e-5, too large for a small action std)")
+    p.add_argument(
+        "--schedule",
+        default="fixed",
+        choices=["fixed", "adaptive"],
+        help="actor rate: fixed, or rsl_rl's KL-adaptive one (which cannot go below "
+        "1e-5, too large for a small action std)",
+    )
     p.add_argument("--critic-lr", type=float, default=3e-4, help="the critic's fixed rate")
-    p.add_argument("--init-std", type=float, default=0.05,
-                   help="initial action std in leg-output units (x 0.25 rad)")
-    p.add_argument("--critic-warmup", type=int, default=30,
-                   help="first iterations that train only the critic")
+    p.add_argument(
+        "--init-std",
+        type=float,
+        default=0.05,
+        help="initial action std in leg-output units (x 0.25 rad)",
+    )
+    p.add_argument(
+        "--critic-warmup", type=int, default=30, help="first iterations that train only the critic"
+    )
     p.add_argument("--start-speed", type=float, default=2.0, help="first top speed (m/s)")
     p.add_argument("--max-speed", type=float, default=5.0, help="curriculum ceiling (m/s)")
-    p.add_argument("--curriculum-step", type=float, default=0.1,
-                   help="rise of the top speed once it is held (0: fixed speeds)")
-    p.add_argument("--hold-ratio", type=float, default=0.85,
-                   help="share of the top speed robots must hold before it rises")
-    p.add_argument("--level-iterations", type=int, default=10,
-                   help="iterations at a speed before it may rise")
-    p.add_argument("--cadence-max-rate", type=float, default=2.5,
-                   help="fastest gait clock rate (x real time; 1: the walker's fixed stride)")
-    p.add_argument("--cadence-speed", type=float, default=1.17,
-                   help="commanded m/s per unit of gait clock rate")
-    p.add_argument("--max-feature-speed", type=float, default=1.6,
-                   help="commanded speeds above this enter the policy as this value")
-    p.add_argument("--push-speed", type=float, default=0.0,
-                   help="largest random push, pelvis velocity change in m/s (0: none)")
+    p.add_argument(
+        "--curriculum-step",
+        type=float,
+        default=0.1,
+        help="rise of the top speed once it is held (0: fixed speeds)",
+    )
+    p.add_argument(
+        "--hold-ratio",
+        type=float,
+        default=0.85,
+        help="share of the top speed robots must hold before it rises",
+    )
+    p.add_argument(
+        "--level-iterations", type=int, default=10, help="iterations at a speed before it may rise"
+    )
+    p.add_argument(
+        "--cadence-max-rate",
+        type=float,
+        default=2.5,
+        help="fastest gait clock rate (x real time; 1: the walker's fixed stride)",
+    )
+    p.add_argument(
+        "--cadence-speed",
+        type=float,
+        default=1.17,
+        help="commanded m/s per unit of gait clock rate",
+    )
+    p.add_argument(
+        "--max-feature-speed",
+        type=float,
+        default=1.6,
+        help="commanded speeds above this enter the policy as this value",
+    )
+    p.add_argument(
+        "--push-speed",
+        type=float,
+        default=0.0,
+        help="largest random push, pelvis velocity change in m/s (0: none)",
+    )
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    p.add_argument("--eval-every", type=int, default=25,
-                   help="iterations between evaluations of the policy alone")
-    p.add_argument("--keep", default="best", choices=["best", "last"],
-                   help="the network of the best evaluation, or the last one")
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=25,
+        help="iterations between evaluations of the policy alone",
+    )
+    p.add_argument(
+        "--keep",
+        default="best",
+        choices=["best", "last"],
+        help="the network of the best evaluation, or the last one",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue --work-dir's run")
     p.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
@@ -99,25 +175,16 @@ def train_expert(
         critic_warmup=args.critic_warmup, checkpoint_seconds=60 * args.checkpoint_minutes,
         hidden=tuple(base.spec.config.get("hidden", (256, 256))), seed=args.seed,
     )  # fmt: skip
-    curriculum = SpeedCurriculum(
-        start_speed=args.start_speed, max_speed=args.max_speed,
-        min_speed=min(0.5, args.start_speed), curriculum_step=args.curriculum_step,
-        level_iterations=args.level_iterations, hold_ratio=args.hold_ratio,
-        cadence=Cadence(reference_speed=args.cadence_speed, max_rate=args.cadence_max_rate,
-                        max_feature_speed=args.max_feature_speed),
-        push_speed=args.push_speed,
-    )  # fmt: skip
     work_dir = Path(args.work_dir or f"runs/train-{args.name}")
     if not args.resume and (work_dir / CHECKPOINT).exists():
         raise LibraryError(
             f"{work_dir} holds a training checkpoint; pass --resume to continue it or choose "
             "another --work-dir"
         )
-    objective = ForwardSpeedObjective(task, curriculum)
+    objective, evaluate = _objective(args, task, cfg.hidden)
     trainer = PPOTrainer(
         cfg, objective, work_dir, initial_policy=copy.deepcopy(base.policy).train(),
-        evaluate=evaluation(task, objective, cfg.hidden), eval_every=args.eval_every,
-        log=tqdm.write,
+        evaluate=evaluate, eval_every=args.eval_every, log=tqdm.write,
     )  # fmt: skip
     if args.resume:
         trainer.resume()
@@ -136,22 +203,55 @@ def train_expert(
         "settings": {k: list(v) if isinstance(v, tuple) else v
                      for k, v in vars(args).items() if k not in ("func", "resume")},
     }  # fmt: skip
-    top = objective.target_speed
     network = trainer.network
-    if args.keep == "best" and trainer.best_network:
+    kept_best = args.keep == "best" and bool(trainer.best_network)
+    if kept_best:
         network.load_state_dict(trainer.best_network)
-        top = trainer.best_row["target_speed"]
         provenance["kept"] = f"best evaluation, iteration {trainer.best_row['iteration']}"
+    last = (
+        trainer.best_row
+        if kept_best
+        else next((row for row in reversed(trainer.curve) if "eval_return" in row), {})
+    )
+    done = f"{trainer.iteration} iterations, {trainer.env_steps} env steps, {trainer.seconds:.0f} s"
+    if isinstance(objective, LoadedWalkObjective):
+        expert = trained_pull_expert(args.name, network.eval(), objective.ctrlrange,
+                                     objective.curriculum, provenance, cfg.hidden)  # fmt: skip
+        top = trainer.best_row["top_force"] if kept_best else objective.top_force
+        result = f"; alone at 60 N: return {last['eval_return']:.1f}" if last else ""
+        return expert, f"{done}; top force {top:.0f} N{result}; curve in {work_dir}/curve.png"
+    assert isinstance(objective, ForwardSpeedObjective)
+    curriculum = objective.curriculum
+    top = trainer.best_row["target_speed"] if kept_best else objective.target_speed
     expert = trained_expert(args.name, TRAINABLE[args.task], task, network.eval(),
                             objective.ctrlrange, (curriculum.min_speed, top), provenance,
                             cfg.hidden, curriculum.cadence)  # fmt: skip
-    last = (trainer.best_row if args.keep == "best" and trainer.best_row else
-            next((row for row in reversed(trainer.curve) if "eval_return" in row), {}))
     summary = (
-        f"{trainer.iteration} iterations, {trainer.env_steps} env steps, "
-        f"{trainer.seconds:.0f} s; top speed {top:.2f} m/s"
+        f"{done}; top speed {top:.2f} m/s"
         + (f"; alone on {args.task}: return {last['eval_return']:.1f}, "
            f"{last['eval_speed']:.2f} m/s" if last else "")
         + f"; curve in {work_dir}/curve.png"
     )  # fmt: skip
     return expert, summary
+
+
+def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...]) -> tuple[
+    Objective, Any
+]:  # fmt: skip
+    """The objective ``args`` ask for and its evaluation callback."""
+    if args.objective == "hand-load":
+        load = LoadedWalkObjective(LoadCurriculum(
+            start_force=args.start_force, max_force=args.max_force, force_step=args.force_step,
+            level_iterations=args.level_iterations,
+        ))  # fmt: skip
+        return load, load_evaluation(load.ctrlrange)
+    curriculum = SpeedCurriculum(
+        start_speed=args.start_speed, max_speed=args.max_speed,
+        min_speed=min(0.5, args.start_speed), curriculum_step=args.curriculum_step,
+        level_iterations=args.level_iterations, hold_ratio=args.hold_ratio,
+        cadence=Cadence(reference_speed=args.cadence_speed, max_rate=args.cadence_max_rate,
+                        max_feature_speed=args.max_feature_speed),
+        push_speed=args.push_speed,
+    )  # fmt: skip
+    speed = ForwardSpeedObjective(task, curriculum)
+    return speed, evaluation(task, speed, hidden)

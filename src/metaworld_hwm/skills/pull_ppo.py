@@ -20,8 +20,9 @@ after ``level_iterations`` iterations with few falls and mean ``track`` above ``
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -30,10 +31,11 @@ from torch import nn
 from metaworld_hwm.envs.humanoid_env import CONTROL_DT, HumanoidEnv
 from metaworld_hwm.envs.loads import SiteLoad
 from metaworld_hwm.envs.vector import VectorStep
+from metaworld_hwm.skills.expert import ExpertSpec, MLPPolicy
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, WalkCommand, leg_action, yaw_of
 from metaworld_hwm.skills.locomotion_ppo import locomotion_signals
 from metaworld_hwm.skills.ppo import Objective
-from metaworld_hwm.skills.walk import NUM_FEATURES, walk_features
+from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features
 
 #: Left-arm joint targets (shoulder pitch, roll, yaw, elbow; rad) while holding the door's
 #: hatch turned open from a stance 0.1 m in front of the door (the door skill's IK).
@@ -169,6 +171,30 @@ class LoadedWalkObjective(Objective):
         self.command, self.force = state["command"].copy(), state["force"].copy()
         self.clock, self.top_force = state["clock"].copy(), state["top_force"]
         self._track, self._steps, self._falls, self._iterations = state["tallies"]
+
+
+def trained_pull_expert(
+    name: str, policy: MLPPolicy, ctrlrange: np.ndarray, curriculum: LoadCurriculum,
+    provenance: dict[str, Any], hidden: tuple[int, ...],
+) -> WalkExpert:  # fmt: skip
+    """A :class:`WalkExpert` for a network trained with :class:`LoadedWalkObjective`: the
+    curriculum's command ranges, standing still by default."""
+    spec = ExpertSpec(
+        name=name, skill="walk", kind="learned", controller=WalkExpert.controller_name,
+        robot="h1", task="h1-walk", obs_layout="qpos_qvel", obs_dim=51, action_dim=19,
+        description="Walk slowly or stand while a load pulls the left hand, as when pulling "
+                    "a door open.",
+        config={
+            "hidden": list(hidden),
+            "design": "walk expert fine-tuned by PPO (rsl_rl) to track slow commands with a "
+                      "force at the left hand (force curriculum)",
+            "command_ranges": {"vx": list(curriculum.vx_range), "vy": list(curriculum.vy_range),
+                               "yaw_rate": [-0.8, 0.8]},
+            "default_command": asdict(WalkCommand(vx=0.0, heading=0.0)),
+            "provenance": provenance | {"date": time.strftime("%Y-%m-%d")},
+        },
+    )  # fmt: skip
+    return WalkExpert(spec, policy, ctrlrange)
 
 
 def loaded_episode(
