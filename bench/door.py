@@ -5,12 +5,16 @@ each stage began, the largest hatch and door angles, whether the door opened (>=
 protocol's bar), falls and the task's return. ``--loads`` measures instead the walkers alone
 with a steady force pulling the left hand forward (the door's spring needs ~50 N at 0.9 rad).
 
-    python bench/door.py [--seeds 0 1 2] [--pull-legs NAME] [--loads]
+    python bench/door.py [--seeds 0 1 2] [--pull-legs NAME | --pull-run DIR] [--loads]
+
+``--pull-run`` takes the actor of a ``experts train --objective hand-load`` run's checkpoint
+(``--work-dir``), so a run in progress can be tried on the door before it is exported.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import shlex
@@ -20,12 +24,27 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door import DoorOpener
 from metaworld_hwm.skills.library import ExpertLibrary
-from metaworld_hwm.skills.pull_ppo import loaded_episode
+from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
+from metaworld_hwm.skills.walk import WalkExpert
+
+
+def checkpoint_walker(run_dir: str, base: WalkExpert) -> WalkExpert:
+    """The actor of a hand-load PPO run's checkpoint as a slow walker (``base``'s network)."""
+    state = torch.load(f"{run_dir}/checkpoint.pt", weights_only=False, map_location="cpu")
+    actor = state["algorithm"]["actor_state_dict"]
+    policy = copy.deepcopy(base.policy)
+    policy.load_state_dict({k.removeprefix("mlp."): v for k, v in actor.items()
+                            if k.startswith("mlp.")})  # fmt: skip
+    hidden = tuple(base.spec.config.get("hidden", (256, 256)))
+    provenance = {"checkpoint": run_dir, "iteration": state["iteration"]}
+    return trained_pull_expert("pull-run", policy.eval(), base.ctrlrange, LoadCurriculum(),
+                               provenance, hidden)  # fmt: skip
 
 
 def door_episode(opener: DoorOpener, seed: int, steps: int) -> dict[str, object]:
@@ -56,15 +75,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--legs", default="walk", help="library walker for approach and grasp")
     parser.add_argument("--pull-legs", default=None, help="library walker for the pull")
+    parser.add_argument("--pull-run", default=None, help="hand-load PPO run dir for the pull")
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
     args = parser.parse_args()
     library = ExpertLibrary.load(default_library_path())
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
+    pull = library[args.pull_legs] if args.pull_legs else None
+    if args.pull_run:
+        pull = checkpoint_walker(args.pull_run, library[args.legs])
+        iteration = pull.spec.config["provenance"]["iteration"]
+        print(f"# pull legs: {args.pull_run} at iteration {iteration}")
     if args.loads:
-        names = [args.legs] + ([args.pull_legs] if args.pull_legs else [])
-        for name in names:
-            walker = library[name]
+        for walker in [library[args.legs]] + ([pull] if pull else []):
+            name = walker.name
             for force in (0.0, 20.0, 40.0, 60.0):
                 rows = [loaded_episode(walker.policy, walker.ctrlrange, force, (-0.2, 0.0), s)
                         for s in args.seeds]  # fmt: skip
@@ -73,8 +97,7 @@ def main() -> None:
                       f"{np.mean([r[1] for r in rows]):.2f} m/s, falls "
                       f"{sum(r[2] for r in rows)}/{len(rows)}")  # fmt: skip
         return
-    opener = DoorOpener(library[args.legs],
-                        library[args.pull_legs] if args.pull_legs else None)  # fmt: skip
+    opener = DoorOpener(library[args.legs], pull)
     results = []
     for seed in args.seeds:
         start = time.perf_counter()

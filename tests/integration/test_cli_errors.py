@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from metaworld_hwm.cli import main
+from metaworld_hwm.training.config import TrainConfig
 
 
 @pytest.mark.parametrize(
@@ -16,6 +18,18 @@ from metaworld_hwm.cli import main
         (["train", "--task", "h1-stand", "--steps", "-5"], "steps=-5 is invalid"),
         (["eval", "{missing}"], "is not a run directory (no config.json)"),
         (["eval", "{corrupt}"], "config.json is corrupt"),
+        (
+            ["train", "--task", "h1-stand", "--steps", "10", "--run-dir", "{corrupt}", "--resume"],
+            "no checkpoint to resume",
+        ),
+        (
+            ["train", "--task", "h1-stand", "--steps", "10", "--run-dir", "{other}", "--resume"],
+            "holds another run's config.json",
+        ),
+        (
+            ["train", "--task", "h1-stand", "--steps", "10", "--run-dir", "{done}"],
+            "pass --resume to continue it",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line(
@@ -24,7 +38,15 @@ def test_user_mistakes_are_one_line(
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / "config.json").write_text("{bad")
-    argv = [a.format(missing=tmp_path / "missing", corrupt=corrupt) for a in argv]
+    other = tmp_path / "other"
+    other.mkdir()
+    train = TrainConfig(task="h1-walk", steps=10).to_dict()
+    (other / "config.json").write_text(json.dumps({"train": train, "seed_steps": 5}))
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "checkpoint.pt").write_bytes(b"")
+    argv = [a.format(missing=tmp_path / "missing", corrupt=corrupt, other=other, done=done)
+            for a in argv]  # fmt: skip
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and err.count("\n") == 0 and err.startswith("metaworld-hwm ")

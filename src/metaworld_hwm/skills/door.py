@@ -31,6 +31,7 @@ import numpy as np
 
 from metaworld_hwm.envs.robot import GRIPPER_RANGE, JOINT_NAMES
 from metaworld_hwm.envs.scene import build_model
+from metaworld_hwm.skills.locomotion import yaw_of
 from metaworld_hwm.skills.walk import WalkExpert
 
 LEFT_ARM = ("left_shoulder_pitch", "left_shoulder_roll", "left_shoulder_yaw", "left_elbow")
@@ -58,8 +59,11 @@ class DoorOpenerConfig:
     hatch_offset: tuple[float, float] = (0.55, 0.27)
     """Pelvis position behind the hatch (x, y) while pulling."""
     position_gain: float = 1.5
-    lost_grasp: float = 0.05
-    """Distance (m) of the bar from the grip point that counts as a lost grasp."""
+    lost_grasp: float = 0.03
+    """How far out of the gripper's pocket (m) the bar counts as lost (:meth:`DoorOpener.
+    grasp_offset`)."""
+    bar_slide: float = 0.07
+    """How far the hand may slide along the bar (m) before the grasp counts as lost."""
     arm_step: float = 0.04
     """Largest change of an arm joint target per control step (rad)."""
 
@@ -190,7 +194,10 @@ class DoorOpener:
     def _walk_action(self, legs: WalkExpert, robot_obs: np.ndarray, goal: np.ndarray,
                      qpos: np.ndarray) -> np.ndarray:  # fmt: skip
         cfg = self.config
-        ex, ey = (goal - qpos[:2]) * cfg.position_gain
+        world = (goal - qpos[:2]) * cfg.position_gain
+        yaw = float(yaw_of(qpos[None, 3:7])[0])
+        c, s = np.cos(yaw), np.sin(yaw)
+        ex, ey = c * world[0] + s * world[1], -s * world[0] + c * world[1]  # heading frame
         low_x, high_x = legs.command_ranges["vx"]
         low_y, high_y = legs.command_ranges["vy"]
         legs.set_command(vx=float(np.clip(ex, low_x, min(high_x, 0.6))),
@@ -214,6 +221,16 @@ class DoorOpener:
                 and self.stage_steps > cfg.hatch_turn / (cfg.turn_rate * 0.02) + 20:  # fmt: skip
             self.stage, self.stage_steps = "pull", 0
 
+    def grasp_offset(self) -> float:
+        """How far the bar is out of the gripper's pocket (m), from the last observation's
+        kinematics: its distance across the fingers (palm x and z), or its slide along them
+        beyond ``bar_slide`` (the hand may slide along the bar, toward its end)."""
+        d = self.arm.data
+        bar_point = d.xpos[self._hatch] + d.xmat[self._hatch].reshape(3, 3) @ BAR_GRASP
+        palm = d.xmat[self.arm.palm].reshape(3, 3)
+        x, y, z = palm.T @ (bar_point - d.site_xpos[self.arm.grip])
+        return max(float(np.hypot(x, z)), abs(float(y)) - self.config.bar_slide)
+
     def hatch_target(self) -> float:
         """The hatch angle the arm is turning to at this stage (rad)."""
         cfg = self.config
@@ -228,10 +245,7 @@ class DoorOpener:
         qpos, qvel = obs[:nq], obs[nq:]
         robot_obs = np.concatenate([qpos[self._robot_qpos], qvel[self._robot_dof]])
         self.arm.set_pose(qpos)
-        d = self.arm.data
-        grip_gap = float(np.linalg.norm(
-            d.site_xpos[self.arm.grip] - d.xpos[self._hatch]
-            - d.xmat[self._hatch].reshape(3, 3) @ BAR_GRASP))  # fmt: skip
+        grip_gap = self.grasp_offset()
         point, bar, hinge = self._bar(self.hatch_target())
         if self.stage == "pull":
             goal = point[:2] - np.asarray(cfg.hatch_offset)

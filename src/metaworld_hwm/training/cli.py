@@ -78,6 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     with user_errors():
         trainer = OnlineTrainer(_train_config(args))
+        trainer.check_run_dir(resume=args.resume)
     print(f"run dir: {trainer.run_dir}")
     result = trainer.train(resume=args.resume)
     print(f"final eval return {result.mean_return:.1f} over {len(result.returns)} episodes")

@@ -77,9 +77,9 @@ class OnlineTrainer:
 
     def __init__(self, cfg: TrainConfig, guide: Guide | None = None) -> None:
         self.cfg = cfg
-        env_kwargs = {} if cfg.max_episode_steps is None else {
-            "max_episode_steps": cfg.max_episode_steps
-        }
+        env_kwargs = (
+            {} if cfg.max_episode_steps is None else {"max_episode_steps": cfg.max_episode_steps}
+        )
         self.env = make_env(cfg.task, seed=cfg.seed, **env_kwargs)
         self.eval_env = make_env(cfg.task, seed=cfg.seed + 10_000, **env_kwargs)
         if guide is None and cfg.method == "metaworld":
@@ -105,8 +105,8 @@ class OnlineTrainer:
         )
         self.rng = np.random.default_rng(cfg.seed)
         heuristic = max(1000, 5 * self.episode_length)
-        self.seed_steps = cfg.seed_steps if cfg.seed_steps is not None else min(
-            heuristic, cfg.steps // 4
+        self.seed_steps = (
+            cfg.seed_steps if cfg.seed_steps is not None else min(heuristic, cfg.steps // 4)
         )
         self.step = 0
         self.episodes = 0
@@ -126,6 +126,35 @@ class OnlineTrainer:
     def _identity(self) -> dict[str, Any]:
         train = self.cfg.to_dict()
         return {k: train[k] for k in _IDENTITY} | {"seed_steps": self.seed_steps}
+
+    def check_run_dir(self, resume: bool) -> None:
+        """Refuse to overwrite a run: ValueError (naming the fix) when the run directory holds
+        a checkpoint and ``resume`` is off, or, with no checkpoint, a ``config.json`` that is
+        corrupt or another run's (an interrupted start of this same run may start over)."""
+        config = self.run_dir / "config.json"
+        if (self.run_dir / CHECKPOINT).exists():
+            if not resume:
+                raise ValueError(
+                    f"{self.run_dir} holds a run's checkpoint; pass --resume to continue it or "
+                    "choose another --run-dir"
+                )
+            return
+        if not config.exists():
+            return
+        try:
+            saved = json.loads(config.read_text())
+            train = saved["train"]
+            identity = {k: train[k] for k in _IDENTITY} | {"seed_steps": saved["seed_steps"]}
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"{config} is corrupt ({exc}) and there is no checkpoint to resume; delete the "
+                "directory to start over or choose another --run-dir"
+            ) from exc
+        if identity != json.loads(json.dumps(self._identity())):
+            raise ValueError(
+                f"{self.run_dir} holds another run's config.json (no checkpoint yet); choose "
+                "another --run-dir or delete it to start over"
+            )
 
     # ----------------------------------------------------------------- acting
     def act(
@@ -332,9 +361,7 @@ class OnlineTrainer:
                     n = self.seed_steps if pretrain else _updates(self.step, cfg.utd)
                     losses.extend(self._update() for _ in range(n))
                 else:
-                    losses.extend(
-                        self._update_async() for _ in range(_updates(self.step, cfg.utd))
-                    )
+                    losses.extend(self._update_async() for _ in range(_updates(self.step, cfg.utd)))
             if self.step % cfg.eval_every == 0 and cfg.eval_episodes:
                 last_eval = self._evaluate_and_log(loggers, progress)
             progress.update(self.step)
