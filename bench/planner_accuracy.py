@@ -5,15 +5,17 @@ the same expert count as one). A sub-goal counts as correct when the plan's sub-
 same position has that expert as its largest weight; extra or missing sub-goals count as
 wrong, so accuracy = correct / sum(max(len(plan), len(expected))).
 
-Five sets: ``dev`` (guided development of the embedded planner), ``fresh`` (written after
+Six sets: ``dev`` (guided development of the embedded planner), ``fresh`` (written after
 the embedding features were frozen), ``held-out`` (``planner_heldout.json``, 86
 instructions written before the issue-16 rules for decomposition, skill cues and parameters;
 the rules were then written with its phenomena in view, so it is not blind),
 ``post-freeze`` (``planner_postfreeze.json``, 50 instructions written after those rules were
-frozen, measured once blind, then used to fix rules) and ``post-freeze-2``
+frozen, measured once blind, then used to fix rules), ``post-freeze-2``
 (``planner_postfreeze2.json``, 56 instructions written before the rules were next looked at,
-measured once blind, then used to fix rules; neither is blind since). On the last three the
-bench also reports the right number and order of sub-goals, and parameters: "motion" (pace,
+measured once blind, then used to fix rules; neither is blind since) and ``post-freeze-3``
+(``planner_postfreeze3.json``, 76 instructions written before any planner source was read,
+measured once blind and never used to tune the rules). On the last four the bench also
+reports the right number and order of sub-goals, and parameters: "motion" (pace,
 speed, direction, turn, distance, duration) right in the instructions that state one (every
 sub-goal's stated motion fields exactly as expected, no others), and targets right where the
 set names one.
@@ -144,6 +146,7 @@ FRESH: tuple[tuple[str, tuple[str, ...]], ...] = (
 HELDOUT_PATH = Path(__file__).with_name("planner_heldout.json")
 POSTFREEZE_PATH = Path(__file__).with_name("planner_postfreeze.json")
 POSTFREEZE2_PATH = Path(__file__).with_name("planner_postfreeze2.json")
+POSTFREEZE3_PATH = Path(__file__).with_name("planner_postfreeze3.json")
 HeldOut = list[tuple[str, list[tuple[str, dict[str, Any]]]]]
 
 
@@ -297,6 +300,7 @@ def report(planner: Planner, name: str, experts: Sequence[ExpertLike], misses: b
         ("held-out", HELDOUT_PATH),
         ("post-freeze", POSTFREEZE_PATH),
         ("post-freeze-2", POSTFREEZE2_PATH),
+        ("post-freeze-3", POSTFREEZE3_PATH),
     ):
         held = evaluate_heldout(planner, experts, load_heldout(path))
         _print_result(f"{name} {set_name}", held, misses)
@@ -333,7 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("$ python " + " ".join(shlex.quote(a) for a in sys.argv))
     sizes = (
         f"{len(load_heldout())} held-out + {len(load_heldout(POSTFREEZE_PATH))} post-freeze + "
-        f"{len(load_heldout(POSTFREEZE2_PATH))} post-freeze-2"
+        f"{len(load_heldout(POSTFREEZE2_PATH))} post-freeze-2 + "
+        f"{len(load_heldout(POSTFREEZE3_PATH))} post-freeze-3"
     )
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{len(INSTRUCTIONS)} dev + {len(FRESH)} fresh + {sizes} instructions, "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -45,6 +46,23 @@ from metaworld_hwm.semantic.types import (
 )
 
 log = logging.getLogger(__name__)
+
+
+_PLACEHOLDER = re.compile(r"\s*<[^<>]*>\s*")
+
+
+def uninformative(parsed: ParsedResponse, names: Sequence[str]) -> str | None:
+    """Why a parsed answer says nothing about the instruction (None when it does): every
+    sub-goal's text is a template placeholder such as ``<sub-goal>`` (a small model copying
+    the prompt's example), or every sub-goal scores all skills alike (no choice made)."""
+    goals = parsed.subgoals
+    if goals and all(_PLACEHOLDER.fullmatch(g.text) for g in goals):
+        return "the answer copies the prompt's example (placeholder sub-goal text)"
+    if len(names) > 1 and goals and all(
+        len({g.scores.get(n, 0.0) for n in names}) == 1 for g in goals
+    ):
+        return "every sub-goal scores all skills alike (no skill chosen)"
+    return None
 
 
 class ChatError(RuntimeError):
@@ -162,10 +180,13 @@ class LLMPlanner:
                 continue
             parsed = parse_response(text, names)
             last = attempt == self.max_attempts
-            if parsed.subgoals and (parsed.complete or last):
+            if (empty := uninformative(parsed, names)) is not None:
+                reason = empty
+            elif parsed.subgoals and (parsed.complete or last):
                 notes += [f"attempt {attempt}: {p}" for p in parsed.problems]
                 return self._to_plan(instruction, names, parsed, notes)
-            reason = "; ".join(parsed.problems)
+            else:
+                reason = "; ".join(parsed.problems)
             notes.append(f"attempt {attempt}: unusable answer: {reason}")
             log.warning("semantic: %s attempt %d: %s", self.chat.backend, attempt, reason)
         fallback = self.fallback.plan(instruction, experts, observation, frame)

@@ -13,7 +13,10 @@ Configuration comes from arguments or the environment:
 Each request carries the plan's JSON schema as ``response_format`` (``{"type": "json_schema",
 "json_schema": {"name", "schema", "strict": true}}``, see ``answer``), which llama.cpp's
 server, vLLM and hosted APIs enforce while decoding, and a ``max_tokens`` of the plan's token
-budget (at most ``OpenAIConfig.max_tokens``). For a server that rejects ``response_format``
+budget (at most ``OpenAIConfig.max_tokens``). llama-cpp-python's server (0.3.x) takes a schema
+only as ``{"type": "json_object", "schema": ...}`` and answers ``json_schema`` with an error
+naming ``json_object`` (HTTP 500 in 0.3.36): on that answer the request is sent once more in
+that form, which this chat then keeps. For a server that rejects ``response_format``
 set ``METAWORLD_HWM_OPENAI_STRUCTURED=0``: the prompt still asks for the same JSON.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import urllib.error
 import urllib.request
@@ -30,6 +34,8 @@ from typing import Any
 
 from metaworld_hwm.semantic.answer import AnswerFormat
 from metaworld_hwm.semantic.llm import ChatError
+
+log = logging.getLogger(__name__)
 
 _ENV = {
     "base_url": ("METAWORLD_HWM_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
@@ -98,6 +104,7 @@ class OpenAIChat:
     def __init__(self, config: OpenAIConfig) -> None:
         self.config = config
         self.model = config.model
+        self.schema_style = "json_schema"  # "json_object": llama-cpp-python server's form
 
     def complete(
         self, messages: list[dict[str, Any]], timeout_s: float, answer: AnswerFormat | None = None
@@ -115,6 +122,8 @@ class OpenAIChat:
             body["max_tokens"] = min(self.config.max_tokens, answer.max_tokens)
             if self.config.structured:
                 body["response_format"] = answer.response_format()
+                if self.schema_style == "json_object":
+                    body["response_format"] = {"type": "json_object", "schema": answer.schema}
         headers = {"Content-Type": "application/json"}
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
@@ -125,7 +134,16 @@ class OpenAIChat:
             with urllib.request.urlopen(request, timeout=timeout_s) as response:
                 payload = response.read()
         except urllib.error.HTTPError as err:
-            detail = err.read(300).decode("utf-8", "replace")
+            detail = err.read(2000).decode("utf-8", "replace")
+            if _wants_json_object(body, detail):
+                log.warning(
+                    "semantic: %s takes no json_schema response_format; sending the plan "
+                    "schema as {'type': 'json_object', 'schema': ...} (llama-cpp-python's form)",
+                    self.config.url,
+                )
+                self.schema_style = "json_object"
+                return self.complete(messages, timeout_s, answer)
+            detail = detail[:300]
             raise ChatError(
                 f"HTTP {err.code} from {self.config.url}: {detail}{_http_hint(err.code, body)}",
                 retryable=err.code in _RETRYABLE_HTTP,
@@ -145,6 +163,12 @@ class OpenAIChat:
         if not isinstance(content, str) or not content.strip():
             raise ChatError(f"empty message content from {self.config.url}")
         return content
+
+
+def _wants_json_object(body: Mapping[str, Any], detail: str) -> bool:
+    """Whether an error answer to a ``json_schema`` request asks for ``json_object`` instead."""
+    fmt = body.get("response_format") or {}
+    return fmt.get("type") == "json_schema" and "json_object" in detail
 
 
 def _http_hint(code: int, body: Mapping[str, Any]) -> str:

@@ -93,3 +93,19 @@ def test_failed_calls_are_not_cached(tmp_path, experts, make_stub):
     plan = LLMPlanner(Flaky([]), make_stub([]), ResponseCache(tmp_path)).plan("walk", experts)
     assert plan.backend == "scripted" and "temporarily down" in plan.notes[0]
     assert len(list(tmp_path.glob("*/*.json"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({"text": "<sub-goal>", "scores": {"walk": 0, "run": 0}}, "copies the prompt's example"),
+        ({"text": "go", "scores": {"walk": 3, "run": 3, "stand": 3, "reach": 3, "sit": 3,
+                                   "crawl": 3, "stairs": 3, "carry": 3}}, "no skill chosen"),
+    ],
+)  # fmt: skip
+def test_a_template_or_undecided_answer_is_not_a_plan(answer, reason, experts, make_stub):
+    # a 270M model served by llama.cpp answered every instruction with the prompt's example
+    text = json.dumps({"subgoals": [answer]})
+    planner = LLMPlanner(ScriptedChat([text] * 3), make_stub([[("walk", "walk")]]))
+    plan = planner.plan("walk forward", experts)
+    assert plan.backend == "stub" and any(reason in note for note in plan.notes)
