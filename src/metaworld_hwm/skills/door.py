@@ -3,8 +3,11 @@
 The door is locked by its hatch: the hatch's lock tab on the far face sits behind the frame, so
 the door jams at ~0.025 rad unless the hatch is turned to >= 0.9 rad (at 0.8 it jams at 0.125
 rad; ``tests/envs/test_door_lock.py``), and the turn must be held until the door has swung
-~0.15 rad. The hatch lever, 0.2 m long, is grasped 0.10 m from its axle (nearer the end, the
-turned lever is nearly vertical and the hand slides off it).
+past 0.275 rad (with the hatch below 0.9 the tab catches anywhere in 0.02..0.275 rad). The
+hatch lever, 0.2 m long, is grasped 0.10 m from its axle (nearer the end, the turned lever is
+nearly vertical and the hand slides off it). The door's spring needs ~52 N at the hatch at
+0.9 rad; the walk expert's legs give way at ~20 N, so the pull uses legs trained to hold a
+hand load (``experts train --objective hand-load``).
 
 :class:`DoorOpener` runs these stages in closed loop from the task's observation:
 
@@ -54,10 +57,17 @@ class DoorOpenerConfig:
     pregrasp_steps: int = 170
     grasp_steps: int = 40
     hatch_turn: float = 1.2
+    unlocked_door: float = 0.6
+    """Door angle (rad) past which the lock tab is clear of the frame."""
+    hatch_hold: float = 0.3
+    """Hatch angle held while pulling a door that is past the lock."""
     turn_rate: float = 0.5
-    pull_force: float = 40.0
-    hatch_offset: tuple[float, float] = (0.55, 0.27)
-    """Pelvis position behind the hatch (x, y) while pulling."""
+    pull_force: float = 60.0
+    hatch_offset: tuple[float, float] = (0.5, 0.27)
+    """Pelvis position behind the hatch (x, y in the robot's heading frame) while pulling."""
+    heading_follow: float = 1.0
+    """Robot heading while pulling, per radian of door angle (1: face the door's arc, so the
+    door's pull stays in front of the robot)."""
     position_gain: float = 1.5
     lost_grasp: float = 0.03
     """How far out of the gripper's pocket (m) the bar counts as lost (:meth:`DoorOpener.
@@ -192,7 +202,7 @@ class DoorOpener:
         return point, bar, d.xpos[self._door] + door_rot @ DOOR_HINGE_IN_DOOR
 
     def _walk_action(self, legs: WalkExpert, robot_obs: np.ndarray, goal: np.ndarray,
-                     qpos: np.ndarray) -> np.ndarray:  # fmt: skip
+                     qpos: np.ndarray, heading: float) -> np.ndarray:  # fmt: skip
         cfg = self.config
         world = (goal - qpos[:2]) * cfg.position_gain
         yaw = float(yaw_of(qpos[None, 3:7])[0])
@@ -201,7 +211,7 @@ class DoorOpener:
         low_x, high_x = legs.command_ranges["vx"]
         low_y, high_y = legs.command_ranges["vy"]
         legs.set_command(vx=float(np.clip(ex, low_x, min(high_x, 0.6))),
-                         vy=float(np.clip(ey, low_y, high_y)), heading=0.0)  # fmt: skip
+                         vy=float(np.clip(ey, low_y, high_y)), heading=heading)  # fmt: skip
         return legs.act(robot_obs[None])[0]
 
     def _advance(self, obs: np.ndarray, grip_gap: float, stance_error: float) -> None:
@@ -216,8 +226,10 @@ class DoorOpener:
         elif self.stage == "pregrasp" and self.stage_steps > cfg.pregrasp_steps:
             self.stage, self.stage_steps = "grasp", 0
         elif self.stage == "grasp" and self.stage_steps > cfg.grasp_steps:
-            self.stage, self.stage_steps = "turn", 0
-        elif self.stage == "turn" and self.hatch_target() >= cfg.hatch_turn \
+            # past the lock the hatch needs no turn: straight back to pulling
+            unlocked = self.door_angle(obs) >= cfg.unlocked_door
+            self.stage, self.stage_steps = ("pull" if unlocked else "turn"), 0
+        elif self.stage == "turn" and self.hatch_target(0.0) >= cfg.hatch_turn \
                 and self.stage_steps > cfg.hatch_turn / (cfg.turn_rate * 0.02) + 20:  # fmt: skip
             self.stage, self.stage_steps = "pull", 0
 
@@ -231,12 +243,16 @@ class DoorOpener:
         x, y, z = palm.T @ (bar_point - d.site_xpos[self.arm.grip])
         return max(float(np.hypot(x, z)), abs(float(y)) - self.config.bar_slide)
 
-    def hatch_target(self) -> float:
-        """The hatch angle the arm is turning to at this stage (rad)."""
+    def hatch_target(self, door_angle: float) -> float:
+        """The hatch angle the arm holds at this stage (rad): turned while the door is still
+        within reach of the lock, let back once it has swung past (the turned lever hangs
+        nearly vertical, and the hand slides down it)."""
         cfg = self.config
         if self.stage == "turn":
             return min(cfg.hatch_turn, self.stage_steps * cfg.turn_rate * 0.02)
-        return cfg.hatch_turn if self.stage == "pull" else 0.0
+        if self.stage != "pull":
+            return 0.0
+        return cfg.hatch_turn if door_angle < cfg.unlocked_door else cfg.hatch_hold
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """The action (21,) for one ``h1grip-door`` observation (63,)."""
@@ -246,14 +262,18 @@ class DoorOpener:
         robot_obs = np.concatenate([qpos[self._robot_qpos], qvel[self._robot_dof]])
         self.arm.set_pose(qpos)
         grip_gap = self.grasp_offset()
-        point, bar, hinge = self._bar(self.hatch_target())
-        if self.stage == "pull":
-            goal = point[:2] - np.asarray(cfg.hatch_offset)
+        door = self.door_angle(obs)
+        point, bar, hinge = self._bar(self.hatch_target(door))
+        heading = 0.0
+        if self.stage == "pull" or (self.stage != "approach" and door >= cfg.unlocked_door):
+            heading = cfg.heading_follow * door
+            c, s = np.cos(heading), np.sin(heading)
+            goal = point[:2] - np.array([[c, -s], [s, c]]) @ np.asarray(cfg.hatch_offset)
         else:
             goal = np.asarray(cfg.stance)
         legs = self.pull_legs if self.stage == "pull" else self.legs
         action = np.zeros(self.model.nu)
-        action[:19] = self._walk_action(legs, robot_obs, goal, qpos)
+        action[:19] = self._walk_action(legs, robot_obs, goal, qpos, heading)
         if self.stage != "approach":
             action = self._arm_action(action, qpos, point, bar, hinge)
         if self.stage in ("grasp", "turn", "pull"):
