@@ -5,7 +5,8 @@ each stage began, the largest hatch and door angles, whether the door opened (>=
 protocol's bar), falls and the task's return. ``--loads`` measures instead the walkers alone
 with a steady force pulling the left hand forward (the door's spring needs ~50 N at 0.9 rad).
 
-    python bench/door.py [--seeds 0 1 2] [--pull-legs NAME | --pull-run DIR] [--loads]
+    python bench/door.py [--seeds 0 1 2] [--pull-legs NAME [--pull-library DIR] | --pull-run DIR]
+                         [--loads]
 
 ``--pull-run`` takes the actor of a ``experts train --objective hand-load`` run's checkpoint
 (``--work-dir``), so a run in progress can be tried on the door before it is exported.
@@ -75,13 +76,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--legs", default="walk", help="library walker for approach and grasp")
     parser.add_argument("--pull-legs", default=None, help="library walker for the pull")
+    parser.add_argument("--pull-library", default=None,
+                        help="library holding --pull-legs (default: the default library)")
     parser.add_argument("--pull-run", default=None, help="hand-load PPO run dir for the pull")
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
     args = parser.parse_args()
     library = ExpertLibrary.load(default_library_path())
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
-    pull = library[args.pull_legs] if args.pull_legs else None
+    pull_library = ExpertLibrary.load(args.pull_library) if args.pull_library else library
+    pull = pull_library[args.pull_legs] if args.pull_legs else None
     if args.pull_run:
         pull = checkpoint_walker(args.pull_run, library[args.legs])
         iteration = pull.spec.config["provenance"]["iteration"]

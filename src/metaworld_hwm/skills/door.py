@@ -59,6 +59,9 @@ class DoorOpenerConfig:
     hatch_turn: float = 1.2
     unlocked_door: float = 0.6
     """Door angle (rad) past which the lock tab is clear of the frame."""
+    regrasp_door: float = 0.05
+    """Door angle (rad) past which the grasp stages stand where the pull does (behind the
+    hatch, facing the door's arc) instead of at ``stance``."""
     hatch_hold: float = 0.3
     """Hatch angle held while pulling a door that is past the lock."""
     turn_rate: float = 0.5
@@ -265,7 +268,7 @@ class DoorOpener:
         door = self.door_angle(obs)
         point, bar, hinge = self._bar(self.hatch_target(door))
         heading = 0.0
-        if self.stage == "pull" or (self.stage != "approach" and door >= cfg.unlocked_door):
+        if self.stage == "pull" or (self.stage != "approach" and door >= cfg.regrasp_door):
             heading = cfg.heading_follow * door
             c, s = np.cos(heading), np.sin(heading)
             goal = point[:2] - np.array([[c, -s], [s, c]]) @ np.asarray(cfg.hatch_offset)
