@@ -192,6 +192,7 @@ def train_dreamerv3(
         "train_seconds": round(train_seconds, 3),
     })  # fmt: skip
     progress.update(final_step, force=True)
+    progress.close()
     return run_dir
 
 

@@ -1,18 +1,23 @@
-"""Progress lines for long runs: steps, rate, ETA and the latest evaluation return."""
+"""Progress of long runs: a bar in a terminal, periodic lines in a log (steps, rate, ETA and the
+latest evaluation return)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import IO, Any
 
 
 class ProgressReporter:
-    """Print a line every ``every_seconds`` (and at the end): works in CI logs and terminals.
+    """A tqdm bar when ``bar`` (default: standard error is a terminal), else a line every
+    ``every_seconds`` and at the end (CI logs, redirected output).
 
     The rate is measured over the last ``window_seconds``, not since the start: after a resume
     it counts only this session's steps, and a burst of pre-training updates or an evaluation
-    is forgotten once it leaves the window, so the ETA recovers.
+    is forgotten once it leaves the window, so the ETA recovers. The bar shows the same rate
+    and ETA, and the last evaluation return.
     """
 
     def __init__(
@@ -23,6 +28,8 @@ class ProgressReporter:
         label: str = "",
         window_seconds: float = 60.0,
         clock: Callable[[], float] = time.perf_counter,
+        bar: bool | None = None,
+        stream: IO[str] | None = None,
     ):
         self.total = total
         self.every_seconds = every_seconds
@@ -32,6 +39,15 @@ class ProgressReporter:
         self._clock = clock
         self._samples: deque[tuple[float, int]] = deque([(clock(), start)])
         self._last_print = -float("inf")
+        self._bar: Any = None
+        if bar if bar is not None else sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total, initial=start, desc=label.strip() or None, unit="step",
+                file=stream, bar_format="{desc} {bar} {n_fmt}/{total_fmt} {postfix}",
+                mininterval=0, leave=True,
+            )  # fmt: skip
 
     def _record_and_rate(self, step: int, now: float) -> float:
         """Record (``now``, ``step``); steps per second over the window ending there."""
@@ -52,12 +68,21 @@ class ProgressReporter:
         self._last_print = now
         eta = (self.total - step) / rate if rate > 0 else float("inf")
         evaluation = "" if self.last_eval is None else f" | last eval return {self.last_eval:.1f}"
+        if self._bar is not None:
+            self._bar.n = step
+            self._bar.set_postfix_str(f"{rate:.1f} steps/s | ETA {_duration(eta)}{evaluation}")
+            return None
         line = (
             f"{self.label}step {step}/{self.total} ({100 * step / self.total:.0f}%) | "
             f"{rate:.1f} steps/s | ETA {_duration(eta)}{evaluation}"
         )
         print(line, flush=True)
         return line
+
+    def close(self) -> None:
+        """Finish the bar (nothing to do for lines)."""
+        if self._bar is not None:
+            self._bar.close()
 
 
 def _duration(seconds: float) -> str:

@@ -307,6 +307,7 @@ class OnlineTrainer:
                 self.learner = None
             loggers.close()
         progress.update(self.step, force=True)
+        progress.close()
         summary = {"step": self.step, "eval_returns": last_eval.returns,
                    "eval_mean_return": last_eval.mean_return}  # fmt: skip
         atomic_write_text(self.run_dir / "final.json", json.dumps(summary, indent=2) + "\n")

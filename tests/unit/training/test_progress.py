@@ -43,3 +43,18 @@ def test_lines_come_every_so_often() -> None:
     clock.now = 5.0
     assert progress.update(2) is None
     assert progress.update(2, force=True) is not None
+
+
+def test_a_terminal_gets_a_bar_with_the_windowed_rate() -> None:
+    import io
+
+    clock, stream = FakeClock(), io.StringIO()
+    progress = ProgressReporter(1_000, start=400, every_seconds=0, clock=clock, bar=True,
+                                stream=stream, label="[h1-walk] ")  # fmt: skip
+    progress.last_eval = 12.5
+    clock.now = 10.0
+    assert progress.update(500) is None  # the bar, not a line
+    progress.close()
+    out = stream.getvalue()
+    assert "[h1-walk]" in out and "500/1000" in out and "10.0 steps/s" in out
+    assert "ETA 0m50s" in out and "last eval return 12.5" in out
