@@ -38,3 +38,19 @@ def test_a_closed_hatch_jams_the_door_within_a_few_degrees(hatch: float) -> None
 @pytest.mark.parametrize("hatch", [0.9, 1.3])
 def test_a_turned_hatch_lets_the_door_swing_fully_open(hatch: float) -> None:
     assert _first_jam(hatch) is None
+
+
+def test_tasks_own_their_protocol_success() -> None:
+    door = HumanoidEnv("h1grip", "door")
+    door.reset(seed=0)
+    data, model = door.model, door.unwrapped.data
+    hinge = data.jnt_qposadr[data.joint("door_hinge").id]
+    assert door.task.goal_reached(door.physics, {}) is False
+    model.qpos[hinge] = 0.95
+    assert door.task.goal_reached(door.physics, {}) is True and door.task.trial_steps is None
+    reach = HumanoidEnv("h1", "reach").task
+    assert reach.goal_reached(None, {"hand_dist": 0.01}) and not reach.goal_reached(
+        None, {"hand_dist": 0.2}
+    )
+    walk = HumanoidEnv("h1", "walk").task
+    assert walk.goal_reached(None, {}) is None and walk.trial_steps == 1500  # 30 s survival

@@ -16,13 +16,11 @@ import numpy as np
 
 from metaworld_hwm.envs.physics import H1Physics
 from metaworld_hwm.envs.rendering import OffscreenRenderer
-from metaworld_hwm.envs.robot import PHYSICS_TIMESTEP, ROBOTS
+from metaworld_hwm.envs.robot import CONTROL_DT, FRAME_SKIP, ROBOTS
 from metaworld_hwm.envs.scene import build_model
 from metaworld_hwm.envs.tasks import TASKS
 
-FRAME_SKIP = 10
-#: One control step (s): the period of every env step, 0.02 s (50 Hz).
-CONTROL_DT = PHYSICS_TIMESTEP * FRAME_SKIP
+__all__ = ["CONTROL_DT", "EPISODE_STEPS", "FRAME_SKIP", "RESET_NOISE", "HumanoidEnv"]
 EPISODE_STEPS = 1000
 #: Half-width of the uniform noise added to every qpos entry at reset (HumanoidBench).
 RESET_NOISE = 0.01

@@ -77,6 +77,10 @@ HOME_PELVIS_POSITION = (0.0, 0.0, 0.98)
 HIP_PITCH_RANGE = (-3.14, 2.53)
 #: MuJoCo physics step (s), HumanoidBench's.
 PHYSICS_TIMESTEP = 0.002
+#: Physics steps per control step.
+FRAME_SKIP = 10
+#: One control step (s): the period of every env step, 0.02 s (50 Hz). The one definition.
+CONTROL_DT = PHYSICS_TIMESTEP * FRAME_SKIP
 FREE_JOINT = "free_base"
 
 _ANKLE_INERTIAL = {

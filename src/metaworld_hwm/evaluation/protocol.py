@@ -1,11 +1,13 @@
 """The paper's evaluation protocol (section 4.4): 10 trials, success counted per trial.
 
-Success, per task family:
+Success is each task's own (:meth:`~metaworld_hwm.envs.tasks.base.Task.goal_reached` and
+``trial_steps``), as dm_control's tasks own their rewards:
 * stand, walk, run: no fall for 30 s of simulated time (1500 control steps; the episode's
   time limit is lifted to 1500 for this check);
 * door: the door opened, i.e. its hinge reached ``DOOR_OPEN_RAD`` = 0.9 rad (52 degrees, wide
   enough to pass; the door's range is 1.4 rad) at any step, without a fall;
-* reach: the left hand within 5 cm of the goal at any step.
+* reach: the left hand within 5 cm of the goal at any step;
+* a plain Gymnasium env (``gym:``): no termination before the time limit.
 Returns are those of the same trials (summed over at most the 1000-step episode, as in
 training, so they compare with training curves).
 
@@ -26,15 +28,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from metaworld_hwm.envs.humanoid_env import CONTROL_DT
+from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.utils.atomic import atomic_write_text
 
 if TYPE_CHECKING:
     from metaworld_hwm.training.trainer import OnlineTrainer
 
-LOCOMOTION_SECONDS = 30.0
-DOOR_OPEN_RAD = 0.9
-REACH_SUCCESS_M = 0.05
+#: Steps whose rewards make a trial's return (the training episode's length).
 RETURN_STEPS = 1000
 
 
@@ -122,23 +122,18 @@ class TrainerPolicy(ProtocolPolicy):
         return None if self.guide is None else self.guide.fused_weights(obs).round(4).tolist()
 
 
-def _success_steps(task: str) -> int:
-    locomotion = task in ("stand", "walk", "run")
-    return round(LOCOMOTION_SECONDS / CONTROL_DT) if locomotion else RETURN_STEPS
-
-
 def run_trial(
     policy: ProtocolPolicy, seed: int, record_weights: bool = False, frames: list | None = None
 ) -> Trial:
     """One episode of ``policy`` on a fresh env seed, judged by the protocol."""
     env = policy.env
     base = env.unwrapped
-    task = getattr(base, "task_name", None)  # None: a gym: env, judged by return only
+    task = base.task if isinstance(base, HumanoidEnv) else None  # None: judged by not falling
     if task is not None:
-        base.max_episode_steps = _success_steps(task)
+        base.max_episode_steps = task.trial_steps or RETURN_STEPS
     obs, _ = env.reset(seed=seed)
     policy.start_episode(obs, seed)
-    total, t, fell, success, weights, speeds = 0.0, 0, False, False, [], []
+    total, t, fell, reached, weights, speeds = 0.0, 0, False, None, [], []
     while True:
         action = policy.act(obs, t0=t == 0)
         if record_weights and (fused := policy.fused_weights(obs)) is not None:
@@ -152,17 +147,12 @@ def run_trial(
         policy.observe(obs, info)
         if task is not None:
             speeds.append(float(base.physics.center_of_mass_velocity()[0]))
-        if task == "door" and base.task.door_angle(base.physics) >= DOOR_OPEN_RAD:
-            success = True
-        if task == "reach" and info["hand_dist"] < REACH_SUCCESS_M:
-            success = True
+            goal = task.goal_reached(base.physics, info)
+            reached = None if goal is None else bool(reached or goal)
         fell = bool(terminated)
         if terminated or truncated:
             break
-    if task in ("stand", "walk", "run", None):
-        success = not fell
-    elif task == "door":
-        success = success and not fell
+    success = not fell and reached is not False
     speed = float(np.mean(speeds)) if speeds else None
     return Trial(seed, total, t, fell, success, weights, speed)
 

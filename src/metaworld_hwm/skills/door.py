@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from metaworld_hwm.envs.robot import GRIPPER_RANGE, JOINT_NAMES
+from metaworld_hwm.envs.robot import CONTROL_DT, GRIPPER_RANGE, JOINT_NAMES
 from metaworld_hwm.envs.scene import build_model
 from metaworld_hwm.skills.locomotion import yaw_of
 from metaworld_hwm.skills.walk import WalkExpert
@@ -232,9 +232,12 @@ class DoorOpener:
             # past the lock the hatch needs no turn: straight back to pulling
             unlocked = self.door_angle(obs) >= cfg.unlocked_door
             self.stage, self.stage_steps = ("pull" if unlocked else "turn"), 0
-        elif self.stage == "turn" and self.hatch_target(0.0) >= cfg.hatch_turn \
-                and self.stage_steps > cfg.hatch_turn / (cfg.turn_rate * 0.02) + 20:  # fmt: skip
+        elif self.stage == "turn" and self.stage_steps > self._turn_steps() + 20:
             self.stage, self.stage_steps = "pull", 0
+
+    def _turn_steps(self) -> float:
+        """Control steps the turn to ``hatch_turn`` takes at ``turn_rate``."""
+        return self.config.hatch_turn / (self.config.turn_rate * CONTROL_DT)
 
     def grasp_offset(self) -> float:
         """How far the bar is out of the gripper's pocket (m), from the last observation's
@@ -252,7 +255,7 @@ class DoorOpener:
         nearly vertical, and the hand slides down it)."""
         cfg = self.config
         if self.stage == "turn":
-            return min(cfg.hatch_turn, self.stage_steps * cfg.turn_rate * 0.02)
+            return min(cfg.hatch_turn, self.stage_steps * cfg.turn_rate * CONTROL_DT)
         if self.stage != "pull":
             return 0.0
         return cfg.hatch_turn if door_angle < cfg.unlocked_door else cfg.hatch_hold

@@ -28,6 +28,9 @@ class Task(ABC):
     success_bar: ClassVar[float]
     #: Pelvis height (m) below which the episode terminates; ``None`` never terminates.
     termination_height: ClassVar[float | None] = 0.2
+    #: Length of an evaluation trial (control steps) when success is surviving a duration
+    #: (None: the episode's own length; see :meth:`goal_reached`).
+    trial_steps: ClassVar[int | None] = None
 
     def add_to_scene(self, spec: mujoco.MjSpec) -> None:
         """Add the task's bodies to ``spec`` (default: nothing)."""
@@ -49,6 +52,12 @@ class Task(ABC):
     @abstractmethod
     def reward(self, physics: H1Physics) -> tuple[float, dict[str, float]]:
         """The reward of the current state and every term that makes it up."""
+
+    def goal_reached(self, physics: H1Physics, info: dict[str, float]) -> bool | None:
+        """Whether the state after a step reaches the task's goal, for the evaluation
+        protocol: a trial succeeds if the goal is reached at some step and the robot never
+        falls. None (the default) for tasks whose success is surviving ``trial_steps``."""
+        return None
 
     def terminated(self, physics: H1Physics) -> bool:
         """Whether the episode ends here (the robot fell)."""

@@ -6,7 +6,12 @@ from typing import ClassVar
 
 from metaworld_hwm.envs.physics import H1Physics
 from metaworld_hwm.envs.rewards import tolerance
+from metaworld_hwm.envs.robot import CONTROL_DT
 from metaworld_hwm.envs.tasks.base import Task, stand_terms
+
+#: Locomotion succeeds in the evaluation protocol by not falling for this long (s).
+SURVIVAL_SECONDS = 30.0
+SURVIVAL_STEPS = round(SURVIVAL_SECONDS / CONTROL_DT)
 
 
 class Stand(Task):
@@ -14,6 +19,7 @@ class Stand(Task):
 
     name = "stand"
     success_bar = 800.0
+    trial_steps = SURVIVAL_STEPS
 
     def reward(self, physics: H1Physics) -> tuple[float, dict[str, float]]:
         terms = stand_terms(physics)
@@ -30,6 +36,7 @@ class Walk(Task):
 
     name = "walk"
     success_bar = 700.0
+    trial_steps = SURVIVAL_STEPS
     speed: ClassVar[float] = 1.0
 
     def reward(self, physics: H1Physics) -> tuple[float, dict[str, float]]:

@@ -14,6 +14,9 @@ from metaworld_hwm.envs.tasks.base import Task
 
 GOAL_LOW = np.array([-2.0, -2.0, 0.2])
 GOAL_HIGH = np.array([2.0, 2.0, 2.0])
+#: Hand-to-goal distance (m) that counts as reached in the evaluation protocol (the task's
+#: own success bonus radius).
+REACH_SUCCESS_M = 0.05
 
 
 class Reach(Task):
@@ -33,6 +36,10 @@ class Reach(Task):
             type=mujoco.mjtGeom.mjGEOM_SPHERE, size=(0.05, 0, 0), contype=0, conaffinity=0,
             rgba=(0.8, 0.28, 0.28, 1), group=1,
         )  # fmt: skip
+
+    def goal_reached(self, physics: H1Physics, info: dict[str, float]) -> bool:
+        """The left hand is within :data:`REACH_SUCCESS_M` of the goal."""
+        return info["hand_dist"] < REACH_SUCCESS_M
 
     def bind(self, physics: H1Physics) -> None:
         self._marker = int(physics.model.body_mocapid[physics.model.body("reach_goal").id])
@@ -56,7 +63,7 @@ class Reach(Task):
             "healthy_reward": 5.0 * physics.pelvis_upright(),
             "motion_penalty": float(qvel @ qvel),
             "reward_close": 5.0 if hand_dist < 1.0 else 0.0,
-            "reward_success": 10.0 if hand_dist < 0.05 else 0.0,
+            "reward_success": 10.0 if hand_dist < REACH_SUCCESS_M else 0.0,
         }
         reward = (
             terms["healthy_reward"] - 1e-4 * terms["motion_penalty"]
