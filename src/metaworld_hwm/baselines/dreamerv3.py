@@ -54,8 +54,8 @@ from metaworld_hwm.baselines.sheeprl_run import (
     sheeprl_command,
     sheeprl_environment,
 )
-from metaworld_hwm.training.progress import ProgressReporter
 from metaworld_hwm.utils.atomic import atomic_write_text
+from metaworld_hwm.utils.progress import ProgressReporter
 
 __all__ = [
     "EVAL_SEED_OFFSET",

@@ -201,3 +201,16 @@ class DreamerV3Policy(ProtocolPolicy):
 
     def act(self, obs: Any, t0: bool) -> np.ndarray:
         return self.agent.act(obs, self.greedy)
+
+
+def load_run_policy(run_dir: Path) -> DreamerV3Policy:
+    """The greedy policy of a DreamerV3 run directory's last checkpoint (for
+    :func:`metaworld_hwm.evaluation.protocol.load_policy`)."""
+    from metaworld_hwm.baselines.dreamerv3 import find_checkpoint
+
+    try:
+        checkpoint = find_checkpoint(run_dir)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{exc}; {run_dir} has no DreamerV3 checkpoint to evaluate; "
+                                "train first") from exc  # fmt: skip
+    return DreamerV3Policy(checkpoint, device="cuda" if torch.cuda.is_available() else "cpu")

@@ -18,6 +18,7 @@ for our trainer's runs (``metaworld``, ``tdmpc2``), and
 
 from __future__ import annotations
 
+import importlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,12 @@ if TYPE_CHECKING:
 
 #: Steps whose rewards make a trial's return (the training episode's length).
 RETURN_STEPS = 1000
+#: Policies of runs made by other programs, by the ``method`` in their ``config.json``:
+#: ``"module:function"`` taking the run directory (imported on use, so evaluation does not
+#: depend on the baselines; they depend on its :class:`ProtocolPolicy`).
+RUN_POLICY_LOADERS: dict[str, str] = {
+    "dreamerv3": "metaworld_hwm.baselines.dreamerv3_eval:load_run_policy",
+}
 
 
 @dataclass
@@ -199,25 +206,14 @@ def load_policy(run_dir: Path) -> ProtocolPolicy:
     config = read_run_config(run_dir)
     if "train" in config:
         return TrainerPolicy(load_trainer(run_dir))
-    if config.get("method") == "dreamerv3":
-        return _load_dreamerv3(run_dir)
+    if (loader := RUN_POLICY_LOADERS.get(config.get("method"))) is not None:
+        module, function = loader.split(":")
+        return getattr(importlib.import_module(module), function)(run_dir)
     raise ValueError(
         f"{config_path} is neither a run of `metaworld-hwm train` (no 'train' section) nor a "
         f"DreamerV3 run (method {config.get('method')!r}, not 'dreamerv3'); eval needs a "
         "directory written by `metaworld-hwm train`"
     )
-
-
-def _load_dreamerv3(run_dir: Path) -> ProtocolPolicy:
-    from metaworld_hwm.baselines.dreamerv3 import find_checkpoint
-    from metaworld_hwm.baselines.dreamerv3_eval import DreamerV3Policy
-
-    try:
-        checkpoint = find_checkpoint(run_dir)
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"{exc}; {run_dir} has no DreamerV3 checkpoint to evaluate; "
-                                "train first") from exc  # fmt: skip
-    return DreamerV3Policy(checkpoint, device="cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _enable_rendering(env: gym.Env) -> None:

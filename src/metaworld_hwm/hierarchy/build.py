@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.hierarchy.guide import SkillGuide
-from metaworld_hwm.training.config import TrainConfig
+
+
+class GuideSettings(Protocol):
+    """What the guide is built from (a training config has these fields; the composition
+    layer passes it without this package depending on training)."""
+
+    task: str
+    method: str
+    ablation: str | None
+    library: str | None
+    alpha: float
+    instruction: str | None
+    planner: str
+    tau: float
+    seed: int
+
+    @property
+    def resolved_sharpness(self) -> float:
+        """Power on the fused expert weights."""
+        ...
 
 #: Instruction used for a task when the run gives none.
 DEFAULT_INSTRUCTIONS: dict[str, str] = {
@@ -42,7 +62,7 @@ def resolve_library(path: str | None) -> Path:
     )
 
 
-def build_guide(cfg: TrainConfig, env: HumanoidEnv) -> SkillGuide:
+def build_guide(cfg: GuideSettings, env: HumanoidEnv) -> SkillGuide:
     """The guide of ``cfg.method == "metaworld"`` (with ``cfg.ablation``) for ``env``."""
     from metaworld_hwm.semantic import make_planner
     from metaworld_hwm.skills import ExpertLibrary, FusionConfig

@@ -29,12 +29,12 @@ import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.hierarchy.adapters import make_adapter
+from metaworld_hwm.physical.guidance import QFunction
 from metaworld_hwm.semantic import ExpertCard, PlanTracker
 from metaworld_hwm.semantic.params import TURN_RATE, turn_radians
 from metaworld_hwm.semantic.types import Planner, SkillParams
 from metaworld_hwm.skills import Compositor, Expert, FusionConfig, fusion_loss
 from metaworld_hwm.skills.locomotion import wrap_angle, yaw_of
-from metaworld_hwm.training.guide import QFunction
 
 SLOW_SPEED = 0.4
 """m/s of a sub-goal that says "slowly" (a stroll; the walk expert's default is 1.2)."""

@@ -9,9 +9,14 @@ adds the same penalty. With no provider and ``lambda = 0`` the agent is plain TD
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
+import torch
+
+#: Q(z, a) of the world model, as guides that learn from it receive it.
+QFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class ReferenceProvider(Protocol):

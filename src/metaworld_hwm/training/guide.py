@@ -9,15 +9,14 @@ learning), so any callable from observations to actions can guide the planner.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from metaworld_hwm.physical.guidance import ReferenceProvider
+from metaworld_hwm.physical.guidance import QFunction, ReferenceProvider
 
-QFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+__all__ = ["Guide", "ProviderGuide", "QFunction"]
 
 
 class Guide(Protocol):

@@ -26,9 +26,9 @@ from metaworld_hwm.training.checkpoint import load_checkpoint, save_checkpoint
 from metaworld_hwm.training.config import PAPER_WORLD_MODEL, TrainConfig
 from metaworld_hwm.training.guide import Guide
 from metaworld_hwm.training.loggers import Loggers
-from metaworld_hwm.training.progress import ProgressReporter
 from metaworld_hwm.training.replay_buffer import ReplayBuffer
 from metaworld_hwm.utils.atomic import atomic_write_text
+from metaworld_hwm.utils.progress import ProgressReporter
 
 CHECKPOINT = "checkpoint.pt"
 BUFFER = "replay.npz"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metaworld_hwm.training.progress import ProgressReporter
+from metaworld_hwm.utils.progress import ProgressReporter
 
 
 class FakeClock:
