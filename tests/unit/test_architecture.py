@@ -30,7 +30,7 @@ def _subpackage_imports() -> dict[str, set[str]]:
 
 def test_no_two_subpackages_import_each_other() -> None:
     edges = _subpackage_imports()
-    assert {"envs", "physical", "skills", "semantic", "training"} <= set(edges)
+    assert {"skills", "hierarchy", "training", "evaluation"} <= set(edges)  # the scan sees them
     cycles = [(a, b) for a, b in itertools.combinations(sorted(edges), 2)
               if b in edges[a] and a in edges[b]]  # fmt: skip
     assert cycles == []
