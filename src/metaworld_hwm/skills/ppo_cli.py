@@ -35,6 +35,16 @@ TRAINABLE = {"h1-run": "run", "h1-walk": "walk"}
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """The ``experts train`` options (defaults: the run expert's recipe)."""
+    _objective_arguments(p)
+    _ppo_arguments(p)
+    _curriculum_arguments(p)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue --work-dir's run")
+    p.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
+
+
+def _objective_arguments(p: argparse.ArgumentParser) -> None:
+    """What to train: name, base expert, objective and its loads."""
     p.add_argument("name", help="name of the new expert in the library")
     p.add_argument(
         "--from",
@@ -63,6 +73,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         default=5.0,
         help="hand-load: rise of the top force once it is held",
     )
+
+
+def _ppo_arguments(p: argparse.ArgumentParser) -> None:
+    """The PPO run: where, how long, batch, rates and action noise."""
     p.add_argument(
         "--work-dir", default=None, help="checkpoint, train.log and curve (default runs/train-NAME)"
     )
@@ -95,6 +109,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--critic-warmup", type=int, default=30, help="first iterations that train only the critic"
     )
+
+
+def _curriculum_arguments(p: argparse.ArgumentParser) -> None:
+    """The speed curriculum, cadence, pushes, checkpoints and evaluations."""
     p.add_argument("--start-speed", type=float, default=2.0, help="first top speed (m/s)")
     p.add_argument("--max-speed", type=float, default=5.0, help="curriculum ceiling (m/s)")
     p.add_argument(
@@ -149,9 +167,6 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
         choices=["best", "last"],
         help="the network of the best evaluation, or the last one",
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resume", action="store_true", help="continue --work-dir's run")
-    p.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
 
 
 def train_expert(
