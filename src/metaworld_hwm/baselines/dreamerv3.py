@@ -124,12 +124,7 @@ def train_dreamerv3(
     )  # fmt: skip
     # A bad task name fails here, not after sheeprl's start-up.
     make_sheeprl_env(task, max_episode_steps=max_episode_steps).close()
-    for earlier in (EPISODES_DIR, SHEEPRL_DIR, "final.json"):
-        if (run_dir / earlier).exists():
-            raise FileExistsError(
-                f"{run_dir} already holds a DreamerV3 run ({run_dir / earlier} exists); choose "
-                "a new run directory or delete this one (resuming is not supported)"
-            )
+    _check_new_run_dir(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     command = sheeprl_command(build_overrides(args))
     config: dict[str, Any] = {
@@ -161,19 +156,7 @@ def train_dreamerv3(
     if not saved:
         raise RuntimeError(f"sheeprl wrote no checkpoint in {output.log_dir / 'checkpoint'}")
     final_step, final_checkpoint = saved[-1]
-    last = EvalEpisodes([], [])
-    eval_rows = []
-    for step, path in saved if eval_episodes else ():
-        last = evaluate_checkpoint(path, eval_episodes, seed, device=device)
-        eval_rows.append((step, last.mean_return, float(np.std(last.returns)),
-                          float(np.mean(last.lengths))))  # fmt: skip
-        progress.last_eval = last.mean_return
-        spread = float(np.std(last.returns))
-        print(f"{label}eval at step {step}: return {last.mean_return:.1f} (+- {spread:.1f}) "
-              f"over {eval_episodes} episodes", flush=True)  # fmt: skip
-    if eval_rows:
-        columns = ("step", "episode_reward", "episode_reward_std", "episode_length")
-        _write_csv(run_dir / "eval.csv", columns, eval_rows)
+    last = _evaluate_checkpoints(saved, run_dir, eval_episodes, seed, device, label, progress)
 
     sheeprl_config = yaml.safe_load((output.log_dir / "config.yaml").read_text(encoding="utf-8"))
     config |= {
@@ -268,6 +251,36 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     writer.writerow(columns)
     writer.writerows(rows)
     atomic_write_text(path, buffer.getvalue())
+
+
+def _check_new_run_dir(run_dir: Path) -> None:
+    """FileExistsError when ``run_dir`` already holds a DreamerV3 run (no resume)."""
+    for earlier in (EPISODES_DIR, SHEEPRL_DIR, "final.json"):
+        if (run_dir / earlier).exists():
+            raise FileExistsError(
+                f"{run_dir} already holds a DreamerV3 run ({run_dir / earlier} exists); choose "
+                "a new run directory or delete this one (resuming is not supported)"
+            )
+
+
+def _evaluate_checkpoints(
+    saved: Sequence[tuple[int, Path]], run_dir: Path, episodes: int, seed: int, device: str,
+    label: str, progress: ProgressReporter,
+) -> EvalEpisodes:  # fmt: skip
+    """Evaluate every checkpoint with ``episodes`` episodes into ``eval.csv``; the last's."""
+    last = EvalEpisodes([], [])
+    rows = []
+    for step, path in saved if episodes else ():
+        last = evaluate_checkpoint(path, episodes, seed, device=device)
+        spread = float(np.std(last.returns))
+        rows.append((step, last.mean_return, spread, float(np.mean(last.lengths))))
+        progress.last_eval = last.mean_return
+        print(f"{label}eval at step {step}: return {last.mean_return:.1f} (+- {spread:.1f}) "
+              f"over {episodes} episodes", flush=True)  # fmt: skip
+    if rows:
+        columns = ("step", "episode_reward", "episode_reward_std", "episode_length")
+        _write_csv(run_dir / "eval.csv", columns, rows)
+    return last
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
