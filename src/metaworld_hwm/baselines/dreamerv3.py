@@ -128,11 +128,9 @@ def train_dreamerv3(
     run_dir.mkdir(parents=True, exist_ok=True)
     command = sheeprl_command(build_overrides(args))
     config: dict[str, Any] = {
-        "method": METHOD,
-        "implementation": {"name": "sheeprl", "version": version},
-        "arguments": args.to_dict(),
-        "sheeprl_command": command,
-    }
+        "method": METHOD, "implementation": {"name": "sheeprl", "version": version},
+        "arguments": args.to_dict(), "sheeprl_command": command,
+    }  # fmt: skip
     _write_json(run_dir / "config.json", config)
 
     label = f"[dreamerv3 {task}] "
@@ -155,25 +153,10 @@ def train_dreamerv3(
     saved = checkpoints(output.log_dir)
     if not saved:
         raise RuntimeError(f"sheeprl wrote no checkpoint in {output.log_dir / 'checkpoint'}")
-    final_step, final_checkpoint = saved[-1]
+    final_step = saved[-1][0]
     last = _evaluate_checkpoints(saved, run_dir, eval_episodes, seed, device, label, progress)
 
-    sheeprl_config = yaml.safe_load((output.log_dir / "config.yaml").read_text(encoding="utf-8"))
-    config |= {
-        "sheeprl_log_dir": str(output.log_dir),
-        "sheeprl_config": sheeprl_config,
-        "checkpoints": [str(path) for _, path in saved],
-        "train_seconds": round(train_seconds, 3),
-    }
-    _write_json(run_dir / "config.json", config)
-    _write_json(run_dir / "final.json", {
-        "step": final_step,
-        "eval_returns": last.returns,
-        "eval_mean_return": last.mean_return if last.returns else None,
-        "eval_lengths": last.lengths,
-        "checkpoint": str(final_checkpoint),
-        "train_seconds": round(train_seconds, 3),
-    })  # fmt: skip
+    _write_results(run_dir, config, output.log_dir, saved, last, train_seconds)
     progress.update(final_step, force=True)
     progress.close()
     return run_dir
@@ -281,6 +264,31 @@ def _evaluate_checkpoints(
         columns = ("step", "episode_reward", "episode_reward_std", "episode_length")
         _write_csv(run_dir / "eval.csv", columns, rows)
     return last
+
+
+def _write_results(
+    run_dir: Path, config: dict[str, Any], log_dir: Path, saved: Sequence[tuple[int, Path]],
+    last: EvalEpisodes, train_seconds: float,
+) -> None:  # fmt: skip
+    """Complete ``config.json`` with sheeprl's own config and checkpoints; write
+    ``final.json`` (last checkpoint's step and evaluation)."""
+    sheeprl_config = yaml.safe_load((log_dir / "config.yaml").read_text(encoding="utf-8"))
+    config |= {
+        "sheeprl_log_dir": str(log_dir),
+        "sheeprl_config": sheeprl_config,
+        "checkpoints": [str(path) for _, path in saved],
+        "train_seconds": round(train_seconds, 3),
+    }
+    _write_json(run_dir / "config.json", config)
+    final_step, final_checkpoint = saved[-1]
+    _write_json(run_dir / "final.json", {
+        "step": final_step,
+        "eval_returns": last.returns,
+        "eval_mean_return": last.mean_return if last.returns else None,
+        "eval_lengths": last.lengths,
+        "checkpoint": str(final_checkpoint),
+        "train_seconds": round(train_seconds, 3),
+    })  # fmt: skip
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
