@@ -12,7 +12,6 @@ as in training.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +22,12 @@ import yaml
 
 from metaworld_hwm.baselines.sheeprl_run import checkpoints, require_sheeprl
 from metaworld_hwm.evaluation.protocol import PolicyInfo, ProtocolPolicy
+from metaworld_hwm.utils.episodes import EvalEpisodes
 
 #: Offset of the evaluation env's seed from the run's seed (as in the TD-MPC2 trainer).
 EVAL_SEED_OFFSET = 10_000
 #: The method label of DreamerV3 runs (``config.json``'s ``method``, the report's rows).
 METHOD = "dreamerv3"
-
-
-@dataclass(frozen=True)
-class EvalEpisodes:
-    """Returns and lengths of evaluation episodes."""
-
-    returns: list[float]
-    lengths: list[int]
-
-    @property
-    def mean_return(self) -> float:
-        return float(np.mean(self.returns)) if self.returns else float("nan")
 
 
 def load_run_config(checkpoint: Path) -> dict[str, Any]:

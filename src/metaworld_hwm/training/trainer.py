@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from metaworld_hwm.training.guide import Guide
 from metaworld_hwm.training.loggers import Loggers
 from metaworld_hwm.training.replay_buffer import ReplayBuffer
 from metaworld_hwm.utils.atomic import atomic_write_text
+from metaworld_hwm.utils.episodes import EvalEpisodes
 from metaworld_hwm.utils.progress import ProgressReporter
 
 CHECKPOINT = "checkpoint.pt"
@@ -53,18 +53,6 @@ def is_episodic(env: gym.Env) -> bool:
     """Whether episodes can end early (a fall): adds TD-MPC2's termination head."""
     task = getattr(env.unwrapped, "task", None)
     return True if task is None else task.termination_height is not None
-
-
-@dataclass
-class EvalResult:
-    """Returns and lengths of evaluation episodes."""
-
-    returns: list[float]
-    lengths: list[int]
-
-    @property
-    def mean_return(self) -> float:
-        return float(np.mean(self.returns)) if self.returns else float("nan")
 
 
 class OnlineTrainer:
@@ -166,7 +154,7 @@ class OnlineTrainer:
             a_ref = guide.reference(obs[None], guide.context()[None])[0]
         return self.agent.act(obs, t0=t0, eval_mode=eval_mode, a_ref=a_ref)
 
-    def evaluate(self, episodes: int) -> EvalResult:
+    def evaluate(self, episodes: int) -> EvalEpisodes:
         """Run ``episodes`` episodes on the eval env with the noise-free planner."""
         returns, lengths = [], []
         guide = self.eval_guide
@@ -185,7 +173,7 @@ class OnlineTrainer:
                 done = terminated or truncated
             returns.append(total)
             lengths.append(t)
-        return EvalResult(returns, lengths)
+        return EvalEpisodes(returns, lengths)
 
     # ----------------------------------------------------------------- learning
     def _batch(self) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
@@ -269,7 +257,7 @@ class OnlineTrainer:
         return True
 
     # ----------------------------------------------------------------- the loop
-    def train(self, resume: bool = False) -> EvalResult:
+    def train(self, resume: bool = False) -> EvalEpisodes:
         """Train for ``cfg.steps`` env steps (continuing a checkpoint if ``resume``)."""
         cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -280,7 +268,7 @@ class OnlineTrainer:
             final = self.run_dir / "final.json"
             if self.step >= cfg.steps and final.exists():
                 print(f"{self.run_dir} already trained for {self.step} steps; nothing to do")
-                return EvalResult(json.loads(final.read_text())["eval_returns"], [])
+                return EvalEpisodes(json.loads(final.read_text())["eval_returns"], [])
         atomic_write_text(
             self.run_dir / "config.json", json.dumps(self.resolved_config(), indent=2) + "\n"
         )
@@ -290,7 +278,7 @@ class OnlineTrainer:
             torch.set_num_threads(1)  # one core acts, the other learns
             self.learner = AsyncLearner(self.agent)
         next_checkpoint = self.step - self.step % cfg.checkpoint_every + cfg.checkpoint_every
-        last_eval = EvalResult([], [])
+        last_eval = EvalEpisodes([], [])
         try:
             while self.step < cfg.steps:
                 last_eval = self._run_episode(loggers, progress, last_eval)
@@ -321,7 +309,7 @@ class OnlineTrainer:
             for event in events:
                 handle.write(json.dumps({"step": self.step, **event}, default=float) + "\n")
 
-    def _evaluate_and_log(self, loggers: Loggers, progress: ProgressReporter) -> EvalResult:
+    def _evaluate_and_log(self, loggers: Loggers, progress: ProgressReporter) -> EvalEpisodes:
         self._flush()
         result = self.evaluate(self.cfg.eval_episodes)
         loggers.log(self.step, {
@@ -333,8 +321,8 @@ class OnlineTrainer:
         return result
 
     def _run_episode(
-        self, loggers: Loggers, progress: ProgressReporter, last_eval: EvalResult
-    ) -> EvalResult:
+        self, loggers: Loggers, progress: ProgressReporter, last_eval: EvalEpisodes
+    ) -> EvalEpisodes:
         cfg = self.cfg
         obs, _ = self.env.reset()
         self.buffer.start_episode(obs)
