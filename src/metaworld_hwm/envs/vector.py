@@ -115,8 +115,7 @@ def _handle(envs: list[gym.Env], command: str, payload: Any, signal_fn: SignalFn
             env.unwrapped.data.qvel[: len(dv)] += dv
         return None
     if command == "call":
-        method, rows = payload
-        return [getattr(env, method)(row) for env, row in zip(envs, rows, strict=True)]
+        return [getattr(env, method)(row) for env, (method, row) in zip(envs, payload, strict=True)]
     if command == "get_state":
         return [getattr(_stateful(env), "get_state", lambda: None)() for env in envs]
     if command == "set_state":
@@ -216,10 +215,7 @@ class VectorEnv:
         the results (e.g. :meth:`~metaworld_hwm.envs.loads.SiteLoad.set_force`)."""
         if len(rows) != self.num_envs:
             raise ValueError(f"call needs one row per env ({self.num_envs}), got {len(rows)}")
-        n = self._per_worker
-        for w, conn in enumerate(self._conns):
-            conn.send(("call", (method, list(rows[w * n : (w + 1) * n]))))
-        return [item for block in self._gather() for item in block]
+        return self._scatter_rows("call", [(method, row) for row in rows])
 
     def get_state(self) -> list[Any]:
         """Every env's full state, for a checkpoint (None for envs without ``get_state``)."""

@@ -156,8 +156,6 @@ class DoorOpener:
         config: stances, speeds and forces.
     """
 
-    STAGES = ("approach", "pregrasp", "grasp", "turn", "pull")
-
     def __init__(
         self, legs: WalkExpert, pull_legs: WalkExpert | None = None,
         config: DoorOpenerConfig | None = None,

@@ -101,14 +101,12 @@ class LoadedWalkObjective(Objective):
         self.command[i] = (rng.uniform(*c.vx_range), rng.uniform(*c.vy_range))
         size = self.top_force if rng.random() < c.top_share else rng.uniform(0, self.top_force)
         yaw = rng.uniform(-c.yaw_spread, c.yaw_spread)
-        self.force[i] = size
         onset = int(rng.uniform(*c.onset_seconds) / CONTROL_DT)
         return (size * np.array([np.cos(yaw), np.sin(yaw), 0.0]), onset,
                 max(1, int(c.ramp_seconds / CONTROL_DT)))  # fmt: skip
 
     def start(self, num_envs: int, obs: np.ndarray, rng: np.random.Generator) -> None:
         self.command = np.zeros((num_envs, 2))
-        self.force = np.zeros(num_envs)
         self.clock = np.zeros(num_envs)
         self.pending = [self._draw(i, rng) for i in range(num_envs)]
 
@@ -163,12 +161,12 @@ class LoadedWalkObjective(Objective):
         return {"top_force": self.top_force, "track": track}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"command": self.command, "force": self.force, "clock": self.clock,
+        return {"command": self.command, "clock": self.clock,
                 "top_force": self.top_force,
                 "tallies": (self._track, self._steps, self._falls, self._iterations)}  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.command, self.force = state["command"].copy(), state["force"].copy()
+        self.command = state["command"].copy()
         self.clock, self.top_force = state["clock"].copy(), state["top_force"]
         self._track, self._steps, self._falls, self._iterations = state["tallies"]
 
