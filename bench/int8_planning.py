@@ -37,7 +37,7 @@ from metaworld_hwm.envs import make_env
 from metaworld_hwm.evaluation.curves import read_columns
 from metaworld_hwm.physical import TDMPC2Agent, make_config
 from metaworld_hwm.physical.acting import ActingModel
-from metaworld_hwm.physical.mppi import estimate_value, plan
+from metaworld_hwm.physical.mppi import estimate_value, plan_action
 from metaworld_hwm.training import OnlineTrainer, TrainConfig
 from metaworld_hwm.training.replay_buffer import ReplayBuffer
 
@@ -89,7 +89,7 @@ def compare_plans(agent: TDMPC2Agent, states: torch.Tensor, score_draws: int) ->
         for name, model, seed in (("fp32", "fp32", i), ("fp32 reseeded", "fp32", i + 10_000),
                                   ("int8", "int8", i)):  # fmt: skip
             gen = torch.Generator().manual_seed(seed)
-            _, mean, _ = plan(models[model].planning_model(), z, cfg, gen, eval_mode=True)
+            _, mean, _ = plan_action(models[model].planning_model(), z, cfg, gen, eval_mode=True)
             means[name] = mean
         score_gen = torch.Generator().manual_seed(123)
         scores = {

@@ -10,7 +10,7 @@ second thread while acting, opt-in, one update stale).
 from metaworld_hwm.physical.agent import TDMPC2Agent, default_device
 from metaworld_hwm.physical.async_learner import AsyncLearner
 from metaworld_hwm.physical.config import PRESETS, WorldModelConfig, make_config
-from metaworld_hwm.physical.mppi import PlanningModel, plan
+from metaworld_hwm.physical.mppi import PlanningModel, plan_action
 from metaworld_hwm.physical.world_model import WorldModel
 
 __all__ = [
@@ -22,5 +22,5 @@ __all__ = [
     "WorldModelConfig",
     "default_device",
     "make_config",
-    "plan",
+    "plan_action",
 ]

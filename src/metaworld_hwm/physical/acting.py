@@ -255,7 +255,7 @@ class ActingModel:
         return [self._from_pre(h, torch.mm(x, h[0].weight.t()), h[0].bias) for h in heads]
 
     def planning_model(self) -> PlanningModel:
-        """The callables `mppi.plan` expects, with the fused rollout."""
+        """The callables `mppi.plan_action` expects, with the fused rollout."""
         term = self.termination if self.termination_head is not None else None
         return PlanningModel(
             self.next, self.reward, self.value, self.pi_action, term, rollout=self.rollout

@@ -22,7 +22,7 @@ from metaworld_hwm.physical.losses import (
     world_model_loss,
 )
 from metaworld_hwm.physical.math import two_hot_inv
-from metaworld_hwm.physical.mppi import PlanningModel, plan
+from metaworld_hwm.physical.mppi import PlanningModel, plan_action
 from metaworld_hwm.physical.world_model import WorldModel
 from metaworld_hwm.utils.allocator import keep_freed_memory
 
@@ -94,10 +94,10 @@ class TDMPC2Agent:
         self._learning = False  # an AsyncLearner's update is in flight
         self._prev_mean: Tensor | None = None
         self.last_plan_stats: dict[str, Tensor] = {}
-        """Statistics (0-d tensors) of the latest `act` call, see `mppi.plan`."""
+        """Statistics (0-d tensors) of the latest `act` call, see `mppi.plan_action`."""
 
     def planning_model(self) -> PlanningModel:
-        """The world model as the callables `mppi.plan` expects: the unfused reference of
+        """The world model as the callables `mppi.plan_action` expects: the unfused reference of
         what `act` plans with (`self.acting.planning_model()`)."""
         m, cfg = self.model, self.cfg
 
@@ -146,7 +146,7 @@ class TDMPC2Agent:
                 )
         acting = self.acting
         z = acting.encode(obs_t.unsqueeze(0)).squeeze(0)
-        action, self._prev_mean, self.last_plan_stats = plan(
+        action, self._prev_mean, self.last_plan_stats = plan_action(
             acting.planning_model(),
             z,
             cfg,

@@ -1,7 +1,7 @@
 """MPPI planning in latent space (TD-MPC2), with optional expert guidance.
 
-`plan` is a pure function of a `PlanningModel` (plain callables, so an analytic model works as
-well as the learned one), a start latent, the config and a generator. Expert guidance: a
+`plan_action` is a pure function of a `PlanningModel` (plain callables, so an analytic model
+works as well as the learned one), a start latent, the config and a generator. Expert guidance: a
 reference action sequence `a_ref` seeds the sampling mean, joins the candidates, and with
 `guidance_lambda > 0` every candidate's score loses lambda * sum_t ||a_t - a_ref_t||^2. Without
 `a_ref` the planner is exactly TD-MPC2's.
@@ -23,7 +23,7 @@ from torch import Tensor
 
 from metaworld_hwm.physical.config import WorldModelConfig
 
-__all__ = ["PlanningModel", "Rollout", "bootstrap", "estimate_value", "plan", "rollout"]
+__all__ = ["PlanningModel", "Rollout", "bootstrap", "estimate_value", "plan_action", "rollout"]
 
 
 class PlanningModel(NamedTuple):
@@ -107,7 +107,156 @@ def _check_shape(name: str, x: Tensor | None, shape: tuple[int, ...]) -> None:
         raise ValueError(f"{name} must have shape {shape}, got {tuple(x.shape)}")
 
 
-def plan(
+class _Elites(NamedTuple):
+    """The elites of one MPPI iteration and the sampling distribution they give."""
+
+    value: Tensor
+    """(E,) scores of the elite candidates."""
+    actions: Tensor
+    """(H, E, A) their action sequences."""
+    score: Tensor
+    """(E,) softmax weights of the elites (temperature `cfg.temperature`)."""
+    mean: Tensor
+    """(H, A) weighted mean of the elites: the next sampling mean."""
+    std: Tensor
+    """(H, A) weighted std of the elites, clamped to [min_std, max_std]."""
+
+
+def _check_inputs(
+    z0: Tensor,
+    cfg: WorldModelConfig,
+    prev_mean: Tensor | None,
+    a_ref: Tensor | None,
+    guidance_lambda: float,
+    guidance_radius: float,
+) -> None:
+    H, A = cfg.horizon, cfg.action_dim
+    if z0.ndim != 1:
+        raise ValueError(f"z0 must be one latent of shape (latent_dim,), got {tuple(z0.shape)}")
+    _check_shape("prev_mean", prev_mean, (H, A))
+    _check_shape("a_ref", a_ref, (H, A))
+    if guidance_lambda < 0:
+        raise ValueError(f"guidance_lambda must be >= 0, got {guidance_lambda}")
+    if guidance_radius < 0:
+        raise ValueError(f"guidance_radius must be >= 0, got {guidance_radius}")
+
+
+Region = tuple[Tensor, Tensor] | None
+"""Per-entry action bounds (low, high), each (H, A), or None for plain [-1, 1]."""
+
+
+def _bounded(actions: Tensor, region: Region) -> Tensor:
+    """Candidates (H, N, A) inside [-1, 1] and, with a trust region, inside it."""
+    if region is None:
+        return actions.clamp(-1, 1)
+    return actions.clamp(region[0].unsqueeze(1), region[1].unsqueeze(1))
+
+
+def _fixed_candidates(
+    model_fns: PlanningModel,
+    z0: Tensor,
+    cfg: WorldModelConfig,
+    generator: torch.Generator,
+    a_ref: Tensor | None,
+    region: Region,
+) -> list[Tensor]:
+    """The candidates that are not resampled, each (H, n, A): `cfg.num_pi_trajs` rollouts of
+    the policy prior from z0, then the reference."""
+    fixed: list[Tensor] = []
+    if cfg.num_pi_trajs > 0:
+        z = z0.expand(cfg.num_pi_trajs, -1)
+        prior = []
+        for t in range(cfg.horizon):
+            prior.append(model_fns.policy(z, generator))
+            if t < cfg.horizon - 1:
+                z = model_fns.dynamics(z, prior[-1])
+        fixed.append(_bounded(torch.stack(prior), region))
+    if a_ref is not None:
+        fixed.append(a_ref.unsqueeze(1))
+    return fixed
+
+
+def _initial_mean(
+    cfg: WorldModelConfig, z0: Tensor, prev_mean: Tensor | None, a_ref: Tensor | None
+) -> Tensor:
+    """The first sampling mean (H, A): the reference, else the warm start shifted one step,
+    else zeros."""
+    if a_ref is not None:
+        return a_ref.clone()
+    mean = torch.zeros(cfg.horizon, cfg.action_dim, dtype=z0.dtype, device=z0.device)
+    if prev_mean is not None:
+        mean[:-1] = prev_mean[1:].to(device=z0.device, dtype=z0.dtype)
+    return mean
+
+
+def _elites(cfg: WorldModelConfig, value: Tensor, actions: Tensor, max_std: float) -> _Elites:
+    """The top `cfg.num_elites` of candidates (H, N, A) scored `value` (N,), and the
+    distribution they give."""
+    elite_value, elite_idx = torch.topk(value, cfg.num_elites)
+    elite_actions = actions[:, elite_idx]
+    score = torch.exp(cfg.temperature * (elite_value - elite_value.max()))
+    score = score / score.sum()
+    mean = (score.view(1, -1, 1) * elite_actions).sum(1)
+    var = (score.view(1, -1, 1) * (elite_actions - mean.unsqueeze(1)).pow(2)).sum(1)
+    std = var.sqrt().clamp(min(cfg.min_std, max_std), max_std)
+    return _Elites(elite_value, elite_actions, score, mean, std)
+
+
+def _iterate(
+    model_fns: PlanningModel,
+    z0: Tensor,
+    cfg: WorldModelConfig,
+    generator: torch.Generator,
+    fixed: list[Tensor],
+    mean: Tensor,
+    max_std: float,
+    a_ref: Tensor | None,
+    guidance_lambda: float,
+    region: Region,
+) -> _Elites:
+    """`cfg.iterations` rounds of MPPI from `mean` and std `max_std`: sample around the mean,
+    score the samples with the fixed candidates (minus guidance_lambda * the squared distance
+    to `a_ref` when both are set), refit the mean and std to the elites."""
+    H, A = cfg.horizon, cfg.action_dim
+    std = torch.full((H, A), max_std, dtype=z0.dtype, device=z0.device)
+    fixed_roll = rollout(model_fns, z0, torch.cat(fixed, 1), cfg.discount) if fixed else None
+    for _ in range(cfg.iterations):
+        shape = (H, cfg.num_samples, A)
+        noise = torch.randn(shape, generator=generator, device=z0.device, dtype=z0.dtype)
+        sampled = _bounded(mean.unsqueeze(1) + std.unsqueeze(1) * noise, region)
+        actions = torch.cat([*fixed, sampled], dim=1)
+        roll = _join(fixed_roll, rollout(model_fns, z0, sampled, cfg.discount))
+        value = bootstrap(model_fns, roll, generator).squeeze(1)
+        if a_ref is not None and guidance_lambda > 0:
+            value = value - guidance_lambda * (actions - a_ref.unsqueeze(1)).pow(2).sum((0, 2))
+        elites = _elites(cfg, value, actions, max_std)
+        mean, std = elites.mean, elites.std
+    return elites
+
+
+def _select_action(
+    elites: _Elites,
+    generator: torch.Generator,
+    eval_mode: bool,
+    region: Region,
+    like: Tensor,
+) -> Tensor:
+    """The first action of one elite drawn by its weight (Gumbel-max), with exploration noise
+    of the final std unless `eval_mode`, clamped to [-1, 1] or the trust region; random
+    numbers of the dtype and device of `like`."""
+    device, dtype = like.device, like.dtype
+    uniform = torch.rand(elites.score.shape, generator=generator, device=device, dtype=dtype)
+    gumbel = -torch.log(-torch.log(uniform.clamp(1e-20, 1.0)).clamp_min(1e-20))
+    chosen = torch.argmax(elites.score.log() + gumbel)
+    action = elites.actions[0, chosen]
+    if not eval_mode:
+        A = action.shape[-1]
+        noise = torch.randn(A, generator=generator, device=device, dtype=dtype)
+        action = action + elites.std[0] * noise
+    return action.clamp(-1, 1) if region is None else action.clamp(region[0][0], region[1][0])
+
+
+def plan_action(
     model_fns: PlanningModel,
     z0: Tensor,
     cfg: WorldModelConfig,
@@ -133,74 +282,23 @@ def plan(
     Returns the action (A,) in [-1, 1], the final mean (H, A) to pass back as `prev_mean`, and
     statistics (0-d tensors): mean and max elite value, mean final std.
     """
-    H, A = cfg.horizon, cfg.action_dim
-    if z0.ndim != 1:
-        raise ValueError(f"z0 must be one latent of shape (latent_dim,), got {tuple(z0.shape)}")
-    _check_shape("prev_mean", prev_mean, (H, A))
-    _check_shape("a_ref", a_ref, (H, A))
-    if guidance_lambda < 0:
-        raise ValueError(f"guidance_lambda must be >= 0, got {guidance_lambda}")
-    if guidance_radius < 0:
-        raise ValueError(f"guidance_radius must be >= 0, got {guidance_radius}")
-    device, dtype = z0.device, z0.dtype
-    region = None
+    _check_inputs(z0, cfg, prev_mean, a_ref, guidance_lambda, guidance_radius)
+    region: Region = None
     if a_ref is not None:
-        a_ref = a_ref.to(device=device, dtype=dtype).clamp(-1, 1)
+        a_ref = a_ref.to(device=z0.device, dtype=z0.dtype).clamp(-1, 1)
         if guidance_radius > 0:
             region = (a_ref - guidance_radius).clamp(-1, 1), (a_ref + guidance_radius).clamp(-1, 1)
-
-    def bounded(actions: Tensor) -> Tensor:
-        """Candidates (H, N, A) inside [-1, 1] and, with a trust region, inside it."""
-        if region is None:
-            return actions.clamp(-1, 1)
-        return actions.clamp(region[0].unsqueeze(1), region[1].unsqueeze(1))
-
-    fixed: list[Tensor] = []  # candidates that are not resampled: prior rollouts, reference
-    if cfg.num_pi_trajs > 0:
-        z = z0.expand(cfg.num_pi_trajs, -1)
-        prior = []
-        for t in range(H):
-            prior.append(model_fns.policy(z, generator))
-            if t < H - 1:
-                z = model_fns.dynamics(z, prior[-1])
-        fixed.append(bounded(torch.stack(prior)))
-    mean = torch.zeros(H, A, dtype=dtype, device=device)
-    if a_ref is not None:
-        mean = a_ref.clone()
-        fixed.append(a_ref.unsqueeze(1))
-    elif prev_mean is not None:
-        mean[:-1] = prev_mean[1:].to(device=device, dtype=dtype)
+    # Random numbers are drawn in this order: prior rollouts, iterations, the choice.
+    fixed = _fixed_candidates(model_fns, z0, cfg, generator, a_ref, region)
+    mean = _initial_mean(cfg, z0, prev_mean, a_ref)
     max_std = guidance_radius if region is not None else cfg.max_std
-    std = torch.full((H, A), max_std, dtype=dtype, device=device)
-    fixed_roll = rollout(model_fns, z0, torch.cat(fixed, 1), cfg.discount) if fixed else None
-
-    for _ in range(cfg.iterations):
-        shape = (H, cfg.num_samples, A)
-        noise = torch.randn(shape, generator=generator, device=device, dtype=dtype)
-        sampled = bounded(mean.unsqueeze(1) + std.unsqueeze(1) * noise)
-        actions = torch.cat([*fixed, sampled], dim=1)
-        roll = _join(fixed_roll, rollout(model_fns, z0, sampled, cfg.discount))
-        value = bootstrap(model_fns, roll, generator).squeeze(1)
-        if a_ref is not None and guidance_lambda > 0:
-            value = value - guidance_lambda * (actions - a_ref.unsqueeze(1)).pow(2).sum((0, 2))
-        elite_value, elite_idx = torch.topk(value, cfg.num_elites)
-        elite_actions = actions[:, elite_idx]
-        score = torch.exp(cfg.temperature * (elite_value - elite_value.max()))
-        score = score / score.sum()
-        mean = (score.view(1, -1, 1) * elite_actions).sum(1)
-        var = (score.view(1, -1, 1) * (elite_actions - mean.unsqueeze(1)).pow(2)).sum(1)
-        std = var.sqrt().clamp(min(cfg.min_std, max_std), max_std)
-
-    uniform = torch.rand(score.shape, generator=generator, device=device, dtype=dtype)
-    gumbel = -torch.log(-torch.log(uniform.clamp(1e-20, 1.0)).clamp_min(1e-20))
-    chosen = torch.argmax(score.log() + gumbel)
-    action = elite_actions[0, chosen]
-    if not eval_mode:
-        action = action + std[0] * torch.randn(A, generator=generator, device=device, dtype=dtype)
-    action = action.clamp(-1, 1) if region is None else action.clamp(region[0][0], region[1][0])
+    elites = _iterate(
+        model_fns, z0, cfg, generator, fixed, mean, max_std, a_ref, guidance_lambda, region
+    )
+    action = _select_action(elites, generator, eval_mode, region, like=z0)
     stats = {
-        "elite_value_mean": elite_value.mean(),
-        "elite_value_max": elite_value.max(),
-        "std_mean": std.mean(),
+        "elite_value_mean": elites.value.mean(),
+        "elite_value_max": elites.value.max(),
+        "std_mean": elites.std.mean(),
     }
-    return action, mean, stats
+    return action, elites.mean, stats

@@ -10,7 +10,7 @@ import torch
 from metaworld_hwm.physical import kernels
 from metaworld_hwm.physical.acting import ActingModel
 from metaworld_hwm.physical.agent import TDMPC2Agent
-from metaworld_hwm.physical.mppi import _join, bootstrap, estimate_value, plan, rollout
+from metaworld_hwm.physical.mppi import _join, bootstrap, estimate_value, plan_action, rollout
 
 TOL = dict(rtol=1e-5, atol=1e-5)
 
@@ -49,7 +49,9 @@ def test_fused_plan_equals_the_reference_plan(
     z0, cfg = _z0(agent), agent.cfg
     a_ref = torch.full((cfg.horizon, 3), 0.3)
     results = [
-        plan(model, z0, cfg, torch.Generator().manual_seed(5), a_ref=a_ref, guidance_lambda=0.1)
+        plan_action(
+            model, z0, cfg, torch.Generator().manual_seed(5), a_ref=a_ref, guidance_lambda=0.1
+        )
         for model in (agent.planning_model(), agent.acting.planning_model())
     ]
     for got, expected in zip(results[1][:2], results[0][:2], strict=True):
@@ -59,7 +61,7 @@ def test_fused_plan_equals_the_reference_plan(
 def test_fixed_candidates_rolled_out_once_give_the_same_values(
     make_agent: Callable[..., TDMPC2Agent],
 ) -> None:
-    """plan() rolls the prior/reference candidates out once per call and joins them with each
+    """plan_action() rolls the prior/reference candidates out once per call and joins them with each
     iteration's samples: the joined values equal a rollout of all candidates together."""
     agent = make_agent()
     model, z0 = agent.planning_model(), _z0(agent)

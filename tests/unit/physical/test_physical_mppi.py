@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from metaworld_hwm.physical.config import WorldModelConfig, make_config
-from metaworld_hwm.physical.mppi import PlanningModel, estimate_value, plan
+from metaworld_hwm.physical.mppi import PlanningModel, estimate_value, plan_action
 
 A_SYS = np.array([[1.0, 0.2], [0.0, 1.0]])
 B_SYS = np.array([[0.1, 0.0], [0.2, 0.1]])
@@ -91,7 +91,7 @@ def test_mppi_finds_the_lq_optimum(seed: int) -> None:
     optimum = lq_optimum(Z0, cfg.horizon, cfg.discount)
     assert np.abs(optimum).max() < 0.8  # the constraint [-1, 1] is inactive
     g = torch.Generator().manual_seed(seed)
-    action, mean, stats = plan(lq_model(), _t(Z0), cfg, g, eval_mode=True)
+    action, mean, stats = plan_action(lq_model(), _t(Z0), cfg, g, eval_mode=True)
     assert mean.shape == (cfg.horizon, 2)
     np.testing.assert_allclose(mean.numpy(), optimum, atol=0.03)
     np.testing.assert_allclose(action.numpy(), optimum[0], atol=0.06)
@@ -101,14 +101,14 @@ def test_mppi_finds_the_lq_optimum(seed: int) -> None:
 def test_training_mode_adds_noise_and_stays_in_bounds() -> None:
     cfg = lq_config(iterations=1, min_std=0.5)
     g = torch.Generator().manual_seed(0)
-    actions = torch.stack([plan(lq_model(), _t(Z0), cfg, g)[0] for _ in range(20)])
+    actions = torch.stack([plan_action(lq_model(), _t(Z0), cfg, g)[0] for _ in range(20)])
     assert actions.abs().max() <= 1 and actions.std(0).min() > 0.1
 
 
 def test_same_generator_state_gives_same_plan() -> None:
     cfg = lq_config(iterations=2)
-    first = plan(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(3))
-    second = plan(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(3))
+    first = plan_action(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(3))
+    second = plan_action(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(3))
     torch.testing.assert_close(first[0], second[0], rtol=0, atol=0)
     torch.testing.assert_close(first[1], second[1], rtol=0, atol=0)
 
@@ -117,7 +117,7 @@ def test_large_guidance_returns_the_reference() -> None:
     cfg = lq_config()
     a_ref = _t(np.array([[0.5, -0.5], [0.2, 0.9], [-0.7, 0.1]]))
     g = torch.Generator().manual_seed(0)
-    action, mean, _ = plan(
+    action, mean, _ = plan_action(
         lq_model(), _t(Z0), cfg, g, a_ref=a_ref, guidance_lambda=1e3, eval_mode=True
     )
     torch.testing.assert_close(action, a_ref[0], atol=0.02, rtol=0)
@@ -131,7 +131,7 @@ def test_guidance_pulls_towards_the_reference_gradually() -> None:
     dists = []
     for lam in (0.0, 0.3, 3.0):
         g = torch.Generator().manual_seed(0)
-        mean = plan(lq_model(), _t(Z0), cfg, g, a_ref=a_ref, guidance_lambda=lam)[1]
+        mean = plan_action(lq_model(), _t(Z0), cfg, g, a_ref=a_ref, guidance_lambda=lam)[1]
         dists.append(mean.norm().item())
     assert dists[0] > dists[1] > dists[2]
     assert dists[0] == pytest.approx(np.linalg.norm(optimum), abs=0.05)
@@ -139,8 +139,10 @@ def test_guidance_pulls_towards_the_reference_gradually() -> None:
 
 def test_without_reference_lambda_has_no_effect() -> None:
     cfg = lq_config(iterations=2)
-    plain = plan(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(0))
-    guided = plan(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(0), guidance_lambda=5.0)
+    plain = plan_action(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(0))
+    guided = plan_action(
+        lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(0), guidance_lambda=5.0
+    )
     torch.testing.assert_close(plain[0], guided[0], rtol=0, atol=0)
 
 
@@ -156,7 +158,7 @@ def test_warm_start_shifts_the_previous_mean() -> None:
         temperature=1e-9,
     )
     prev = _t(np.array([[0.9, 0.9], [0.4, -0.4], [-0.3, 0.2]]))
-    mean = plan(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(0), prev_mean=prev)[1]
+    mean = plan_action(lq_model(), _t(Z0), cfg, torch.Generator().manual_seed(0), prev_mean=prev)[1]
     expected = torch.cat([prev[1:], torch.zeros(1, 2)])
     torch.testing.assert_close(mean, expected, atol=0.01, rtol=0)
 
@@ -171,9 +173,9 @@ def test_warm_start_shifts_the_previous_mean() -> None:
 )
 def test_bad_arguments_raise(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        plan(lq_model(), _t(Z0), lq_config(), torch.Generator(), **kwargs)
+        plan_action(lq_model(), _t(Z0), lq_config(), torch.Generator(), **kwargs)
     with pytest.raises(ValueError, match="z0 must be one latent"):
-        plan(lq_model(), _t(Z0)[None], lq_config(), torch.Generator())
+        plan_action(lq_model(), _t(Z0)[None], lq_config(), torch.Generator())
 
 
 @pytest.mark.parametrize("eval_mode", [True, False])
@@ -183,7 +185,7 @@ def test_trust_region_keeps_every_action_near_the_reference(eval_mode: bool) -> 
     radius = 0.1
     for seed in range(5):
         g = torch.Generator().manual_seed(seed)
-        action, mean, _ = plan(lq_model(), _t(Z0), cfg, g, a_ref=a_ref, eval_mode=eval_mode,
+        action, mean, _ = plan_action(lq_model(), _t(Z0), cfg, g, a_ref=a_ref, eval_mode=eval_mode,
                                guidance_radius=radius)  # fmt: skip
         assert (action - a_ref[0]).abs().max() <= radius + 1e-6
         assert (mean - a_ref).abs().max() <= radius + 1e-6
@@ -196,11 +198,11 @@ def test_trust_region_still_improves_on_the_reference() -> None:
     a_ref = torch.zeros(cfg.horizon, 2)
     radius = 0.05
     g = torch.Generator().manual_seed(0)
-    mean = plan(lq_model(), _t(Z0), cfg, g, a_ref=a_ref, guidance_radius=radius)[1]
+    mean = plan_action(lq_model(), _t(Z0), cfg, g, a_ref=a_ref, guidance_radius=radius)[1]
     far = optimum.abs() > 2 * radius
     torch.testing.assert_close(mean[far], radius * optimum[far].sign(), atol=0.02, rtol=0)
 
 
 def test_negative_trust_radius_is_refused() -> None:
     with pytest.raises(ValueError, match="guidance_radius"):
-        plan(lq_model(), _t(Z0), lq_config(), torch.Generator(), guidance_radius=-1.0)
+        plan_action(lq_model(), _t(Z0), lq_config(), torch.Generator(), guidance_radius=-1.0)
