@@ -17,6 +17,15 @@ def test_iqm_is_the_mean_of_the_middle_half() -> None:
     assert 1.0 <= low <= 3.0 <= high <= 5.0
 
 
+def test_bootstrap_interval_is_reproducible_and_leaves_the_global_generator_alone() -> None:
+    values = np.array([1.3, -1.3, 6.4, 1.0, -5.4, 3.6, 13.0, 9.5, -7.0, -12.7, -6.2, 0.4])
+    before = np.random.get_state()[1].copy()
+    first, second = bootstrap_ci(values, seed=1), bootstrap_ci(values, seed=1)
+    assert first == second and first[0] < iqm(values) < first[1]
+    assert bootstrap_ci(values, seed=2) != first
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
 def test_convergence_step_is_the_first_eval_at_90_percent_of_best() -> None:
     run = Run(Path("."), "h1-stand", "tdmpc2", 1, [1000, 2000, 3000, 4000], [10, 85, 95, 100])
     assert run.convergence_step == 3000 and run.final_return == 100

@@ -23,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from rliable import library, metrics
 
 from metaworld_hwm.evaluation.curves import read_columns
 from metaworld_hwm.evaluation.weights_plot import plot_weight_timeline
@@ -84,21 +85,29 @@ def find_runs(paths: list[Path]) -> list[Run]:
 
 
 def iqm(values: np.ndarray) -> float:
-    """Interquartile mean: the mean of the middle 50% (all values when fewer than 4)."""
-    v = np.sort(np.asarray(values, dtype=float))
-    n = len(v)
-    if n < 4:
-        return float(v.mean())
-    cut = n // 4
-    return float(v[cut : n - cut].mean())
+    """Interquartile mean: the mean of the middle 50% (rliable's 25% trimmed mean; all values
+    when fewer than 4)."""
+    return float(metrics.aggregate_iqm(np.asarray(values, dtype=float)))
+
+
+class _SeededStratifiedBootstrap(library.StratifiedBootstrap):
+    """rliable's stratified bootstrap (runs resampled within each task), drawing from its own
+    generator: rliable 1.2.0's `update_indices` draws from numpy's global generator and ignores
+    `random_state`, so two reports of the same runs would differ."""
+
+    def update_indices(self) -> tuple[np.ndarray, ...]:
+        indices = self.generator.choice(self._num_items, self._args_shape, replace=True)
+        return (indices, *self._strata_indices)
 
 
 def bootstrap_ci(values: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95% percentile-bootstrap interval of the IQM over seeds."""
-    v = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    stats = [iqm(rng.choice(v, size=len(v), replace=True)) for _ in range(reps)]
-    return float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))
+    """95% percentile interval of the IQM over seeds, by rliable's stratified bootstrap."""
+    scores = np.asarray(values, dtype=float).reshape(-1, 1)  # (runs, tasks): one task
+    boot = _SeededStratifiedBootstrap(scores, seed=np.random.default_rng(seed))
+    low, high = boot.conf_int(
+        lambda x: np.array([metrics.aggregate_iqm(x)]), reps=reps, method="percentile", size=0.95
+    )
+    return float(low[0]), float(high[0])
 
 
 def _groups(runs: list[Run]) -> dict[tuple[str, str], list[Run]]:
@@ -211,7 +220,7 @@ def write_report(paths: list[Path], out: Path, command: str = "") -> Path:
         f"Command: `{command}`\n" if command else "",
         f"{len(runs)} runs. Final return = last evaluation's mean return; convergence steps = "
         f"first evaluation reaching {CONVERGENCE_FRACTION:.0%} of the run's best; IQM with a "
-        "95% percentile-bootstrap interval over seeds.\n",
+        "95% percentile interval over seeds (rliable's stratified bootstrap).\n",
         "## Table 1: return and convergence\n", table_returns(runs),
         "## Table 2: success (protocol of `metaworld-hwm eval`)\n", table_success(runs),
         "## Table 3: ablations\n", table_returns(runs, ablations),
