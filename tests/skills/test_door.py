@@ -40,3 +40,31 @@ def test_opener_grasps_and_turns_the_hatch() -> None:
         peak_hatch = max(peak_hatch, opener.hatch_angle(obs))
     assert stages[:4] == ["approach", "pregrasp", "grasp", "turn"]
     assert peak_hatch >= 0.9  # unlocked (tests/envs/test_door_lock.py)
+
+
+def test_past_the_lock_the_turned_lever_is_let_go_and_grasped_again_at_rest() -> None:
+    opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
+    obs = np.zeros(opener.model.nq + opener.model.nv)
+    door, hatch = opener._door_qpos, opener._hatch_qpos
+    opener.stage = "pull"
+    obs[door], obs[hatch] = 0.2, 1.2
+    opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert (opener.stage, opener.hatch_target()) == ("pull", opener.config.hatch_turn)
+    obs[door] = opener.config.unlocked_door + 0.01
+    opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert opener.stage == "release" and opener.grip == 0.0
+    for _ in range(opener.config.release_steps + 1):
+        opener._advance(obs, grip_gap=0.2, stance_error=0.0)
+    assert opener.stage == "pregrasp"
+    obs[door], obs[hatch] = 0.28, 0.05  # the door rests on the tab; the lever springs back
+    for _ in range(opener.config.pregrasp_steps + 1):
+        opener._advance(obs, grip_gap=0.1, stance_error=0.0)
+    assert opener.stage == "pregrasp"  # the bar is not between the fingers yet
+    opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert opener.stage == "grasp"
+    for _ in range(opener.config.grasp_steps + 1):
+        opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert opener.stage == "pull" and opener.hatch_target() == 0.05  # no second turn
+    obs[door] = 0.0  # closed again: locked, so the next grasp turns the hatch first
+    opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert not opener.unlocked

@@ -13,12 +13,17 @@ hand load (``experts train --objective hand-load``).
 
 - ``approach``: the legs' walk command steers the pelvis to a stance in front of the door;
 - ``pregrasp``: the left arm's IK (:class:`GripperArm`) brings the open gripper onto the
-  hatch bar along the palm's own axis, so the bar enters between the fingers;
+  hatch bar (where the lever rests) along the palm's own axis, so the bar enters between the
+  fingers; it ends once the bar is in the gripper's pocket;
 - ``grasp``: the gripper closes (its lips hook behind the bar);
 - ``turn``: the grasp point follows the bar around the hatch axle to ``hatch_turn``;
 - ``pull``: the arm pushes along the door's arc with ``pull_force`` (joint torques J^T F on
   top of the servo targets) while the pelvis follows the hatch back; a lost bar goes back to
-  ``pregrasp`` with the gripper opened.
+  ``pregrasp`` with the gripper opened;
+- ``release``: once the door is past the lock the turned lever (nearly vertical, the hand
+  slides down it) is let go: the gripper opens and backs off, the hatch springs back, the door
+  settles on the lock tab in front of the frame (~0.28 rad), and the lever is grasped again at
+  rest and pulled without a turn.
 
 Legs are a command walker (:class:`~metaworld_hwm.skills.walk.WalkExpert`): its command is a
 proportional step toward the stance, so any walker in the library (``walk``, or one trained
@@ -57,15 +62,18 @@ class DoorOpenerConfig:
     pregrasp_steps: int = 170
     grasp_steps: int = 40
     hatch_turn: float = 1.2
-    unlocked_door: float = 0.6
-    """Door angle (rad) past which the lock tab is clear of the frame."""
+    unlocked_door: float = 0.3
+    """Door angle (rad) past which the lock tab is clear of the frame (it clears at 0.275):
+    the turned hatch is let go there, the door settles on the tab in front of the frame, and
+    the lever is grasped again at rest for the rest of the pull."""
+    release_steps: int = 40
+    """Control steps the opened gripper backs off the bar before the regrasp."""
     regrasp_door: float = 0.05
     """Door angle (rad) past which the grasp stages stand where the pull does (behind the
     hatch, facing the door's arc) instead of at ``stance``."""
-    hatch_hold: float = 0.3
-    """Hatch angle held while pulling a door that is past the lock."""
     turn_rate: float = 0.5
     pull_force: float = 60.0
+    """Largest pull along the door's arc at the grasp point (N)."""
     hatch_offset: tuple[float, float] = (0.5, 0.27)
     """Pelvis position behind the hatch (x, y in the robot's heading frame) while pulling."""
     heading_follow: float = 1.0
@@ -180,6 +188,8 @@ class DoorOpener:
         self.stage, self.stage_steps = "approach", 0
         self.arm_ref: np.ndarray | None = None
         self.grip = 0.0
+        self.unlocked = False
+        self.hatch_rest = 0.0
         self.legs.reset(1)
         self.pull_legs.reset(1)
 
@@ -218,20 +228,29 @@ class DoorOpener:
     def _advance(self, obs: np.ndarray, grip_gap: float, stance_error: float) -> None:
         cfg = self.config
         self.stage_steps += 1
-        held = self.stage in ("turn", "pull")
-        if held and grip_gap > cfg.lost_grasp:
+        door = self.door_angle(obs)
+        if door < cfg.regrasp_door:  # closed again: the lock holds it
+            self.unlocked = False
+        was_unlocked, self.unlocked = self.unlocked, self.unlocked or door >= cfg.unlocked_door
+        if self.stage in ("turn", "pull") and grip_gap > cfg.lost_grasp:
             self.stage, self.stage_steps, self.grip = "pregrasp", 0, 0.0
         elif self.stage == "approach" and stance_error < cfg.stance_tolerance \
                 and self.stage_steps > 30:  # fmt: skip
             self.stage, self.stage_steps = "pregrasp", 0
-        elif self.stage == "pregrasp" and self.stage_steps > cfg.pregrasp_steps:
+        elif self.stage == "pregrasp" and self.stage_steps > cfg.pregrasp_steps \
+                and grip_gap < cfg.lost_grasp:  # fmt: skip
+            # a bar not yet between the fingers (a door still swinging) is followed on
             self.stage, self.stage_steps = "grasp", 0
         elif self.stage == "grasp" and self.stage_steps > cfg.grasp_steps:
-            # past the lock the hatch needs no turn: straight back to pulling
-            unlocked = self.door_angle(obs) >= cfg.unlocked_door
-            self.stage, self.stage_steps = ("pull" if unlocked else "turn"), 0
+            self.stage, self.stage_steps = ("pull" if self.unlocked else "turn"), 0
         elif self.stage == "turn" and self.stage_steps > self._turn_steps() + 20:
             self.stage, self.stage_steps = "pull", 0
+        elif self.stage == "pull" and self.unlocked and not was_unlocked:
+            self.stage, self.stage_steps, self.grip = "release", 0, 0.0
+        elif self.stage == "release" and self.stage_steps > cfg.release_steps:
+            self.stage, self.stage_steps = "pregrasp", 0
+        if self.stage in ("pregrasp", "grasp"):
+            self.hatch_rest = self.hatch_angle(obs)  # the lever is grasped where it rests
 
     def _turn_steps(self) -> float:
         """Control steps the turn to ``hatch_turn`` takes at ``turn_rate``."""
@@ -247,16 +266,17 @@ class DoorOpener:
         x, y, z = palm.T @ (bar_point - d.site_xpos[self.arm.grip])
         return max(float(np.hypot(x, z)), abs(float(y)) - self.config.bar_slide)
 
-    def hatch_target(self, door_angle: float) -> float:
-        """The hatch angle the arm holds at this stage (rad): turned while the door is still
-        within reach of the lock, let back once it has swung past (the turned lever hangs
-        nearly vertical, and the hand slides down it)."""
+    def hatch_target(self) -> float:
+        """The hatch angle the arm holds at this stage (rad): turned until the door is past
+        the lock, at rest once it is (the turned lever hangs nearly vertical and the hand
+        slides down it; the lever at rest is pulled square to its length)."""
         cfg = self.config
         if self.stage == "turn":
-            return min(cfg.hatch_turn, self.stage_steps * cfg.turn_rate * CONTROL_DT)
-        if self.stage != "pull":
-            return 0.0
-        return cfg.hatch_turn if door_angle < cfg.unlocked_door else cfg.hatch_hold
+            turned = self.hatch_rest + self.stage_steps * cfg.turn_rate * CONTROL_DT
+            return min(cfg.hatch_turn, turned)
+        if self.stage == "release" or (self.stage == "pull" and not self.unlocked):
+            return cfg.hatch_turn
+        return self.hatch_rest
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """The action (21,) for one ``h1grip-door`` observation (63,)."""
@@ -267,7 +287,7 @@ class DoorOpener:
         self.arm.set_pose(qpos)
         grip_gap = self.grasp_offset()
         door = self.door_angle(obs)
-        point, bar, hinge = self._bar(self.hatch_target(door))
+        point, bar, hinge = self._bar(self.hatch_target())
         heading = 0.0
         if self.stage == "pull" or (self.stage != "approach" and door >= cfg.regrasp_door):
             heading = cfg.heading_follow * door
@@ -293,6 +313,10 @@ class DoorOpener:
         solution = self.arm.solve(qpos, target, bar)
         if self.stage == "pregrasp":
             share = np.clip((cfg.pregrasp_steps - 20 - self.stage_steps) / 100, 0.0, 1.0)
+            target = point - cfg.pregrasp_distance * share * self.arm.palm_axis()
+            solution = self.arm.solve(qpos, target, bar)
+        elif self.stage == "release":  # open, then back off along the palm: the lever springs back
+            share = np.clip((self.stage_steps - 10) / 20, 0.0, 1.0)
             target = point - cfg.pregrasp_distance * share * self.arm.palm_axis()
             solution = self.arm.solve(qpos, target, bar)
         current = qpos[self.arm.qpos_adr]
