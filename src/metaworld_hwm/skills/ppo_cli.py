@@ -73,6 +73,13 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         default=5.0,
         help="hand-load: rise of the top force once it is held",
     )
+    p.add_argument(
+        "--max-heading",
+        type=float,
+        default=0.0,
+        help="hand-load: largest commanded heading (rad, either way), tracked under the load "
+        "(0: heading 0, untracked)",
+    )
 
 
 def _ppo_arguments(p: argparse.ArgumentParser) -> None:
@@ -257,7 +264,7 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...]) -> 
     if args.objective == "hand-load":
         load = LoadedWalkObjective(LoadCurriculum(
             start_force=args.start_force, max_force=args.max_force, force_step=args.force_step,
-            level_iterations=args.level_iterations,
+            level_iterations=args.level_iterations, max_heading=args.max_heading,
         ))  # fmt: skip
         return load, load_evaluation(load.ctrlrange)
     curriculum = SpeedCurriculum(

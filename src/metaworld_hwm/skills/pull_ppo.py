@@ -13,7 +13,11 @@ size is the curriculum's top force or, for the other episodes, one drawn below i
     r = small_control * stand_reward * (1 + 5 * track) / 6,
     track = exp(-|v_xy - command|^2 / (2 * tracking_sigma^2))
 
-(h1-walk's shape with a two-sided velocity term). The top force rises by ``force_step``
+(h1-walk's shape with a two-sided velocity term). With ``max_heading`` > 0 each episode also
+draws a heading in ``[-max_heading, max_heading]`` (a door's pull turns the robot with the
+door's arc while the load's reaction at the left hand yaws it away), and ``track`` is
+multiplied by ``exp(-wrap(yaw - heading)^2 / (2 * heading_sigma^2))``; with 0 the heading is
+0 and untracked, as the first pull expert was trained. The top force rises by ``force_step``
 after ``level_iterations`` iterations with few falls and mean ``track`` above ``hold_track``.
 """
 
@@ -32,7 +36,13 @@ from metaworld_hwm.envs.humanoid_env import CONTROL_DT, HumanoidEnv
 from metaworld_hwm.envs.loads import SiteLoad
 from metaworld_hwm.envs.vector import VectorStep
 from metaworld_hwm.skills.expert import ExpertSpec, MLPPolicy
-from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, WalkCommand, leg_action, yaw_of
+from metaworld_hwm.skills.locomotion import (
+    NUM_LEG_JOINTS,
+    WalkCommand,
+    leg_action,
+    wrap_angle,
+    yaw_of,
+)
 from metaworld_hwm.skills.locomotion_ppo import locomotion_signals
 from metaworld_hwm.skills.ppo import Objective
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features
@@ -67,6 +77,9 @@ class LoadCurriculum:
     yaw_spread: float = 0.4
     """Largest angle (rad) between the force and +x."""
     tracking_sigma: float = 0.25
+    max_heading: float = 0.0
+    """Largest commanded heading (rad, either way); 0: heading 0 and not rewarded."""
+    heading_sigma: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0 <= self.start_force <= self.max_force:
@@ -99,6 +112,8 @@ class LoadedWalkObjective(Objective):
     def _draw(self, i: int, rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
         c = self.curriculum
         self.command[i] = (rng.uniform(*c.vx_range), rng.uniform(*c.vy_range))
+        if c.max_heading > 0:  # (no draw otherwise: runs without headings replay as before)
+            self.heading[i] = rng.uniform(-c.max_heading, c.max_heading)
         size = self.top_force if rng.random() < c.top_share else rng.uniform(0, self.top_force)
         yaw = rng.uniform(-c.yaw_spread, c.yaw_spread)
         onset = int(rng.uniform(*c.onset_seconds) / CONTROL_DT)
@@ -107,6 +122,7 @@ class LoadedWalkObjective(Objective):
 
     def start(self, num_envs: int, obs: np.ndarray, rng: np.random.Generator) -> None:
         self.command = np.zeros((num_envs, 2))
+        self.heading = np.zeros(num_envs)
         self.clock = np.zeros(num_envs)
         self.pending = [self._draw(i, rng) for i in range(num_envs)]
 
@@ -116,7 +132,8 @@ class LoadedWalkObjective(Objective):
         return None if pending is None else ("set_load", pending)
 
     def commands(self, obs: np.ndarray) -> np.ndarray:
-        rates = WalkCommand(heading=0.0).velocities(yaw_of(obs[:, 3:7]))
+        # heading h at yaw y: the rate toward heading 0 at yaw y - h
+        rates = WalkCommand(heading=0.0).velocities(yaw_of(obs[:, 3:7]) - self.heading)
         rates[:, :2] = self.command
         return rates
 
@@ -133,6 +150,9 @@ class LoadedWalkObjective(Objective):
         vx, vy, small_control, stand = step.signals.T
         error = (vx - self.command[:, 0]) ** 2 + (vy - self.command[:, 1]) ** 2
         track = np.exp(-error / (2 * self.curriculum.tracking_sigma**2))
+        if self.curriculum.max_heading > 0:
+            turn = wrap_angle(yaw_of(step.obs[:, 3:7]) - self.heading)
+            track = track * np.exp(-(turn**2) / (2 * self.curriculum.heading_sigma**2))
         self._track += float(track.sum())
         self._steps += len(track)
         return small_control * stand * (1.0 + 5.0 * track) / 6.0

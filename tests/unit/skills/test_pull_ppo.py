@@ -53,3 +53,35 @@ def test_env_actions_hold_the_left_arm_in_the_hatch_pose() -> None:
     low, high = objective.ctrlrange[11:15].T
     np.testing.assert_allclose(low + (actions[:, 11:15] + 1) * (high - low) / 2,
                                np.tile(HOLD_ARM_POSE, (2, 1)))  # fmt: skip
+
+
+def _yawed(yaws: np.ndarray) -> np.ndarray:
+    """Observations (N, 51) of robots standing at the given yaws."""
+    obs = np.zeros((len(yaws), 51))
+    obs[:, 3], obs[:, 6] = np.cos(yaws / 2), np.sin(yaws / 2)  # quaternion (w, x, y, z)
+    return obs
+
+
+def test_a_commanded_heading_is_drawn_fed_to_the_policy_and_rewarded() -> None:
+    objective = LoadedWalkObjective(LoadCurriculum(max_heading=0.8))
+    objective.start(64, np.zeros((64, 51)), np.random.default_rng(0))
+    heading = objective.heading.copy()
+    assert np.all(np.abs(heading) <= 0.8) and heading.std() > 0.2
+    # at its heading a robot is asked for no turn; off it, for a turn back toward it
+    rates = objective.commands(_yawed(heading))
+    np.testing.assert_allclose(rates[:, 2], 0.0, atol=1e-9)
+    assert np.all(np.sign(objective.commands(_yawed(heading + 0.3))[:, 2]) == -1)
+    objective.command[:] = 0.0
+    still = np.tile([0.0, 0.0, 1.0, 1.0], (64, 1))
+    on = objective.reward(VectorStep(_yawed(heading), np.zeros(64), np.zeros(64, bool),
+                                     np.zeros(64, bool), still))  # fmt: skip
+    off = objective.reward(VectorStep(_yawed(heading + 0.6), np.zeros(64), np.zeros(64, bool),
+                                      np.zeros(64, bool), still))  # fmt: skip
+    np.testing.assert_allclose(on, 1.0)
+    assert np.all(off < 0.4)
+
+
+def test_without_headings_the_heading_is_zero() -> None:
+    objective = LoadedWalkObjective(LoadCurriculum())
+    objective.start(4, np.zeros((4, 51)), np.random.default_rng(0))
+    assert np.all(objective.heading == 0.0)
