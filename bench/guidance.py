@@ -31,8 +31,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from metaworld_hwm.training.config import TrainConfig
-from metaworld_hwm.training.trainer import OnlineTrainer
+from metaworld_hwm.agent import RunConfig
+from metaworld_hwm.training import OnlineTrainer
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def evaluate(trainer: OnlineTrainer, episodes: int) -> dict[str, float]:
         guide.start_episode(obs)
         ret, vx = 0.0, []
         for t in range(1000):
-            action = trainer.act(obs, t0=t == 0, eval_mode=True, guide=guide)
+            action = trainer.agent.act(obs, t0=t == 0, eval_mode=True, guide=guide)
             obs, reward, terminated, truncated, info = env.step(action)
             guide.observe(obs, info)
             ret += reward
@@ -83,14 +83,14 @@ def evaluate(trainer: OnlineTrainer, episodes: int) -> dict[str, float]:
 def run_setting(task: str, name: str, steps: int, seed: int, episodes: int) -> dict:
     setting = SETTINGS[name]
     with tempfile.TemporaryDirectory() as run_dir:
-        cfg = TrainConfig(
+        cfg = RunConfig(
             task=task, method="metaworld", preset="tiny", steps=steps, seed=seed,
             eval_every=steps, eval_episodes=0, checkpoint_every=steps, buffer_size=steps + 1,
             guidance_lambda=setting.lam, guidance_radius=setting.radius,
             fusion_sharpness=setting.sharpness, run_dir=run_dir, tensorboard=False,
         )  # fmt: skip
         start = time.perf_counter()
-        trainer = OnlineTrainer(cfg)
+        trainer = OnlineTrainer.from_config(cfg)
         trainer.train()
         result = evaluate(trainer, episodes)
     return {"setting": name, **asdict(setting), "seed": seed, "steps": steps, **result,

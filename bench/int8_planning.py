@@ -33,12 +33,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from metaworld_hwm.agent import RunConfig
 from metaworld_hwm.envs import make_env
 from metaworld_hwm.evaluation.curves import read_columns
 from metaworld_hwm.physical import TDMPC2Agent, make_config
 from metaworld_hwm.physical.acting import ActingModel
 from metaworld_hwm.physical.mppi import estimate_value, plan_action
-from metaworld_hwm.training import OnlineTrainer, TrainConfig
+from metaworld_hwm.training import OnlineTrainer
 from metaworld_hwm.training.replay_buffer import ReplayBuffer
 
 
@@ -147,13 +148,13 @@ def learning(seeds: list[int], preset: str, eval_every: int, async_updates: bool
         for name in evaluations:
             started = time.perf_counter()
             with tempfile.TemporaryDirectory() as run_dir:
-                cfg = TrainConfig(
+                cfg = RunConfig(
                     task="gym:InvertedPendulum-v5", preset=preset, steps=5000, seed=seed,
                     eval_every=eval_every, eval_episodes=2, checkpoint_every=5000,
                     run_dir=run_dir, tensorboard=False, async_updates=async_updates,
                     world_model={"planning_int8": name == "int8"},
                 )  # fmt: skip
-                OnlineTrainer(cfg).train()
+                OnlineTrainer.from_config(cfg).train()
                 _, evals = read_columns(Path(run_dir) / "eval.csv", "step", "episode_reward")
             evaluations[name].append(evals)
             print(f"  {name} seed {seed}: evals {evals} "

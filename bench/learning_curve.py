@@ -15,8 +15,9 @@ from pathlib import Path
 
 import torch
 
+from metaworld_hwm.agent import RunConfig
 from metaworld_hwm.evaluation.curves import eval_curve_csv, plot_learning_curve
-from metaworld_hwm.training import OnlineTrainer, TrainConfig
+from metaworld_hwm.training import OnlineTrainer
 
 
 def main() -> None:
@@ -33,13 +34,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     print("command: python bench/learning_curve.py " + " ".join(sys.argv[1:]), flush=True)
-    cfg = TrainConfig(
+    cfg = RunConfig(
         task=args.task, preset=args.preset, steps=args.steps, seed=args.seed,
         eval_every=args.eval_every, eval_episodes=args.eval_episodes,
         checkpoint_every=args.eval_every, run_dir=str(out / "run"), tensorboard=False,
     )  # fmt: skip
     start = time.perf_counter()
-    OnlineTrainer(cfg).train(resume=True)
+    OnlineTrainer.from_config(cfg).train(resume=True)
     minutes = (time.perf_counter() - start) / 60
     csv_path = eval_curve_csv(out / "run", out / "learning_curve.csv")
     png = plot_learning_curve(

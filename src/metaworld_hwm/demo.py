@@ -20,11 +20,12 @@ INSTRUCTION = "walk to the door and open it"
 def run_demo(out: Path, steps: int = 1500, seed: int = 0, trials: int = 1,
              video: bool = True) -> Path:  # fmt: skip
     """Run the whole demo into ``out``; returns the report's path."""
+    from metaworld_hwm.agent import RunConfig
     from metaworld_hwm.evaluation.protocol import evaluate_run
     from metaworld_hwm.evaluation.report import write_report
     from metaworld_hwm.semantic import catalog_cards, make_planner
     from metaworld_hwm.semantic.report import format_plan
-    from metaworld_hwm.training import OnlineTrainer, TrainConfig
+    from metaworld_hwm.training import OnlineTrainer
 
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -35,13 +36,13 @@ def run_demo(out: Path, steps: int = 1500, seed: int = 0, trials: int = 1,
     print(format_plan(full))
     (out / "plan_eight_skills.json").write_text(full.to_json())
 
-    cfg = TrainConfig(
+    cfg = RunConfig(
         task="h1-door", method="metaworld", preset="tiny", steps=steps, seed=seed,
         seed_steps=min(500, steps // 3), eval_every=steps, eval_episodes=1,
         checkpoint_every=steps, instruction=INSTRUCTION, run_dir=str(out / "run"),
         tensorboard=False,
     )  # fmt: skip
-    trainer = OnlineTrainer(cfg)
+    trainer = OnlineTrainer.from_config(cfg)
     assert trainer.guide is not None
     library_plan = trainer.guide.planner.plan(INSTRUCTION, trainer.guide.cards)
     print(f"over this library ({', '.join(c.name for c in trainer.guide.cards)}):")

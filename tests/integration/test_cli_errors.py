@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from metaworld_hwm.agent import RunConfig
 from metaworld_hwm.cli import main
-from metaworld_hwm.training.config import TrainConfig
 
 
 @pytest.mark.parametrize(
@@ -16,6 +16,10 @@ from metaworld_hwm.training.config import TrainConfig
     [
         (["train", "--task", "h1-nope", "--steps", "10"], "unknown task 'nope'"),
         (["train", "--task", "h1-stand", "--steps", "-5"], "steps=-5 is invalid"),
+        (["train", "--steps", "abc"], "argument --steps: invalid literal for int()"),
+        (["train", "--method", "ppo"], "argument --method: invalid choice 'ppo'"),
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        (["train", "--set", "num_samples"], "argument --set: expected KEY=VALUE"),
         (["eval", "{missing}"], "is not a run directory (no config.json)"),
         (["eval", "{corrupt}"], "config.json is corrupt"),
         (
@@ -40,7 +44,7 @@ def test_user_mistakes_are_one_line(
     (corrupt / "config.json").write_text("{bad")
     other = tmp_path / "other"
     other.mkdir()
-    train = TrainConfig(task="h1-walk", steps=10).to_dict()
+    train = RunConfig(task="h1-walk", steps=10).to_dict()
     (other / "config.json").write_text(json.dumps({"train": train, "seed_steps": 5}))
     done = tmp_path / "done"
     done.mkdir()

@@ -11,20 +11,21 @@ from pathlib import Path
 
 import torch
 
+from metaworld_hwm.agent import RunConfig
 from metaworld_hwm.evaluation.curves import read_columns
-from metaworld_hwm.training import OnlineTrainer, TrainConfig
+from metaworld_hwm.training import OnlineTrainer
 
 RANDOM_POLICY_RETURN = 5.0
 
 
 def test_tdmpc2_learns_inverted_pendulum(tmp_path: Path) -> None:
     torch.set_num_threads(1)
-    cfg = TrainConfig(
+    cfg = RunConfig(
         task="gym:InvertedPendulum-v5", preset="tiny", steps=5000, seed=1,
         eval_every=1000, eval_episodes=2, checkpoint_every=3000, run_dir=str(tmp_path),
         tensorboard=False,
     )  # fmt: skip
-    OnlineTrainer(cfg).train()
+    OnlineTrainer.from_config(cfg).train()
     steps, evals = read_columns(tmp_path / "eval.csv", "step", "episode_reward")
     assert steps == [1000.0, 2000.0, 3000.0, 4000.0, 5000.0]
     assert max(evals) >= 10 * RANDOM_POLICY_RETURN, evals

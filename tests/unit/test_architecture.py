@@ -1,4 +1,5 @@
-"""The package's layering: no two subpackages import each other (lazy imports included)."""
+"""The package's layering (lazy imports included): no two subpackages import each other, and
+every import points down the layers of DESIGN.md's layout."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from collections import defaultdict
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "metaworld_hwm"
+#: DESIGN.md's layout, bottom first (the tiers, the composition, the loop, evaluation, the
+#: peers, the apps): each may import only those before it.
+LAYERS = ("utils", "envs", "physical", "skills", "semantic", "hierarchy", "agent", "training",
+          "evaluation", "baselines", "pose_hold", "demo", "cli")  # fmt: skip
 
 
 def _subpackage_imports() -> dict[str, set[str]]:
@@ -30,7 +35,15 @@ def _subpackage_imports() -> dict[str, set[str]]:
 
 def test_no_two_subpackages_import_each_other() -> None:
     edges = _subpackage_imports()
-    assert {"skills", "hierarchy", "training", "evaluation"} <= set(edges)  # the scan sees them
+    assert {"skills", "hierarchy", "agent", "training", "evaluation"} <= set(edges)  # seen
     cycles = [(a, b) for a, b in itertools.combinations(sorted(edges), 2)
               if b in edges[a] and a in edges[b]]  # fmt: skip
     assert cycles == []
+
+
+def test_imports_point_down_the_layers() -> None:
+    edges = _subpackage_imports()
+    assert set(edges) | {b for deps in edges.values() for b in deps} <= set(LAYERS)
+    upward = sorted((a, b) for a, deps in edges.items() for b in deps
+                    if LAYERS.index(b) >= LAYERS.index(a))  # fmt: skip
+    assert upward == []

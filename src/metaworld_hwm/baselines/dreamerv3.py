@@ -31,6 +31,8 @@ import numpy as np
 import torch
 import yaml
 
+from metaworld_hwm.agent import PRESETS as RUN_PRESETS
+from metaworld_hwm.agent import RunConfig
 from metaworld_hwm.baselines.dreamerv3_eval import (
     EVAL_SEED_OFFSET,
     METHOD,
@@ -67,6 +69,7 @@ __all__ = [
     "evaluate_dreamerv3",
     "find_checkpoint",
     "train_dreamerv3",
+    "train_run",
 ]
 
 
@@ -122,16 +125,7 @@ def train_dreamerv3(
         learning_starts=learning_starts, max_episode_steps=max_episode_steps, threads=threads,
         overrides=tuple(overrides),
     )  # fmt: skip
-    # A bad task name fails here, not after sheeprl's start-up.
-    make_sheeprl_env(task, max_episode_steps=max_episode_steps).close()
-    _check_new_run_dir(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    command = sheeprl_command(build_overrides(args))
-    config: dict[str, Any] = {
-        "method": METHOD, "implementation": {"name": "sheeprl", "version": version},
-        "arguments": args.to_dict(), "sheeprl_command": command,
-    }  # fmt: skip
-    _write_json(run_dir / "config.json", config)
+    command, config = _start_run(args, run_dir, version)
 
     label = f"[dreamerv3 {task}] "
     print(f"{label}training with sheeprl {version} ({preset}, {device}); output in "
@@ -160,6 +154,36 @@ def train_dreamerv3(
     progress.update(final_step, force=True)
     progress.close()
     return run_dir
+
+
+def _start_run(
+    args: DreamerV3Args, run_dir: Path, version: str
+) -> tuple[list[str], dict[str, Any]]:
+    """Check the task and the run directory and write ``config.json``: sheeprl's command line
+    and the config."""
+    # A bad task name fails here, not after sheeprl's start-up.
+    make_sheeprl_env(args.task, max_episode_steps=args.max_episode_steps).close()
+    _check_new_run_dir(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    command = sheeprl_command(build_overrides(args))
+    config: dict[str, Any] = {
+        "method": METHOD, "implementation": {"name": "sheeprl", "version": version},
+        "arguments": args.to_dict(), "sheeprl_command": command,
+    }  # fmt: skip
+    _write_json(run_dir / "config.json", config)
+    return command, config
+
+
+def train_run(cfg: RunConfig) -> Path:
+    """Train DreamerV3 as ``metaworld-hwm train --method dreamerv3`` asks: the DreamerV3 preset
+    of ``cfg.preset``'s scale, the run's budgets, seed and directory (see
+    :func:`train_dreamerv3`; ``seed_steps`` are its ``learning_starts``)."""
+    return train_dreamerv3(
+        cfg.task, cfg.steps, cfg.seed, cfg.resolved_run_dir,
+        preset=RUN_PRESETS[cfg.preset].dreamerv3, device=cfg.device,
+        eval_every=cfg.eval_every, eval_episodes=cfg.eval_episodes,
+        learning_starts=cfg.seed_steps, max_episode_steps=cfg.max_episode_steps,
+    )  # fmt: skip
 
 
 def find_checkpoint(run_dir: str | Path) -> Path:

@@ -1,13 +1,13 @@
 """Evaluating a sheeprl DreamerV3 checkpoint on our env: returns, and the success protocol.
 
 :func:`evaluate_checkpoint` follows the protocol of our trainer
-(:meth:`metaworld_hwm.training.trainer.OnlineTrainer.evaluate`): one env made with
-``make_env(task, seed=seed + 10_000)``, reset without a seed before each episode, the policy
-without exploration noise (the mode of DreamerV3's actor), the return summed over the env's
-whole episode. :class:`DreamerV3Policy` is the same agent for the success protocol of
-``metaworld-hwm eval`` (:mod:`metaworld_hwm.evaluation.protocol`). The agent is rebuilt from the
-checkpoint with sheeprl's own ``build_agent``, and sees the env through sheeprl's own wrappers,
-as in training.
+(:meth:`metaworld_hwm.training.OnlineTrainer.evaluate`): one env made with
+``make_env(task, seed=seed + EVAL_SEED_OFFSET)``, reset without a seed before each episode, the
+policy without exploration noise (the mode of DreamerV3's actor), the return summed over the
+env's whole episode. :class:`DreamerV3Policy` is the same agent for the success protocol of
+``metaworld-hwm eval`` (:func:`metaworld_hwm.evaluation.protocol.evaluate`). The agent is
+rebuilt from the checkpoint with sheeprl's own ``build_agent``, and sees the env through
+sheeprl's own wrappers, as in training.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import numpy as np
 import torch
 import yaml
 
+from metaworld_hwm.agent import EVAL_SEED_OFFSET
 from metaworld_hwm.baselines.sheeprl_run import checkpoints, require_sheeprl
-from metaworld_hwm.evaluation.protocol import PolicyInfo, ProtocolPolicy
+from metaworld_hwm.evaluation.policy import PolicyInfo, ProtocolPolicy
 from metaworld_hwm.utils.episodes import EvalEpisodes
 
-#: Offset of the evaluation env's seed from the run's seed (as in the TD-MPC2 trainer).
-EVAL_SEED_OFFSET = 10_000
 #: The method label of DreamerV3 runs (``config.json``'s ``method``, the report's rows).
 METHOD = "dreamerv3"
 
@@ -193,7 +192,7 @@ class DreamerV3Policy(ProtocolPolicy):
 
 def load_run_policy(run_dir: Path) -> DreamerV3Policy:
     """The greedy policy of a DreamerV3 run directory's last checkpoint (for
-    :func:`metaworld_hwm.evaluation.protocol.load_policy`)."""
+    :func:`metaworld_hwm.evaluation.policy.load_policy`)."""
     from metaworld_hwm.baselines.dreamerv3 import find_checkpoint
 
     try:

@@ -28,13 +28,21 @@ def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--tasks", nargs="+", default=["h1-stand", "h1-walk"])
     sw.add_argument("--methods", nargs="+", default=["metaworld", "tdmpc2"])
     sw.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
-    sw.add_argument("--ablations", nargs="*", default=[],
-                    help="metaworld ablations to add: no-vlm no-dynamic-selection no-guidance")
+    sw.add_argument(
+        "--ablations",
+        nargs="*",
+        default=[],
+        help="metaworld ablations to add: no-vlm no-dynamic-selection no-guidance",
+    )
     sw.add_argument("--out", type=Path, default=Path("runs/sweep"))
     sw.add_argument("--workers", type=int, default=2, help="local parallel processes")
-    sw.add_argument("--threads", type=_positive_int, default=None,
-                    help="torch threads per run (default: cores / workers; use 1 when other "
-                         "jobs share the cores: two threads each then slow every run down)")
+    sw.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="torch threads per run (default: cores / workers; use 1 when other "
+        "jobs share the cores: two threads each then slow every run down)",
+    )
     sw.add_argument("--retries", type=int, default=1)
     sw.add_argument("--trials", type=int, default=0, help="protocol trials after training")
     sw.add_argument("--ray-address", default=None, help="run on a Ray cluster (e.g. auto)")
@@ -53,7 +61,8 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from metaworld_hwm.evaluation.protocol import evaluate_run, load_policy
+    from metaworld_hwm.evaluation.policy import load_policy
+    from metaworld_hwm.evaluation.protocol import evaluate_run
     from metaworld_hwm.utils.user_errors import user_errors
 
     with user_errors():

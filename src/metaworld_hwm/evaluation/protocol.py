@@ -11,38 +11,29 @@ Success is each task's own (:meth:`~metaworld_hwm.envs.tasks.base.Task.goal_reac
 Returns are those of the same trials (summed over at most the 1000-step episode, as in
 training, so they compare with training curves).
 
-The trial loop (:func:`run_trial`) runs any :class:`ProtocolPolicy`: :class:`TrainerPolicy`
-for our trainer's runs (``metaworld``, ``tdmpc2``), and
-:class:`metaworld_hwm.baselines.dreamerv3_eval.DreamerV3Policy` for DreamerV3 (sheeprl) runs.
+:func:`evaluate` runs the trials of any :class:`~metaworld_hwm.evaluation.policy.ProtocolPolicy`
+on its task; :func:`evaluate_run` loads a run directory's policy (any method's, see
+:func:`~metaworld_hwm.evaluation.policy.load_policy`), evaluates it and writes
+``eval_protocol.json``.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.evaluation.policy import ProtocolPolicy, load_policy
 from metaworld_hwm.utils.atomic import atomic_write_text
-
-if TYPE_CHECKING:
-    from metaworld_hwm.training.trainer import OnlineTrainer
 
 #: Steps whose rewards make a trial's return (the training episode's length).
 RETURN_STEPS = 1000
-#: Policies of runs made by other programs, by the ``method`` in their ``config.json``:
-#: ``"module:function"`` taking the run directory (imported on use, so evaluation does not
-#: depend on the baselines; they depend on its :class:`ProtocolPolicy`).
-RUN_POLICY_LOADERS: dict[str, str] = {
-    "dreamerv3": "metaworld_hwm.baselines.dreamerv3_eval:load_run_policy",
-}
 
 
 @dataclass
@@ -59,74 +50,6 @@ class Trial:
     """Mean forward (+x) speed of the robot's centre of mass (m/s), H1 tasks only: "no fall"
     is success in walk and run, so this says whether the robot walked or stood."""
     """Fused expert weights per step (metaworld runs, first trial only)."""
-
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    """What ``eval_protocol.json`` says of the evaluated run."""
-
-    task: str
-    method: str
-    """The method label of the report (``metaworld``, ``tdmpc2``, ``dreamerv3``, ...)."""
-    step: int
-    """Env steps of training behind the evaluated weights."""
-    experts: list[str] | None = None
-
-
-class ProtocolPolicy(ABC):
-    """A trained policy and the env it acts in, as the protocol's trial loop runs them.
-
-    ``env`` is the policy's own view of the task (its wrappers included); the success checks
-    read ``env.unwrapped``, and the protocol sets its ``max_episode_steps``, so no wrapper of
-    ``env`` may cut episodes shorter.
-    """
-
-    env: gym.Env
-    run_info: PolicyInfo
-
-    def start_episode(self, obs: Any, seed: int) -> None:
-        """Called after each reset with its first observation and the trial's seed."""
-
-    @abstractmethod
-    def act(self, obs: Any, t0: bool) -> np.ndarray:
-        """The action for ``obs``, without exploration noise; ``t0``: first step of a trial."""
-
-    def observe(self, obs: Any, info: dict[str, Any]) -> None:
-        """Called after each step with the new observation and the step's ``info``."""
-
-    def fused_weights(self, obs: Any) -> list[float] | None:
-        """The fused expert weights at ``obs``; None for a policy without experts."""
-        return None
-
-    def close(self) -> None:
-        """Release the env."""
-        self.env.close()
-
-
-class TrainerPolicy(ProtocolPolicy):
-    """Our trainer's agent (noise-free planner), guided by its experts for ``metaworld`` runs."""
-
-    def __init__(self, trainer: OnlineTrainer) -> None:
-        self.trainer = trainer
-        self.env = trainer.eval_env
-        self.guide = trainer.eval_guide
-        experts = None if trainer.guide is None else [e.name for e in trainer.guide.experts]
-        self.run_info = PolicyInfo(trainer.cfg.task, trainer.cfg.method_label, trainer.step,
-                                   experts)  # fmt: skip
-
-    def start_episode(self, obs: Any, seed: int) -> None:
-        if self.guide is not None:
-            self.guide.start_episode(obs)
-
-    def act(self, obs: Any, t0: bool) -> np.ndarray:
-        return self.trainer.act(obs, t0=t0, eval_mode=True, guide=self.guide)
-
-    def observe(self, obs: Any, info: dict[str, Any]) -> None:
-        if self.guide is not None:
-            self.guide.observe(obs, info)
-
-    def fused_weights(self, obs: Any) -> list[float] | None:
-        return None if self.guide is None else self.guide.fused_weights(obs).round(4).tolist()
 
 
 def run_trial(
@@ -164,64 +87,31 @@ def run_trial(
     return Trial(seed, total, t, fell, success, weights, speed)
 
 
-def read_run_config(run_dir: Path) -> dict[str, Any]:
-    """A run directory's ``config.json``; FileNotFoundError or ValueError (naming the fix)
-    when it is missing or not a JSON object."""
-    config_path = Path(run_dir) / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
-    try:
-        config = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(
-            f"{config_path} is corrupt ({exc}); restore it or train the run again into a new "
-            "directory"
-        ) from exc
-    if not isinstance(config, dict):
-        raise ValueError(f"{config_path} holds no JSON object; restore it or train again")
-    return config
-
-
-def load_trainer(run_dir: Path) -> OnlineTrainer:
-    """Rebuild a run's trainer from its ``config.json`` and ``checkpoint.pt``."""
-    from metaworld_hwm.training.config import TrainConfig
-    from metaworld_hwm.training.trainer import OnlineTrainer
-
-    train = read_run_config(run_dir)["train"]
-    cfg = TrainConfig(**{**train, "run_dir": str(run_dir), "tensorboard": False})
-    trainer = OnlineTrainer(cfg)
-    if not trainer.restore():
-        raise FileNotFoundError(f"{run_dir} has no checkpoint.pt to evaluate; train first")
-    return trainer
-
-
-def load_policy(run_dir: Path) -> ProtocolPolicy:
-    """The policy of a run directory: our trainer's (``metaworld``, ``tdmpc2``) or DreamerV3's.
-
-    Raises:
-        FileNotFoundError: ``run_dir`` has no ``config.json``, or no checkpoint.
-        ValueError: ``config.json`` is neither our trainer's nor a DreamerV3 run's.
-    """
-    config_path = run_dir / "config.json"
-    config = read_run_config(run_dir)
-    if "train" in config:
-        return TrainerPolicy(load_trainer(run_dir))
-    if (loader := RUN_POLICY_LOADERS.get(config.get("method"))) is not None:
-        module, function = loader.split(":")
-        return getattr(importlib.import_module(module), function)(run_dir)
-    raise ValueError(
-        f"{config_path} is neither a run of `metaworld-hwm train` (no 'train' section) nor a "
-        f"DreamerV3 run (method {config.get('method')!r}, not 'dreamerv3'); eval needs a "
-        "directory written by `metaworld-hwm train`"
-    )
-
-
 def _enable_rendering(env: gym.Env) -> None:
     base = env.unwrapped
     if getattr(base, "task_name", None) is None:
         raise ValueError(f"--video needs one of this package's H1 envs; {base} does not render "
                          "frames for the protocol")  # fmt: skip
     base.render_mode = "rgb_array"
+
+
+def evaluate(
+    policy: ProtocolPolicy, task: str, trials: int = 10, seed: int = 100_000,
+    video: Path | None = None,
+) -> list[Trial]:  # fmt: skip
+    """The protocol's ``trials`` of ``policy`` on ``task``, seeds ``seed``, ``seed + 1``, ...
+
+    ``video``: an mp4 of the first trial. Torch's global generator is left as it was (a policy
+    may seed it per trial). Raises ValueError when ``policy`` acts on another task (a trained
+    policy's env is its run's).
+    """
+    if task != policy.run_info.task:
+        raise ValueError(f"the policy acts on {policy.run_info.task!r}, not {task!r}; evaluate "
+                         "it on its own task")  # fmt: skip
+    if video is not None:
+        _enable_rendering(policy.env)
+    with torch.random.fork_rng(devices=[]):
+        return [_trial(policy, i, trials, seed, video) for i in range(trials)]
 
 
 def evaluate_run(
@@ -237,16 +127,12 @@ def evaluate_run(
     ``policy``: its policy when already loaded (default: :func:`load_policy`).
     """
     policy = policy or load_policy(run_dir)
+    info = policy.run_info
     try:
-        if video is not None:
-            _enable_rendering(policy.env)
-        # A policy may seed torch's global generator per trial; the caller's is left as it was.
-        with torch.random.fork_rng(devices=[]):
-            results = [_trial(policy, i, trials, seed, video) for i in range(trials)]
+        results = evaluate(policy, info.task, trials, seed, video)
     finally:
         policy.close()
     returns = np.array([r.episode_return for r in results])
-    info = policy.run_info
     summary = {
         "run_dir": str(run_dir),
         "task": info.task,

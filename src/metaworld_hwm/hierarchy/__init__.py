@@ -1,11 +1,12 @@
-"""The MetaWorld hierarchy: tier 1 (plan) and tier 2 (fused experts) guiding tier 3.
+"""The MetaWorld hierarchy: tier 1 (plan) and tier 2 (fused experts) as one guide for tier 3.
 
-``build_guide(cfg, env)`` makes the guide that :class:`~metaworld_hwm.training.OnlineTrainer`
-uses for ``--method metaworld``; the composed policy is eq. 1 of the paper,
-pi(a | s, T) = pi_phys(a | s, pi_sem(T)).
+:class:`SkillGuide` turns an instruction into reference actions, step by step;
+:func:`build_guide` assembles one from a library, a planner and a fusion. A run's guide is
+built from its config by :mod:`metaworld_hwm.agent`; the composed policy is eq. 1 of the
+paper, pi(a | s, T) = pi_phys(a | s, pi_sem(T)).
 """
 
-from metaworld_hwm.hierarchy.build import DEFAULT_INSTRUCTIONS, build_guide, resolve_library
+from metaworld_hwm.hierarchy.build import build_guide, resolve_library
 from metaworld_hwm.hierarchy.guide import SkillGuide
 
-__all__ = ["DEFAULT_INSTRUCTIONS", "SkillGuide", "build_guide", "resolve_library"]
+__all__ = ["SkillGuide", "build_guide", "resolve_library"]

@@ -1,48 +1,17 @@
-"""Assemble the MetaWorld guide for a training config: library, planner, fusion, ablation."""
+"""Assemble the MetaWorld guide from explicit parts: an expert library, a planner, a fusion.
+
+Which parts a run uses (its instruction, ablation, planner backend) is decided by the
+composition layer, :mod:`metaworld_hwm.agent`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.hierarchy.guide import SkillGuide
-
-
-class GuideSettings(Protocol):
-    """What the guide is built from (a training config has these fields; the composition
-    layer passes it without this package depending on training)."""
-
-    task: str
-    method: str
-    ablation: str | None
-    library: str | None
-    alpha: float
-    instruction: str | None
-    planner: str
-    tau: float
-    seed: int
-
-    @property
-    def resolved_sharpness(self) -> float:
-        """Power on the fused expert weights."""
-        ...
-
-#: Instruction used for a task when the run gives none.
-DEFAULT_INSTRUCTIONS: dict[str, str] = {
-    "stand": "stand still and keep your balance",
-    "walk": "walk forward",
-    "run": "run forward as fast as you can",
-    "reach": "reach the target with your left hand",
-    "door": "walk to the door and open it",
-}
-#: How each ablation changes the fusion (see FusionConfig.ablation).
-FUSION_ABLATIONS = {
-    None: "full",
-    "no-vlm": "no_vlm",
-    "no-dynamic-selection": "no_dynamic_selection",
-    "no-guidance": "full",
-}
+from metaworld_hwm.semantic import make_planner
+from metaworld_hwm.skills import ExpertLibrary, FusionConfig
 
 
 def resolve_library(path: str | None) -> Path:
@@ -62,23 +31,14 @@ def resolve_library(path: str | None) -> Path:
     )
 
 
-def build_guide(cfg: GuideSettings, env: HumanoidEnv) -> SkillGuide:
-    """The guide of ``cfg.method == "metaworld"`` (with ``cfg.ablation``) for ``env``."""
-    from metaworld_hwm.semantic import make_planner
-    from metaworld_hwm.skills import ExpertLibrary, FusionConfig
-
-    if not isinstance(env.unwrapped, HumanoidEnv):
-        raise ValueError(
-            f"method 'metaworld' needs an H1 task (h1-stand, h1-walk, ...), got {cfg.task!r}"
-        )
-    library = ExpertLibrary.load(resolve_library(cfg.library))
-    experts = [library[name] for name in library.names]
-    overrides: dict[str, float] = {"sharpness": cfg.resolved_sharpness}
-    if cfg.ablation != "no-dynamic-selection":
-        overrides["alpha"] = cfg.alpha
-    fusion = FusionConfig.ablation(FUSION_ABLATIONS[cfg.ablation], **overrides)
-    instruction = cfg.instruction or DEFAULT_INSTRUCTIONS[env.unwrapped.task_name]
-    planner = make_planner(cfg.planner, tau=cfg.tau)
+def build_guide(
+    env: HumanoidEnv, library: str | None, instruction: str, fusion: FusionConfig,
+    planner: str = "embedded", tau: float = 0.3, seed: int = 0,
+) -> SkillGuide:  # fmt: skip
+    """A guide for ``env`` over every expert of ``library`` (see :func:`resolve_library`),
+    planning ``instruction`` with the ``planner`` backend at temperature ``tau``."""
+    experts = ExpertLibrary.load(resolve_library(library))
     return SkillGuide(
-        env.unwrapped, experts, planner, instruction, fusion, seed=cfg.seed
-    )
+        env, [experts[name] for name in experts.names], make_planner(planner, tau=tau),
+        instruction, fusion, seed=seed,
+    )  # fmt: skip

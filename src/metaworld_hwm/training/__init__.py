@@ -1,6 +1,5 @@
-"""Online training: replay buffer, trainer loop, checkpoints, loggers, progress."""
+"""Online training: the loop (its agent and envs injected), replay buffer, checkpoints, loggers."""
 
-from metaworld_hwm.training.config import TrainConfig
 from metaworld_hwm.training.trainer import OnlineTrainer
 
-__all__ = ["OnlineTrainer", "TrainConfig"]
+__all__ = ["OnlineTrainer"]

@@ -18,142 +18,54 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from metaworld_hwm.envs import make_env
-from metaworld_hwm.physical import AsyncLearner, TDMPC2Agent, make_config
+from metaworld_hwm.agent import CHECKPOINT, CONFIG, Agent, RunConfig, build_agent, make_run_env
+from metaworld_hwm.physical import AsyncLearner
+from metaworld_hwm.physical.guidance import Guide
 from metaworld_hwm.skills.fusion import world_model_q
 from metaworld_hwm.training.checkpoint import load_checkpoint, save_checkpoint
-from metaworld_hwm.training.config import PAPER_WORLD_MODEL, TrainConfig
-from metaworld_hwm.training.guide import Guide
 from metaworld_hwm.training.loggers import Loggers
 from metaworld_hwm.training.replay_buffer import ReplayBuffer
 from metaworld_hwm.utils.atomic import atomic_write_text
 from metaworld_hwm.utils.episodes import EvalEpisodes
 from metaworld_hwm.utils.progress import ProgressReporter
 
-CHECKPOINT = "checkpoint.pt"
 BUFFER = "replay.npz"
-#: Fields of TrainConfig that decide the trajectory; a resume must match them.
-_IDENTITY = ("task", "method", "ablation", "preset", "seed", "utd", "max_episode_steps",
-             "guidance_lambda", "guidance_radius", "fusion_sharpness", "world_model",
-             "buffer_size", "instruction", "library", "planner", "tau", "alpha",
-             "async_updates")  # fmt: skip
-
-
-def episode_length(env: gym.Env) -> int:
-    """The env's time limit in steps."""
-    limit = getattr(env.unwrapped, "max_episode_steps", None) or (
-        env.spec.max_episode_steps if env.spec is not None else None
-    )
-    if not limit:
-        raise ValueError("the env has no episode time limit; set max_episode_steps")
-    return int(limit)
-
-
-def is_episodic(env: gym.Env) -> bool:
-    """Whether episodes can end early (a fall): adds TD-MPC2's termination head."""
-    task = getattr(env.unwrapped, "task", None)
-    return True if task is None else task.termination_height is not None
 
 
 class OnlineTrainer:
-    """Trains a TD-MPC2 agent online on one env, optionally guided by tiers 1 and 2.
+    """Trains an agent online on one env, learning its guide's fusion alongside.
 
-    guide: supplies reference actions (and learns its fusion) — see
-        :mod:`metaworld_hwm.training.guide`; by default built from the config for
-        ``method="metaworld"`` and None (plain TD-MPC2) for ``method="tdmpc2"``.
+    The parts are injected: ``agent`` (built by :func:`metaworld_hwm.agent.build_agent`; its
+    resolved run config sets the budgets and the run directory), the env it learns in and the
+    env it is evaluated in. :meth:`from_config` builds all three from a run config.
     """
 
-    def __init__(self, cfg: TrainConfig, guide: Guide | None = None) -> None:
-        self.cfg = cfg
-        env_kwargs = (
-            {} if cfg.max_episode_steps is None else {"max_episode_steps": cfg.max_episode_steps}
-        )
-        self.env = make_env(cfg.task, seed=cfg.seed, **env_kwargs)
-        self.eval_env = make_env(cfg.task, seed=cfg.seed + 10_000, **env_kwargs)
-        if guide is None and cfg.method == "metaworld":
-            from metaworld_hwm.hierarchy import build_guide
-
-            guide = build_guide(cfg, self.env)
-        self.guide = guide
-        self.eval_guide = None if guide is None else guide.spawn()
-        obs_dim = self.env.observation_space.shape[0]
-        action_dim = self.env.action_space.shape[0]
-        self.episode_length = episode_length(self.env)
-        preset, overrides = cfg.preset, dict(cfg.world_model)
-        if preset == "paper":
-            preset, overrides = "5m", PAPER_WORLD_MODEL | overrides
-        self.wm_cfg = make_config(
-            preset, obs_dim, action_dim, self.episode_length, is_episodic(self.env),
-            guidance_lambda=cfg.resolved_lambda, guidance_radius=cfg.guidance_radius,
-            **overrides,
-        )  # fmt: skip
-        self.agent = TDMPC2Agent(self.wm_cfg, seed=cfg.seed, device=cfg.device)
+    def __init__(self, agent: Agent, env: gym.Env, eval_env: gym.Env) -> None:
+        self.agent = agent
+        self.run = agent.run
+        self.cfg = agent.run.config
+        self.env, self.eval_env = env, eval_env
+        self.guide = agent.guide
+        self.eval_guide = None if self.guide is None else self.guide.spawn()
         self.buffer = ReplayBuffer(
-            cfg.buffer_size, obs_dim, action_dim, 0 if guide is None else guide.context_dim
-        )
-        self.rng = np.random.default_rng(cfg.seed)
-        heuristic = max(1000, 5 * self.episode_length)
-        self.seed_steps = (
-            cfg.seed_steps if cfg.seed_steps is not None else min(heuristic, cfg.steps // 4)
-        )
+            self.cfg.buffer_size, env.observation_space.shape[0], env.action_space.shape[0],
+            0 if self.guide is None else self.guide.context_dim,
+        )  # fmt: skip
+        self.rng = np.random.default_rng(self.cfg.seed)
         self.step = 0
         self.episodes = 0
         self.learner: AsyncLearner | None = None
-        self.run_dir = cfg.resolved_run_dir
+        self.run_dir = self.cfg.resolved_run_dir
 
-    # ----------------------------------------------------------------- configuration
-    def resolved_config(self) -> dict[str, Any]:
-        """Everything that defines this run, as saved in ``config.json``."""
-        return {
-            "train": self.cfg.to_dict(),
-            "world_model": self.wm_cfg.to_dict(),
-            "seed_steps": self.seed_steps,
-            "episode_length": self.episode_length,
-        }
+    @classmethod
+    def from_config(cls, cfg: RunConfig, guide: Guide | None = None) -> OnlineTrainer:
+        """The trainer of ``cfg``: its env, its evaluation env and its agent (with ``guide``,
+        or the run's own; see :func:`~metaworld_hwm.agent.build_agent`)."""
+        env = make_run_env(cfg)
+        eval_env = make_run_env(cfg, evaluation=True)
+        return cls(build_agent(cfg, env, guide), env, eval_env)
 
-    def _identity(self) -> dict[str, Any]:
-        train = self.cfg.to_dict()
-        return {k: train[k] for k in _IDENTITY} | {"seed_steps": self.seed_steps}
-
-    def check_run_dir(self, resume: bool) -> None:
-        """Refuse to overwrite a run: ValueError (naming the fix) when the run directory holds
-        a checkpoint and ``resume`` is off, or, with no checkpoint, a ``config.json`` that is
-        corrupt or another run's (an interrupted start of this same run may start over)."""
-        config = self.run_dir / "config.json"
-        if (self.run_dir / CHECKPOINT).exists():
-            if not resume:
-                raise ValueError(
-                    f"{self.run_dir} holds a run's checkpoint; pass --resume to continue it or "
-                    "choose another --run-dir"
-                )
-            return
-        if not config.exists():
-            return
-        try:
-            saved = json.loads(config.read_text())
-            train = saved["train"]
-            identity = {k: train[k] for k in _IDENTITY} | {"seed_steps": saved["seed_steps"]}
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(
-                f"{config} is corrupt ({exc}) and there is no checkpoint to resume; delete the "
-                "directory to start over or choose another --run-dir"
-            ) from exc
-        if identity != json.loads(json.dumps(self._identity())):
-            raise ValueError(
-                f"{self.run_dir} holds another run's config.json (no checkpoint yet); choose "
-                "another --run-dir or delete it to start over"
-            )
-
-    # ----------------------------------------------------------------- acting
-    def act(
-        self, obs: np.ndarray, t0: bool, eval_mode: bool, guide: Guide | None = None
-    ) -> np.ndarray:
-        """The agent's planned action, guided by ``guide``'s reference when there is one."""
-        a_ref = None
-        if guide is not None:
-            a_ref = guide.reference(obs[None], guide.context()[None])[0]
-        return self.agent.act(obs, t0=t0, eval_mode=eval_mode, a_ref=a_ref)
-
+    # ----------------------------------------------------------------- evaluation
     def evaluate(self, episodes: int) -> EvalEpisodes:
         """Run ``episodes`` episodes on the eval env with the noise-free planner."""
         returns, lengths = [], []
@@ -164,7 +76,7 @@ class OnlineTrainer:
                 guide.start_episode(obs)
             total, t, done = 0.0, 0, False
             while not done:
-                action = self.act(obs, t0=t == 0, eval_mode=True, guide=guide)
+                action = self.agent.act(obs, t0=t == 0, eval_mode=True, guide=guide)
                 obs, reward, terminated, truncated, info = self.eval_env.step(action)
                 if guide is not None:
                     guide.observe(obs, info)
@@ -178,10 +90,11 @@ class OnlineTrainer:
     # ----------------------------------------------------------------- learning
     def _batch(self) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         """A replayed batch (with a_ref when guided) and its stored contexts."""
-        batch = self.buffer.sample(self.wm_cfg.batch_size, self.wm_cfg.horizon, self.rng)
+        wm_cfg = self.run.world_model
+        batch = self.buffer.sample(wm_cfg.batch_size, wm_cfg.horizon, self.rng)
         context = batch.pop("context", None)
         if self.guide is not None:
-            H, B = self.wm_cfg.horizon, batch["obs"].shape[1]
+            H, B = wm_cfg.horizon, batch["obs"].shape[1]
             obs = batch["obs"][:H].reshape(H * B, -1)
             flat = None if context is None else context.reshape(H * B, -1).numpy()
             a_ref = np.asarray(self.guide.reference(obs.numpy(), flat), dtype=np.float32)
@@ -193,13 +106,15 @@ class OnlineTrainer:
             return {}
         first = None if context is None else context[0]
         return self.guide.learn(
-            batch["obs"][0], first, world_model_q(self.agent.model, self.agent.generator)
+            batch["obs"][0],
+            first,
+            world_model_q(self.agent.tdmpc2.model, self.agent.tdmpc2.generator),
         )
 
     def _update(self) -> dict[str, float]:
         """One sequential update of the agent (and of the guide's fusion)."""
         batch, context = self._batch()
-        return self.agent.update(batch) | self._learn_guide(batch, context)
+        return self.agent.tdmpc2.update(batch) | self._learn_guide(batch, context)
 
     def _update_async(self) -> dict[str, float]:
         """Collect the running update's metrics and start the next one in the background.
@@ -226,16 +141,15 @@ class OnlineTrainer:
         return save_checkpoint(
             self.run_dir / CHECKPOINT,
             {
-                "config": self._identity(),
-                "resolved_config": self.resolved_config(),
-                "agent": self.agent.state_dict(),
+                "config": self.run.identity(),
+                "resolved_config": self.run.to_dict(),
+                **self.agent.state_dict(),
                 "step": self.step,
                 "episodes": self.episodes,
                 "rng": self.rng.bit_generator.state,
                 "env_rng": self.env.unwrapped.np_random.bit_generator.state,
                 "eval_env_rng": self.eval_env.unwrapped.np_random.bit_generator.state,
                 "has_buffer": self.cfg.save_buffer,
-                "guide": None if self.guide is None else self.guide.state_dict(),
             },
         )
 
@@ -244,14 +158,12 @@ class OnlineTrainer:
         path = self.run_dir / CHECKPOINT
         if not path.exists():
             return False
-        state = load_checkpoint(path, expected_config=self._identity())
-        self.agent.load_state_dict(state["agent"])
+        state = load_checkpoint(path, expected_config=self.run.identity())
+        self.agent.load_state_dict(state)
         self.step, self.episodes = state["step"], state["episodes"]
         self.rng.bit_generator.state = state["rng"]
         self.env.unwrapped.np_random.bit_generator.state = state["env_rng"]
         self.eval_env.unwrapped.np_random.bit_generator.state = state["eval_env_rng"]
-        if self.guide is not None and state.get("guide") is not None:
-            self.guide.load_state_dict(state["guide"])
         if state["has_buffer"]:
             self.buffer.load(self.run_dir / BUFFER)
         return True
@@ -269,14 +181,12 @@ class OnlineTrainer:
             if self.step >= cfg.steps and final.exists():
                 print(f"{self.run_dir} already trained for {self.step} steps; nothing to do")
                 return EvalEpisodes(json.loads(final.read_text())["eval_returns"], [])
-        atomic_write_text(
-            self.run_dir / "config.json", json.dumps(self.resolved_config(), indent=2) + "\n"
-        )
+        atomic_write_text(self.run_dir / CONFIG, json.dumps(self.run.to_dict(), indent=2) + "\n")
         loggers = Loggers(self.run_dir, tensorboard=cfg.tensorboard)
         progress = ProgressReporter(cfg.steps, start=self.step, label=f"[{cfg.task}] ")
         if cfg.async_updates:
             torch.set_num_threads(1)  # one core acts, the other learns
-            self.learner = AsyncLearner(self.agent)
+            self.learner = AsyncLearner(self.agent.tdmpc2)
         next_checkpoint = self.step - self.step % cfg.checkpoint_every + cfg.checkpoint_every
         last_eval = EvalEpisodes([], [])
         try:
@@ -332,10 +242,10 @@ class OnlineTrainer:
         losses: list[dict[str, float]] = []
         started = time.perf_counter()
         while not done and self.step < cfg.steps:
-            if self.step < self.seed_steps:
+            if self.step < self.run.seed_steps:
                 action = self.rng.uniform(-1.0, 1.0, self.env.action_space.shape)
             else:
-                action = self.act(obs, t0=t == 0, eval_mode=False, guide=self.guide)
+                action = self.agent.act(obs, t0=t == 0, eval_mode=False, guide=self.guide)
             context = None if self.guide is None else self.guide.context()
             next_obs, reward, terminated, truncated, info = self.env.step(action)
             self.buffer.add(action, float(reward), terminated, truncated, next_obs, context)
@@ -343,11 +253,12 @@ class OnlineTrainer:
                 self._log_events(self.guide.observe(next_obs, info))
             obs, total, t, done = next_obs, total + float(reward), t + 1, terminated or truncated
             self.step += 1
-            ready = self.buffer.num_transitions > self.wm_cfg.horizon
-            if self.step >= self.seed_steps and ready:
-                if self.step == self.seed_steps or self.learner is None:
-                    pretrain = self.step == self.seed_steps
-                    n = self.seed_steps if pretrain else _updates(self.step, cfg.utd)
+            seed_steps = self.run.seed_steps
+            ready = self.buffer.num_transitions > self.run.world_model.horizon
+            if self.step >= seed_steps and ready:
+                if self.step == seed_steps or self.learner is None:
+                    pretrain = self.step == seed_steps
+                    n = seed_steps if pretrain else _updates(self.step, cfg.utd)
                     losses.extend(self._update() for _ in range(n))
                 else:
                     losses.extend(self._update_async() for _ in range(_updates(self.step, cfg.utd)))

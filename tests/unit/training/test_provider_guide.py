@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from metaworld_hwm.training import OnlineTrainer, TrainConfig
-from metaworld_hwm.training.guide import ProviderGuide
+from metaworld_hwm.agent import RunConfig
+from metaworld_hwm.physical.guidance import ProviderGuide
+from metaworld_hwm.training import OnlineTrainer
 
 
 def test_a_plain_provider_guides_planning_and_the_policy_loss(tmp_path: Path) -> None:
@@ -18,12 +19,12 @@ def test_a_plain_provider_guides_planning_and_the_policy_loss(tmp_path: Path) ->
         calls.append(len(obs))
         return np.zeros((len(obs), 1), dtype=np.float32)
 
-    cfg = TrainConfig(
+    cfg = RunConfig(
         task="gym:InvertedPendulum-v5", preset="tiny", steps=40, seed=0, seed_steps=20,
         eval_every=1000, eval_episodes=0, guidance_lambda=0.5, run_dir=str(tmp_path),
         tensorboard=False, world_model={"batch_size": 8, "num_samples": 16, "num_elites": 4},
     )  # fmt: skip
-    trainer = OnlineTrainer(cfg, guide=ProviderGuide(hold_zero))
+    trainer = OnlineTrainer.from_config(cfg, guide=ProviderGuide(hold_zero))
     trainer.train()
     assert 1 in calls  # acting: one observation at a time
     assert 3 * 8 in calls  # updates: H x B replayed observations
