@@ -234,6 +234,7 @@ def loaded_episode(
     env = loaded_env()
     obs, _ = env.reset(seed=seed)
     objective.command, objective.clock = np.array([command], dtype=np.float64), np.zeros(1)
+    objective.heading = np.zeros(1)
     env.set_load((np.array([force, 0.0, 0.0]), int(1.0 / CONTROL_DT), int(1.0 / CONTROL_DT)))
     ret, errors, terminated = 0.0, [], False
     for _ in range(steps):
