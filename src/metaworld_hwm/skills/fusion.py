@@ -12,9 +12,9 @@ Q is divided by its batch mean magnitude (no gradient) so the step size does not
 reward scale. An entropy bonus on p keeps the softmax from saturating on one expert before Q
 is informative; a saturated softmax passes almost no gradient to the other experts.
 
-Ablations (:meth:`FusionConfig.ablation`): "w/o dynamic selection" is alpha = 1 (p ignored);
-"w/o VLM" replaces w by softmax(MLP(s)), a randomly initialised weighting trained by the same
-gradients.
+Ablations (named in :mod:`metaworld_hwm.agent.variants`): "w/o dynamic selection" is
+alpha = 1 (p ignored); "w/o VLM" replaces w by softmax(MLP(s)) (``semantic="learned"``), a
+randomly initialised weighting trained by the same gradients.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ import torch
 from torch import Tensor, nn
 
 from metaworld_hwm.skills.expert import Expert
-
-ABLATIONS = ("full", "no_dynamic_selection", "no_vlm")
 
 
 @dataclass(frozen=True)
@@ -59,18 +57,6 @@ class FusionConfig:
             raise ValueError("feature_dim and hidden_dim must be >= 1, entropy_coef >= 0")
         if not self.sharpness >= 1.0:
             raise ValueError(f"FusionConfig.sharpness must be >= 1, got {self.sharpness}")
-
-    @classmethod
-    def ablation(cls, name: str, **overrides: object) -> FusionConfig:
-        """The config of a paper ablation: "full", "no_dynamic_selection" or "no_vlm"."""
-        presets = {
-            "full": {},
-            "no_dynamic_selection": {"alpha": 1.0},
-            "no_vlm": {"semantic": "learned"},
-        }
-        if name not in presets:
-            raise ValueError(f"unknown ablation {name!r}; accepted: {', '.join(ABLATIONS)}")
-        return cls(**{**presets[name], **overrides})  # type: ignore[arg-type]
 
 
 def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:

@@ -46,7 +46,6 @@ def test_alpha_one_ignores_the_state() -> None:
     w = torch.tensor([0.2, 0.5, 0.3])
     obs = torch.randn(6, OBS_DIM) * 5
     torch.testing.assert_close(comp.weights(obs, w), w.expand(6, -1))
-    assert FusionConfig.ablation("no_dynamic_selection").alpha == 1.0
 
 
 def test_alpha_zero_is_the_state_selection() -> None:
@@ -88,7 +87,6 @@ def test_no_vlm_ablation_learns_its_own_weights() -> None:
     obs = torch.randn(3, OBS_DIM)
     weights = comp.weights(obs)  # no planner weights needed
     torch.testing.assert_close(weights.sum(-1), torch.ones(3))
-    assert FusionConfig.ablation("no_vlm").semantic == "learned"
 
 
 @pytest.mark.parametrize(
@@ -111,8 +109,6 @@ def test_bad_semantic_weights_are_rejected() -> None:
         comp.weights(obs, torch.tensor([0.5, 0.5, 0.5]))
     with pytest.raises(ValueError, match="required"):
         comp.weights(obs)
-    with pytest.raises(ValueError, match="ablation"):
-        FusionConfig.ablation("nope")
 
 
 def test_fusion_loss_moves_weight_to_the_expert_q_prefers() -> None:
