@@ -23,7 +23,8 @@ hand load (``experts train --objective hand-load``).
 - ``release``: once the door is past the lock the turned lever (nearly vertical, the hand
   slides down it) is let go: the gripper opens and backs off, the hatch springs back, the door
   settles on the lock tab in front of the frame (~0.28 rad), and the lever is grasped again at
-  rest and pulled without a turn.
+  rest and pulled without a turn, the pelvis holding ``sweep_stance`` while the arm alone
+  sweeps the door (walking back after the hatch, the body yawed away from the door).
 
 Legs are a command walker (:class:`~metaworld_hwm.skills.walk.WalkExpert`): its command is a
 proportional step toward the stance, so any walker in the library (``walk``, or one trained
@@ -66,6 +67,12 @@ class DoorOpenerConfig:
     """Door angle (rad) past which the lock tab is clear of the frame (it clears at 0.275):
     the turned hatch is let go there, the door settles on the tab in front of the frame, and
     the lever is grasped again at rest for the rest of the pull."""
+    sweep_stance: tuple[float, float, float] | None = (-0.2, 0.05, 0.4)
+    """Past the lock: pelvis (x, y) and heading held while the arm alone sweeps the door open
+    (None: the pelvis follows the hatch back)."""
+    relock_door: float = 0.25
+    """Door angle (rad) below which a door seen past the lock counts as locked again (the tab
+    catches the frame anywhere in 0.02..0.275 rad)."""
     release_steps: int = 40
     """Control steps the opened gripper backs off the bar before the regrasp."""
     regrasp_door: float = 0.05
@@ -80,7 +87,9 @@ class DoorOpenerConfig:
     """Robot heading while pulling, per radian of door angle (1: face the door's arc, so the
     door's pull stays in front of the robot)."""
     position_gain: float = 1.5
-    lost_grasp: float = 0.03
+    grasp_ready: float = 0.02
+    """How near the gripper's pocket (m) the bar must be before the gripper closes."""
+    lost_grasp: float = 0.08
     """How far out of the gripper's pocket (m) the bar counts as lost (:meth:`DoorOpener.
     grasp_offset`)."""
     bar_slide: float = 0.07
@@ -229,7 +238,7 @@ class DoorOpener:
         cfg = self.config
         self.stage_steps += 1
         door = self.door_angle(obs)
-        if door < cfg.regrasp_door:  # closed again: the lock holds it
+        if door < cfg.relock_door:  # swung back into the lock's reach
             self.unlocked = False
         was_unlocked, self.unlocked = self.unlocked, self.unlocked or door >= cfg.unlocked_door
         if self.stage in ("turn", "pull") and grip_gap > cfg.lost_grasp:
@@ -238,7 +247,7 @@ class DoorOpener:
                 and self.stage_steps > 30:  # fmt: skip
             self.stage, self.stage_steps = "pregrasp", 0
         elif self.stage == "pregrasp" and self.stage_steps > cfg.pregrasp_steps \
-                and grip_gap < cfg.lost_grasp:  # fmt: skip
+                and grip_gap < cfg.grasp_ready:  # fmt: skip
             # a bar not yet between the fingers (a door still swinging) is followed on
             self.stage, self.stage_steps = "grasp", 0
         elif self.stage == "grasp" and self.stage_steps > cfg.grasp_steps:
@@ -289,7 +298,9 @@ class DoorOpener:
         door = self.door_angle(obs)
         point, bar, hinge = self._bar(self.hatch_target())
         heading = 0.0
-        if self.stage == "pull" or (self.stage != "approach" and door >= cfg.regrasp_door):
+        if self.unlocked and cfg.sweep_stance is not None and self.stage != "approach":
+            goal, heading = np.asarray(cfg.sweep_stance[:2]), cfg.sweep_stance[2]
+        elif self.stage == "pull" or (self.stage != "approach" and door >= cfg.regrasp_door):
             heading = cfg.heading_follow * door
             c, s = np.cos(heading), np.sin(heading)
             goal = point[:2] - np.array([[c, -s], [s, c]]) @ np.asarray(cfg.hatch_offset)
