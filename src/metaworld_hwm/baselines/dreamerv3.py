@@ -73,6 +73,14 @@ __all__ = [
 ]
 
 
+def _resolve_device(device: str | None) -> str:
+    """``device``, or ``cuda`` when torch sees one and ``cpu`` otherwise."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' but torch sees no CUDA device; use device='cpu'")
+    return device
+
+
 def train_dreamerv3(
     task: str,
     steps: int,
@@ -114,9 +122,7 @@ def train_dreamerv3(
         RuntimeError: sheeprl failed (the message has the end of its output).
     """
     version = require_sheeprl()
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' but torch sees no CUDA device; use device='cpu'")
+    device = _resolve_device(device)
     threads = threads if threads is not None else int(os.environ.get("OMP_NUM_THREADS") or 1)
     run_dir = Path(run_dir)
     args = DreamerV3Args(
