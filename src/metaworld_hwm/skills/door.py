@@ -320,15 +320,14 @@ class DoorOpener:
     def _arm_action(self, action: np.ndarray, qpos: np.ndarray, point: np.ndarray,
                     bar: np.ndarray, hinge: np.ndarray) -> np.ndarray:  # fmt: skip
         cfg = self.config
-        target = point
-        solution = self.arm.solve(qpos, target, bar)
+        solution = self.arm.solve(qpos, point, bar)
+        back_off = 0.0  # share of pregrasp_distance, along the palm axis of the holding pose
         if self.stage == "pregrasp":
-            share = np.clip((cfg.pregrasp_steps - 20 - self.stage_steps) / 100, 0.0, 1.0)
-            target = point - cfg.pregrasp_distance * share * self.arm.palm_axis()
-            solution = self.arm.solve(qpos, target, bar)
+            back_off = np.clip((cfg.pregrasp_steps - 20 - self.stage_steps) / 100, 0.0, 1.0)
         elif self.stage == "release":  # open, then back off along the palm: the lever springs back
-            share = np.clip((self.stage_steps - 10) / 20, 0.0, 1.0)
-            target = point - cfg.pregrasp_distance * share * self.arm.palm_axis()
+            back_off = np.clip((self.stage_steps - 10) / 20, 0.0, 1.0)
+        if back_off > 0.0:
+            target = point - cfg.pregrasp_distance * back_off * self.arm.palm_axis()
             solution = self.arm.solve(qpos, target, bar)
         current = qpos[self.arm.qpos_adr]
         if self.arm_ref is None:
