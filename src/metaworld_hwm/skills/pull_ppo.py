@@ -96,10 +96,13 @@ class LoadedWalkObjective(Objective):
     output_dim = NUM_LEG_JOINTS
     signal_fn = staticmethod(locomotion_signals)
 
-    def __init__(self, curriculum: LoadCurriculum, task: str = "walk") -> None:
+    def __init__(self, curriculum: LoadCurriculum, task: str = "walk",
+                 ctrlrange: np.ndarray | None = None) -> None:  # fmt: skip
         self.curriculum = curriculum
         self.task = task
-        self.ctrlrange = HumanoidEnv("h1", task).model.actuator_ctrlrange.copy()
+        if ctrlrange is None:
+            ctrlrange = HumanoidEnv("h1", task).model.actuator_ctrlrange
+        self.ctrlrange = np.array(ctrlrange, copy=True)
         self.top_force = curriculum.start_force
         self._reset_tallies()
 
@@ -229,8 +232,7 @@ def loaded_episode(
     import torch
 
     curriculum = LoadCurriculum(start_force=force, max_force=force)
-    objective = LoadedWalkObjective(curriculum)
-    objective.ctrlrange = ctrlrange
+    objective = LoadedWalkObjective(curriculum, ctrlrange=ctrlrange)
     env = loaded_env()
     obs, _ = env.reset(seed=seed)
     objective.command, objective.clock = np.array([command], dtype=np.float64), np.zeros(1)
