@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from metaworld_hwm.physical.acting import ActingModel
-from metaworld_hwm.physical.config import WorldModelConfig
+from metaworld_hwm.physical.config import WorldModelConfig, with_current_names
 from metaworld_hwm.physical.losses import (
     RunningScale,
     TDTargets,
@@ -67,7 +67,7 @@ class TDMPC2Agent:
         self.learn_generator = self.generator
         """Draws of `update` (policy samples, Q heads, dropout): `generator` itself by default."""
         self._learn_seed = int(learn_seed)
-        self.scale = RunningScale(cfg.tau).to(self.device)
+        self.scale = RunningScale(cfg.polyak_rate).to(self.device)
         m = self.model
         encoder_params = list(m.encoder.parameters())
         other_params = [
@@ -276,7 +276,7 @@ class TDMPC2Agent:
         """Restore a `state_dict`. The config must match this agent's; the RNG state can only
         be restored on the same device type (pass restore_rng=False to keep this agent's)."""
         self._check_idle("load_state_dict()")
-        saved, current = state["config"], self.cfg.to_dict()
+        saved, current = with_current_names(state["config"]), self.cfg.to_dict()
         diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
         if diff:
             raise ValueError(f"state was saved with a different config; differing fields: {diff}")

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "PRESETS",
+    "RENAMED_FIELDS",
     "WorldModelConfig",
     "discount_from_episode_length",
     "make_config",
+    "with_current_names",
 ]
 
 
@@ -54,7 +57,7 @@ class WorldModelConfig:
     enc_lr_scale: float = 0.3
     grad_clip_norm: float = 20.0
     batch_size: int = 256
-    tau: float = 0.01
+    polyak_rate: float = 0.01
     """Polyak rate of the target Q ensemble and of the running Q scale."""
     consistency_coef: float = 20.0
     reward_coef: float = 0.1
@@ -114,6 +117,18 @@ PRESETS: dict[str, dict[str, Any]] = {
     "317m": dict(enc_dim=4096, mlp_dim=4096, latent_dim=1376, num_enc_layers=5, num_q=8),
 }
 """Size presets: overrides of the `WorldModelConfig` defaults (tiny is for tests and demos)."""
+
+
+#: Fields renamed since checkpoints were first saved: old name -> current name (``tau`` became
+#: ``polyak_rate``, as tier 1's ``tau`` is the plan's temperature). Read a saved config
+#: through `with_current_names` so that runs saved before a rename still load.
+RENAMED_FIELDS: dict[str, str] = {"tau": "polyak_rate"}
+
+
+def with_current_names(saved: Mapping[str, Any]) -> dict[str, Any]:
+    """A saved `WorldModelConfig` dict with its renamed fields (`RENAMED_FIELDS`) under their
+    current names."""
+    return {RENAMED_FIELDS.get(name, name): value for name, value in saved.items()}
 
 
 def discount_from_episode_length(episode_length: int) -> float:
@@ -214,8 +229,8 @@ def _validate(cfg: WorldModelConfig) -> None:
         _fail("discount", cfg.discount, "0 < discount < 1")
     if not 0 < cfg.rho <= 1:
         _fail("rho", cfg.rho, "0 < rho <= 1")
-    if not 0 < cfg.tau <= 1:
-        _fail("tau", cfg.tau, "0 < tau <= 1")
+    if not 0 < cfg.polyak_rate <= 1:
+        _fail("polyak_rate", cfg.polyak_rate, "0 < polyak_rate <= 1")
     if not 0 <= cfg.dropout < 1:
         _fail("dropout", cfg.dropout, "0 <= dropout < 1")
     if cfg.num_q < 2:

@@ -36,13 +36,13 @@ __all__ = [
 
 class RunningScale(nn.Module):
     """Running estimate of the spread of Q values: the 5-95th percentile range, at least 1,
-    averaged with rate `tau`; the policy loss divides Q by it."""
+    averaged with rate `rate`; the policy loss divides Q by it."""
 
     value: Tensor
 
-    def __init__(self, tau: float) -> None:
+    def __init__(self, rate: float) -> None:
         super().__init__()
-        self.tau = tau
+        self.rate = rate
         self.register_buffer("value", torch.ones(()))
 
     @torch.no_grad()
@@ -50,7 +50,7 @@ class RunningScale(nn.Module):
         """Blend the percentile range of `q` (any shape) into the running value."""
         probs = torch.tensor([0.05, 0.95], dtype=q.dtype, device=q.device)
         low, high = torch.quantile(q.detach().flatten(), probs)
-        self.value.lerp_(torch.clamp(high - low, min=1.0), self.tau)
+        self.value.lerp_(torch.clamp(high - low, min=1.0), self.rate)
 
 
 def _rho_weights(cfg: WorldModelConfig, steps: int, like: Tensor) -> Tensor:

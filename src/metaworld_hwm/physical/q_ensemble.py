@@ -112,9 +112,9 @@ class QEnsemble(nn.Module):
         return param if heads is None else param.index_select(0, heads)
 
     @torch.no_grad()
-    def lerp_from(self, source: QEnsemble, tau: float) -> None:
-        """Polyak averaging: every parameter p <- p + tau * (source.p - p)."""
+    def lerp_from(self, source: QEnsemble, rate: float) -> None:
+        """Polyak averaging: every parameter p <- p + rate * (source.p - p)."""
         targets, onlines = list(self.parameters()), list(source.parameters())
         if len(targets) != len(onlines):
             raise ValueError("lerp_from needs an ensemble of the same structure")
-        torch._foreach_lerp_(targets, onlines, tau)
+        torch._foreach_lerp_(targets, onlines, rate)

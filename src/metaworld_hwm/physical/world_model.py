@@ -146,5 +146,6 @@ class WorldModel(nn.Module):
         return torch.randperm(self.cfg.num_q, generator=generator, device=generator.device)[:k]
 
     def soft_update_target(self) -> None:
-        """Move the target ensemble towards the online one by `cfg.tau` (Polyak averaging)."""
-        self.target_q.lerp_from(self.q, self.cfg.tau)
+        """Move the target ensemble towards the online one by `cfg.polyak_rate` (Polyak
+        averaging)."""
+        self.target_q.lerp_from(self.q, self.cfg.polyak_rate)

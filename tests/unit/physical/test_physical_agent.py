@@ -81,6 +81,15 @@ def test_load_rejects_another_config(make_cfg) -> None:
         TDMPC2Agent(make_cfg(), device="cpu").load_state_dict(state)
 
 
+def test_load_reads_a_renamed_field_under_its_old_name(make_cfg) -> None:
+    """Checkpoints saved before ``tau`` became ``polyak_rate`` still load."""
+    cfg = make_cfg()
+    state = TDMPC2Agent(cfg, device="cpu").state_dict()
+    config = dict(state["config"])
+    config["tau"] = config.pop("polyak_rate")
+    TDMPC2Agent(cfg, device="cpu").load_state_dict({**state, "config": config})
+
+
 def test_act_follows_a_strongly_weighted_reference(make_cfg) -> None:
     cfg = make_cfg(guidance_lambda=1e3)
     agent = TDMPC2Agent(cfg, device="cpu")

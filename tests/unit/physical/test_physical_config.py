@@ -34,7 +34,9 @@ def test_size_presets_match_tdmpc2(preset: str) -> None:
 def test_defaults_are_the_5m_preset_and_tdmpc2_constants() -> None:
     cfg = WorldModelConfig(obs_dim=24, action_dim=6, discount=0.99)
     assert cfg == make_config("5m", 24, 6, 500)
-    assert (cfg.horizon, cfg.rho, cfg.lr, cfg.enc_lr_scale, cfg.tau) == (3, 0.5, 3e-4, 0.3, 0.01)
+    assert (cfg.horizon, cfg.rho, cfg.lr, cfg.enc_lr_scale, cfg.polyak_rate) == (
+        3, 0.5, 3e-4, 0.3, 0.01
+    )
     assert (cfg.num_bins, cfg.vmin, cfg.vmax, cfg.bin_size) == (101, -10, 10, pytest.approx(0.2))
     assert (cfg.min_std, cfg.max_std, cfg.temperature, cfg.guidance_lambda) == (0.05, 2, 0.5, 0)
 

@@ -52,7 +52,7 @@ def test_td_target_uses_min_of_target_heads(make_cfg) -> None:
 
 
 def test_running_scale_tracks_the_percentile_range() -> None:
-    scale = RunningScale(tau=0.01)
+    scale = RunningScale(rate=0.01)
     assert scale.value.item() == 1.0
     scale.update(torch.arange(101.0).unsqueeze(1))  # 5th..95th percentile: 5..95
     assert scale.value.item() == pytest.approx(1 + 0.01 * (90 - 1))
@@ -127,7 +127,7 @@ def test_policy_loss_only_trains_the_policy(make_cfg, make_batch) -> None:
     model = WorldModel(cfg, torch.Generator().manual_seed(0))
     batch = make_batch(cfg, a_ref=True)
     zs = world_model_loss(model, batch, torch.Generator()).zs.detach()
-    scale = RunningScale(cfg.tau)
+    scale = RunningScale(cfg.polyak_rate)
     plain = policy_loss(model, zs, scale, torch.Generator().manual_seed(0))
     assert "guidance" not in plain.terms
     guided = policy_loss(model, zs, scale, torch.Generator().manual_seed(0), batch["a_ref"])

@@ -123,11 +123,11 @@ def test_target_q_starts_equal_and_follows_by_polyak_averaging() -> None:
     before = [p.clone() for p in model.target_q.parameters()]
     _perturb_q(model)
     model.soft_update_target()
-    tau = model.cfg.tau
+    rate = model.cfg.polyak_rate
     for old, new, online in zip(
         before, model.target_q.parameters(), model.q.parameters(), strict=True
     ):
-        torch.testing.assert_close(new, old + tau * (online - old))
+        torch.testing.assert_close(new, old + rate * (online - old))
     assert not any(p.requires_grad for p in model.target_q.parameters())
 
 
