@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metaworld_hwm.evaluation.report import Run, bootstrap_ci, iqm, table_returns
-from metaworld_hwm.evaluation.sweep import plan_trials, run_sweep
+from metaworld_hwm.evaluation.report import RunRecord, bootstrap_ci, iqm, table_returns
+from metaworld_hwm.evaluation.sweep import plan_jobs, run_sweep
 
 
 def test_iqm_is_the_mean_of_the_middle_half() -> None:
@@ -27,27 +27,28 @@ def test_bootstrap_interval_is_reproducible_and_leaves_the_global_generator_alon
 
 
 def test_convergence_step_is_the_first_eval_at_90_percent_of_best() -> None:
-    run = Run(Path("."), "h1-stand", "tdmpc2", 1, [1000, 2000, 3000, 4000], [10, 85, 95, 100])
+    run = RunRecord(Path("."), "h1-stand", "tdmpc2", 1, [1000, 2000, 3000, 4000], [10, 85, 95, 100])
     assert run.convergence_step == 3000 and run.final_return == 100
 
 
 def test_runs_without_an_evaluation_yet_are_left_out_of_the_returns_table() -> None:
-    done = [Run(Path("."), "h1-walk", "metaworld", s, [2500, 5000], [900.0, 906.0]) for s in (1, 2)]
-    running = Run(Path("."), "h1-walk", "metaworld", 3)
+    done = [RunRecord(Path("."), "h1-walk", "metaworld", s, [2500, 5000], [900.0, 906.0])
+            for s in (1, 2)]  # fmt: skip
+    running = RunRecord(Path("."), "h1-walk", "metaworld", 3)
     table = table_returns([*done, running])
     assert "| h1-walk | metaworld | 2 | 906.0 ± 0.0 |" in table and "nan" not in table
 
 
-def test_plan_trials_adds_ablations_to_metaworld_only() -> None:
-    trials = plan_trials(["h1-stand"], ["metaworld", "tdmpc2"], [1, 2], ["no-vlm"])
-    labels = {t.label for t in trials}
-    assert len(trials) == 6
+def test_plan_jobs_adds_ablations_to_metaworld_only() -> None:
+    jobs = plan_jobs(["h1-stand"], ["metaworld", "tdmpc2"], [1, 2], ["no-vlm"])
+    labels = {j.label for j in jobs}
+    assert len(jobs) == 6
     assert "h1-stand/metaworld-no-vlm/2" in labels and "h1-stand/tdmpc2/1" in labels
 
 
-def test_failed_trials_are_retried_and_reported(tmp_path: Path) -> None:
-    trials = plan_trials(["h1-fly"], ["tdmpc2"], [1], [])  # unknown task: train exits non-zero
-    summary = run_sweep(trials, tmp_path, ["--preset", "tiny", "--steps", "10"], retries=1)
+def test_failed_jobs_are_retried_and_reported(tmp_path: Path) -> None:
+    jobs = plan_jobs(["h1-fly"], ["tdmpc2"], [1], [])  # unknown task: train exits non-zero
+    summary = run_sweep(jobs, tmp_path, ["--preset", "tiny", "--steps", "10"], retries=1)
     assert summary["failed"] == ["h1-fly/tdmpc2/1"]
     assert summary["trials"][0]["attempts"] == 2 and summary["trials"][0]["exit_code"] != 0
     log = (tmp_path / "h1-fly/tdmpc2/1/sweep.log").read_text()
@@ -62,8 +63,8 @@ def test_runs_get_the_threads_asked_for(
 
     seen: list[int] = []
     monkeypatch.setattr(sweep, "run_commands", lambda cmds, log, n: seen.append(n) or 0)
-    trials = plan_trials(["h1-stand"], ["tdmpc2"], [1], [])
-    run_sweep(trials, tmp_path, [], workers=workers, threads=threads)
+    jobs = plan_jobs(["h1-stand"], ["tdmpc2"], [1], [])
+    run_sweep(jobs, tmp_path, [], workers=workers, threads=threads)
     assert seen == [expected or max(1, (os.cpu_count() or 1) // workers)]
     with pytest.raises(ValueError, match="threads must be >= 1"):
-        run_sweep(trials, tmp_path, [], threads=0)
+        run_sweep(jobs, tmp_path, [], threads=0)

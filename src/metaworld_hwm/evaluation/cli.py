@@ -85,13 +85,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from metaworld_hwm.evaluation.sweep import plan_trials, run_sweep
+    from metaworld_hwm.evaluation.sweep import plan_jobs, run_sweep
 
     extra = [a for a in args.train_args if a != "--"]
-    trials = plan_trials(args.tasks, args.methods, args.seeds, args.ablations)
-    print(f"[sweep] {len(trials)} trials into {args.out}", flush=True)
+    jobs = plan_jobs(args.tasks, args.methods, args.seeds, args.ablations)
+    print(f"[sweep] {len(jobs)} trials into {args.out}", flush=True)
     summary = run_sweep(
-        trials, args.out, ["--preset", args.preset, "--steps", str(args.steps), *extra],
+        jobs, args.out, ["--preset", args.preset, "--steps", str(args.steps), *extra],
         eval_trials=args.trials, workers=args.workers, retries=args.retries,
         ray_address=args.ray_address, threads=args.threads,
     )  # fmt: skip

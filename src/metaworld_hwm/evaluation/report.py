@@ -34,7 +34,7 @@ CONVERGENCE_FRACTION = 0.9
 
 
 @dataclass
-class Run:
+class RunRecord:
     """What the report reads of one run directory."""
 
     path: Path
@@ -58,7 +58,7 @@ class Run:
         return next(s for s, r in zip(self.steps, self.returns, strict=True) if r >= bar)
 
 
-def find_runs(paths: list[Path]) -> list[Run]:
+def find_runs(paths: list[Path]) -> list[RunRecord]:
     """Every run directory (one with config.json) under the given paths."""
     runs = []
     for root in paths:
@@ -71,7 +71,7 @@ def find_runs(paths: list[Path]) -> list[Run]:
             method = train.get("method", "?")
             if train.get("ablation"):
                 method = f"{method}-{train['ablation']}"
-            run = Run(config_path.parent, train["task"], method, int(train.get("seed", 0)))
+            run = RunRecord(config_path.parent, train["task"], method, int(train.get("seed", 0)))
             if (run.path / "eval.csv").exists():
                 run.steps, run.returns = read_columns(run.path / "eval.csv", "step",
                                                       "episode_reward")  # fmt: skip
@@ -110,14 +110,14 @@ def bootstrap_ci(values: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[f
     return float(low[0]), float(high[0])
 
 
-def _groups(runs: list[Run]) -> dict[tuple[str, str], list[Run]]:
-    groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
+def _groups(runs: list[RunRecord]) -> dict[tuple[str, str], list[RunRecord]]:
+    groups: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
     for run in runs:
         groups[(run.task, run.method)].append(run)
     return dict(sorted(groups.items()))
 
 
-def table_returns(runs: list[Run], methods: list[str] | None = None) -> str:
+def table_returns(runs: list[RunRecord], methods: list[str] | None = None) -> str:
     """Table 1 (or 3 when ``methods`` are the ablations) as Markdown."""
     lines = ["| task | method | seeds | return (mean ± std) | IQM [95% CI] | convergence steps |",
              "|---|---|---:|---:|---:|---:|"]  # fmt: skip
@@ -137,7 +137,7 @@ def table_returns(runs: list[Run], methods: list[str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table_success(runs: list[Run]) -> str:
+def table_success(runs: list[RunRecord]) -> str:
     """Table 2: successes over the protocol's trials, per method and task."""
     lines = ["| task | method | successes | trials | return (mean ± std) | forward speed (m/s) |",
              "|---|---|---:|---:|---:|---:|"]  # fmt: skip
@@ -161,7 +161,7 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return save_png(fig, path)
 
 
-def plot_curves(runs: list[Run], out: Path) -> list[Path]:
+def plot_curves(runs: list[RunRecord], out: Path) -> list[Path]:
     """One learning-curve figure per task: mean eval return per method, min-max band."""
     paths = []
     for task in sorted({r.task for r in runs}):
@@ -182,7 +182,7 @@ def plot_curves(runs: list[Run], out: Path) -> list[Path]:
     return paths
 
 
-def plot_ablation_bars(runs: list[Run], out: Path) -> Path | None:
+def plot_ablation_bars(runs: list[RunRecord], out: Path) -> Path | None:
     """Final return of metaworld and its ablations, per task (mean and per-seed points)."""
     groups = {k: v for k, v in _groups(runs).items() if k[1].startswith("metaworld")}
     if not groups:

@@ -1,10 +1,10 @@
 """``metaworld-hwm sweep``: methods x tasks x seeds (x ablations) as parallel training runs.
 
-Each trial is one ``metaworld-hwm train`` process (plus ``eval`` when ``--trials`` > 0) with its
-log in its run directory. Trials run in local processes by default, or as Ray tasks on a
-cluster with ``--ray-address`` (Ray schedules; nothing here does). A failed trial is retried
-``--retries`` times, then reported in ``sweep.json``: never silently dropped. Finished trials
-are skipped and interrupted ones resume from their checkpoints, so a sweep can be re-run.
+Each job is one ``metaworld-hwm train`` process (plus ``eval`` of ``--trials`` protocol trials
+when > 0) with its log in its run directory. Jobs run in local processes by default, or as Ray
+tasks on a cluster with ``--ray-address`` (Ray schedules; nothing here does). A failed job is
+retried ``--retries`` times, then reported in ``sweep.json``: never silently dropped. Finished
+jobs are skipped and interrupted ones resume from their checkpoints, so a sweep can be re-run.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from metaworld_hwm.utils.atomic import atomic_write_text
 
 
 @dataclass(frozen=True)
-class Trial:
-    """One training run of the sweep."""
+class SweepJob:
+    """One training run of the sweep (``sweep.json`` lists them under ``trials``)."""
 
     task: str
     method: str
@@ -36,27 +36,27 @@ class Trial:
         return f"{self.task}/{method}/{self.seed}"
 
 
-def plan_trials(
+def plan_jobs(
     tasks: list[str], methods: list[str], seeds: list[int], ablations: list[str]
-) -> list[Trial]:
-    """The trial grid; ablations apply to the metaworld method only."""
-    trials = [Trial(t, m, s) for t in tasks for m in methods for s in seeds]
+) -> list[SweepJob]:
+    """The job grid; ablations apply to the metaworld method only."""
+    jobs = [SweepJob(t, m, s) for t in tasks for m in methods for s in seeds]
     if "metaworld" in methods:
-        trials += [Trial(t, "metaworld", s, a) for t in tasks for a in ablations for s in seeds]
-    return trials
+        jobs += [SweepJob(t, "metaworld", s, a) for t in tasks for a in ablations for s in seeds]
+    return jobs
 
 
-def trial_commands(
-    trial: Trial, out: Path, train_args: list[str], eval_trials: int
+def job_commands(
+    job: SweepJob, out: Path, train_args: list[str], eval_trials: int
 ) -> list[list[str]]:
-    """The command lines of a trial: train (resuming), then the evaluation protocol."""
-    run_dir = out / trial.label
+    """The command lines of a job: train (resuming), then the evaluation protocol."""
+    run_dir = out / job.label
     cli = [sys.executable, "-m", "metaworld_hwm.cli"]
-    train = [*cli, "train", "--task", trial.task, "--method", trial.method,
-             "--seed", str(trial.seed), "--run-dir", str(run_dir), "--resume",
+    train = [*cli, "train", "--task", job.task, "--method", job.method,
+             "--seed", str(job.seed), "--run-dir", str(run_dir), "--resume",
              *train_args]  # fmt: skip
-    if trial.ablation:
-        train += ["--ablation", trial.ablation]
+    if job.ablation:
+        train += ["--ablation", job.ablation]
     commands = [train]
     if eval_trials:
         commands.append([*cli, "eval", str(run_dir), "--trials", str(eval_trials)])
@@ -79,7 +79,7 @@ def run_commands(commands: list[list[str]], log: Path, threads: int) -> int:
 
 
 def run_sweep(
-    trials: list[Trial],
+    jobs: list[SweepJob],
     out: Path,
     train_args: list[str],
     eval_trials: int = 0,
@@ -88,7 +88,7 @@ def run_sweep(
     ray_address: str | None = None,
     threads: int | None = None,
 ) -> dict:
-    """Run every trial; writes and returns the ``sweep.json`` summary.
+    """Run every job; writes and returns the ``sweep.json`` summary.
 
     threads: OMP/torch threads per run; None: the cores divided among the workers.
     """
@@ -96,19 +96,19 @@ def run_sweep(
         raise ValueError(f"threads must be >= 1, got {threads}")
     out.mkdir(parents=True, exist_ok=True)
     threads = threads or max(1, (os.cpu_count() or 1) // max(workers, 1))
-    jobs = {t.label: trial_commands(t, out, train_args, eval_trials) for t in trials}
+    commands = {job.label: job_commands(job, out, train_args, eval_trials) for job in jobs}
     status: dict[str, dict] = {}
     start = time.perf_counter()
 
     def attempt(label: str) -> int:
-        return run_commands(jobs[label], out / label / "sweep.log", threads)
+        return run_commands(commands[label], out / label / "sweep.log", threads)
 
-    pending = list(jobs)
+    pending = list(commands)
     for round_ in range(retries + 1):
         if not pending:
             break
         if ray_address is not None:
-            codes = _run_on_ray(ray_address, {k: jobs[k] for k in pending}, out, threads)
+            codes = _run_on_ray(ray_address, {k: commands[k] for k in pending}, out, threads)
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 codes = dict(zip(pending, pool.map(attempt, pending), strict=True))
@@ -118,7 +118,7 @@ def run_sweep(
                   flush=True)  # fmt: skip
         pending = [label for label, code in codes.items() if code != 0]
     summary = {
-        "trials": [asdict(t) | status[t.label] | {"run_dir": str(out / t.label)} for t in trials],
+        "trials": [asdict(j) | status[j.label] | {"run_dir": str(out / j.label)} for j in jobs],
         "failed": pending,
         "minutes": round((time.perf_counter() - start) / 60, 2),
         "train_args": train_args,
@@ -130,7 +130,9 @@ def run_sweep(
     return summary
 
 
-def _run_on_ray(address: str, jobs: dict[str, list[list[str]]], out: Path, threads: int) -> dict:
+def _run_on_ray(
+    address: str, commands: dict[str, list[list[str]]], out: Path, threads: int
+) -> dict:
     try:
         import ray
     except ImportError as exc:
@@ -140,5 +142,5 @@ def _run_on_ray(address: str, jobs: dict[str, list[list[str]]], out: Path, threa
     ray.init(address=address, ignore_reinit_error=True)
     remote = ray.remote(num_cpus=threads)(run_commands)
     refs = {label: remote.remote(cmds, out / label / "sweep.log", threads)
-            for label, cmds in jobs.items()}  # fmt: skip
+            for label, cmds in commands.items()}  # fmt: skip
     return {label: ray.get(ref) for label, ref in refs.items()}
