@@ -20,7 +20,7 @@ from metaworld_hwm.envs import make_env
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.hierarchy import SkillGuide, build_guide
 from metaworld_hwm.physical import TDMPC2Agent, WorldModelConfig, make_config
-from metaworld_hwm.physical.guidance import Guide
+from metaworld_hwm.physical.guide_interface import Guide
 from metaworld_hwm.skills import FusionConfig
 
 #: Offset of the evaluation env's seed from the run's seed.

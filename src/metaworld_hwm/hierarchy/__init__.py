@@ -7,6 +7,6 @@ paper, pi(a | s, T) = pi_phys(a | s, pi_sem(T)).
 """
 
 from metaworld_hwm.hierarchy.build import build_guide, resolve_library
-from metaworld_hwm.hierarchy.guide import SkillGuide
+from metaworld_hwm.hierarchy.skill_guide import SkillGuide
 
 __all__ = ["SkillGuide", "build_guide", "resolve_library"]

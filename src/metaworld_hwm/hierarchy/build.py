@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.hierarchy.guide import SkillGuide
+from metaworld_hwm.hierarchy.skill_guide import SkillGuide
 from metaworld_hwm.semantic import make_planner
 from metaworld_hwm.skills import ExpertLibrary, FusionConfig
 

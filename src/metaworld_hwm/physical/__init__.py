@@ -2,7 +2,8 @@
 
 Modules: `config` (WorldModelConfig, presets), `math` (symlog, two-hot, SimNorm, tanh-Gaussian),
 `layers`, `q_ensemble`, `world_model`, `mppi` (the planner as a pure function), `losses`,
-`agent` (TDMPC2Agent). Speed: `kernels` (fused CPU kernels for LayerNorm + Mish), `acting`
+`agent` (TDMPC2Agent), `guide_interface` (Guide: how anything, tier 2 or a plain callable,
+guides the planner). Speed: `kernels` (fused CPU kernels for LayerNorm + Mish), `acting`
 (ActingModel, the fused planning pass `act` uses), `async_learner` (AsyncLearner: updates on a
 second thread while acting, opt-in, one update stale).
 """

@@ -20,7 +20,7 @@ import torch
 
 from metaworld_hwm.agent import CHECKPOINT, CONFIG, Agent, RunConfig, build_agent, make_run_env
 from metaworld_hwm.physical import AsyncLearner
-from metaworld_hwm.physical.guidance import Guide
+from metaworld_hwm.physical.guide_interface import Guide
 from metaworld_hwm.skills.fusion import world_model_q
 from metaworld_hwm.training.checkpoint import load_checkpoint, save_checkpoint
 from metaworld_hwm.training.loggers import Loggers

@@ -8,7 +8,7 @@ import torch
 from metaworld_hwm.envs import make_env
 from metaworld_hwm.hierarchy import resolve_library
 from metaworld_hwm.hierarchy.adapters import hatch_position, make_adapter
-from metaworld_hwm.hierarchy.guide import SkillGuide
+from metaworld_hwm.hierarchy.skill_guide import SkillGuide
 from metaworld_hwm.semantic import Plan, SubGoal
 from metaworld_hwm.semantic.types import Condition
 from metaworld_hwm.skills import ExpertLibrary, FusionConfig

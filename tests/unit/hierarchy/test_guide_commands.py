@@ -9,7 +9,7 @@ import pytest
 
 from metaworld_hwm.envs import make_env
 from metaworld_hwm.hierarchy import resolve_library
-from metaworld_hwm.hierarchy.guide import SLOW_SPEED, SkillGuide, walk_command
+from metaworld_hwm.hierarchy.skill_guide import SLOW_SPEED, SkillGuide, walk_command
 from metaworld_hwm.semantic import Plan, SkillParams, SubGoal
 from metaworld_hwm.semantic.params import TURN_RATE
 from metaworld_hwm.semantic.types import Condition

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from metaworld_hwm.agent import RunConfig
-from metaworld_hwm.physical.guidance import ProviderGuide
+from metaworld_hwm.physical.guide_interface import ProviderGuide
 from metaworld_hwm.training import OnlineTrainer
 
 

@@ -29,7 +29,7 @@ import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.hierarchy.adapters import make_adapter
-from metaworld_hwm.physical.guidance import QFunction
+from metaworld_hwm.physical.guide_interface import QFunction
 from metaworld_hwm.semantic import ExpertCard, PlanTracker
 from metaworld_hwm.semantic.params import TURN_RATE, turn_radians
 from metaworld_hwm.semantic.types import Planner, SkillParams
