@@ -1,8 +1,7 @@
 """Returns of the library's experts in their tasks: the full 10-seed, 1000-step figure.
 
     python bench/experts.py [--library experts] [--seeds 10] [--steps 1000] [--reach-goals 40]
-                            [--skills stand walk run reach]
-                            [--distil-steps 0] [--distil-epochs 60] [--teacher PATH]
+                            [--skills stand walk run reach] [--teacher PATH]
 
 * stand: return per seed on h1-stand (HumanoidBench's reset noise), falls, and survival of a
   100 N, 0.1 s push on the torso in 8 directions (seed 0, push at step 500);
@@ -13,9 +12,7 @@
 * run: every run-skill expert at its default command on h1-run: return over 1000 steps per
   seed, mean forward speed, falls, and whether it holds >= 2.0 m/s for 30 s without a fall;
 * reach: goals drawn from h1-reach's own distribution, kept when left-arm IK from the standing
-  pose gets within 1 cm ("reachable"); success = hand within 5 cm after 250 steps;
-* --distil-steps N: behaviour-clone the stand expert from N teacher steps into a learned
-  expert (the learned-expert pipeline) and report its returns.
+  pose gets within 1 cm ("reachable"); success = hand within 5 cm after 250 steps.
 One thread; prints figures, never passes or fails.
 """
 
@@ -34,8 +31,7 @@ import numpy as np
 import torch
 
 from metaworld_hwm.envs import make_env
-from metaworld_hwm.skills.distill import behaviour_clone, collect, evaluate
-from metaworld_hwm.skills.expert import Expert, ExpertSpec
+from metaworld_hwm.skills.expert import Expert
 from metaworld_hwm.skills.library import ExpertLibrary
 from walking import bench_walker
 
@@ -162,33 +158,12 @@ def bench_reach(expert: Expert, goals: int) -> None:
           f"{np.median(finals) * 100:.1f} cm")  # fmt: skip
 
 
-def bench_distil(teacher: Expert, steps: int, epochs: int, seeds: int) -> None:
-    torch.manual_seed(0)
-    env = make_env("h1-stand")
-    start = time.perf_counter()
-    obs, actions, _ = collect(teacher.act, env, steps, seed=100, action_noise=0.1)
-    spec = ExpertSpec(
-        name="stand-distilled", skill="stand", kind="learned", robot="h1", task="h1-stand",
-        obs_layout="qpos_qvel", obs_dim=51, action_dim=19, config={"hidden": [256, 256]},
-    )  # fmt: skip
-    student, losses = behaviour_clone(spec, obs, actions, epochs=epochs)
-    returns = evaluate(student.act, env, seeds, seed=0)
-    print(
-        f"\nstand distilled into a learned expert from {steps} teacher steps "
-        f"({time.perf_counter() - start:.0f} s): BC loss {losses[0]:.4f} -> {losses[-1]:.4f}"
-    )
-    listed = " ".join(f"{r:.1f}" for r in returns)
-    print(f"  returns: {listed}  mean {np.mean(returns):.1f}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--library", default="experts")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--reach-goals", type=int, default=40)
-    parser.add_argument("--distil-steps", type=int, default=0)
-    parser.add_argument("--distil-epochs", type=int, default=60)
     parser.add_argument("--teacher", help="walk teacher (TorchScript), run beside the walker")
     parser.add_argument("--skills", nargs="+", default=["stand", "walk", "run", "reach"],
                         help="which skills' experts to score")
@@ -200,9 +175,6 @@ def main() -> None:
     print(f"library {args.library}: {', '.join(library.names)}")
     if "stand" in library.names and "stand" in args.skills:
         bench_stand(library["stand"], args.seeds, args.steps)
-        if args.distil_steps:
-            episodes = min(args.seeds, 3)
-            bench_distil(library["stand"], args.distil_steps, args.distil_epochs, episodes)
     chosen = [n for n in library.names if library[n].spec.skill in args.skills]
     for name in [n for n in chosen if library[n].spec.skill == "walk"]:
         bench_walker(library[name], args.seeds, args.teacher, Path(args.tracking_plot))

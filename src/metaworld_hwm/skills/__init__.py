@@ -4,7 +4,7 @@ Modules: ``catalog`` (the eight skills), ``expert`` (interface, learned and anal
 ``library`` (manifest + safetensors directory), ``balance``/``stand``/``reach`` (analytic
 experts for H1), ``locomotion`` and ``walk`` (the command-conditioned walk expert),
 ``teacher`` and ``walk_distill`` (distilling it by DAgger from a teacher policy),
-``fusion`` (phi, psi, alpha and the training loss), ``distill`` (behaviour cloning),
+``fusion`` (phi, psi, alpha and the training loss),
 ``ppo``, ``ppo_cli``, ``locomotion_ppo`` and ``pull_ppo`` (PPO for new skills: run, hand
 load), ``door`` (the door opener), ``builtin`` and ``cli`` (``metaworld-hwm experts ...``).
 """
