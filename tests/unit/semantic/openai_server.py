@@ -17,11 +17,11 @@ appended to the log as one JSON line. `validate` checks the JSON-schema subset t
 from __future__ import annotations
 
 import json
-import socketserver
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from loopback import JSONHandler, LoopbackServer
 
 MAX_TOKENS = 2048
 _TYPES = {
@@ -88,11 +88,10 @@ def request_problems(path: str, body: dict[str, Any]) -> list[str]:
     return problems
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     server: _Server
 
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    def respond(self, body: Any) -> tuple[int, str]:
         problems = request_problems(self.path, body)
         step = self.server.script[min(self.server.calls, len(self.server.script) - 1)]
         self.server.calls += 1
@@ -115,27 +114,13 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload = 500, "scripted answer breaks the schema: " + "; ".join(problems)
         with self.server.log.open("a", encoding="utf-8") as log:
             log.write(json.dumps({"path": self.path, "body": body, "problems": problems}) + "\n")
-        data = payload.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        return status, payload
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LoopbackServer):
     def __init__(self, script: list[dict[str, Any]], log: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.script, self.log, self.calls = script, log, 0
-
-    def server_bind(self) -> None:
-        socketserver.TCPServer.server_bind(self)  # skip HTTPServer's slow reverse DNS lookup
-        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
 
 
 def main(argv: list[str]) -> None:

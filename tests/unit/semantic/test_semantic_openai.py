@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import socketserver
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
 import pytest
+from loopback import JSONHandler, LoopbackServer, serving
 
 from metaworld_hwm.semantic.cache import ResponseCache
 from metaworld_hwm.semantic.llm import LLMPlanner
@@ -28,13 +26,12 @@ GOOD = json.dumps(
 )
 
 
-class _ChatHandler(BaseHTTPRequestHandler):
+class _ChatHandler(JSONHandler):
     """Speaks POST /v1/chat/completions; answers from the server's script."""
 
     server: _ChatServer
 
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    def respond(self, body: Any) -> tuple[int, str]:
         self.server.requests.append(
             {"path": self.path, "headers": dict(self.headers), "body": body}
         )
@@ -48,49 +45,23 @@ class _ChatHandler(BaseHTTPRequestHandler):
                 "model": body["model"],
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": args[0]}}],
             }
-            status, payload = 200, json.dumps(envelope).encode()
-        elif kind == "status":
-            status, payload = args[0], args[1].encode()
-        else:  # raw body
-            status, payload = 200, args[0].encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout test)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+            return 200, json.dumps(envelope)
+        if kind == "status":
+            return args[0], args[1]
+        return 200, args[0]  # raw body
 
 
-class _ChatServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _ChatServer(LoopbackServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _ChatHandler)
+        super().__init__(_ChatHandler)
         self.script: list[tuple] = []
         self.requests: list[dict[str, Any]] = []
-
-    def server_bind(self) -> None:
-        socketserver.TCPServer.server_bind(self)  # skip HTTPServer's slow reverse DNS lookup
-        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
 
 @pytest.fixture
 def server() -> Iterator[_ChatServer]:
-    srv = _ChatServer()
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(_ChatServer()) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -9,13 +9,11 @@ the plan schema in that form (once more, and from then on), not retry blindly an
 from __future__ import annotations
 
 import json
-import socketserver
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from loopback import JSONHandler, LoopbackServer, serving
 
 from metaworld_hwm.semantic.answer import answer_format
 from metaworld_hwm.semantic.llm import LLMPlanner
@@ -43,11 +41,10 @@ def _answer(names: list[str]) -> str:
     return json.dumps({"subgoals": [goal]})
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     server: _LlamaCppLikeServer
 
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    def respond(self, body: Any) -> tuple[int, str]:
         self.server.requests.append(body)
         fmt = body.get("response_format") or {}
         if fmt.get("type") not in (None, "text", "json_object"):
@@ -57,43 +54,24 @@ class _Handler(BaseHTTPRequestHandler):
             message = {"role": "assistant", "content": self.server.answer}
             payload = json.dumps({"choices": [{"index": 0, "message": message}]})
             status = 200
-        data = payload.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        return status, payload
 
 
-class _LlamaCppLikeServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _LlamaCppLikeServer(LoopbackServer):
     def __init__(self, answer: str) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.answer = answer
         self.requests: list[dict[str, Any]] = []
-
-    def server_bind(self) -> None:
-        socketserver.TCPServer.server_bind(self)  # skip HTTPServer's slow reverse DNS lookup
-        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
 
 
 @pytest.fixture
 def server(experts) -> Iterator[_LlamaCppLikeServer]:
-    srv = _LlamaCppLikeServer(_answer([e.name for e in experts]))
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(_LlamaCppLikeServer(_answer([e.name for e in experts]))) as srv:
+        yield srv
 
 
 def test_json_schema_refusal_switches_to_json_object(server, experts, make_stub):
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    chat = OpenAIChat(OpenAIConfig(base_url=url, model="gemma"))
+    chat = OpenAIChat(OpenAIConfig(base_url=server.base_url, model="gemma"))
     fallback = make_stub([[("fallback", "stand")]])
     planner = LLMPlanner(chat, fallback=fallback, timeout_s=5.0)
     plan = planner.plan("walk to the door", experts)
