@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.hierarchy.adapters import ROBOTS_FOR
 from metaworld_hwm.hierarchy.skill_guide import SkillGuide
 from metaworld_hwm.semantic import make_planner
 from metaworld_hwm.skills import ExpertLibrary, FusionConfig
@@ -35,10 +36,12 @@ def build_guide(
     env: HumanoidEnv, library: str | None, instruction: str, fusion: FusionConfig,
     planner: str = "embedded", tau: float = 0.3, seed: int = 0,
 ) -> SkillGuide:  # fmt: skip
-    """A guide for ``env`` over every expert of ``library`` (see :func:`resolve_library`),
-    planning ``instruction`` with the ``planner`` backend at temperature ``tau``."""
+    """A guide for ``env`` over every expert of ``library`` (see :func:`resolve_library`) that
+    can act on its robot, planning ``instruction`` with the ``planner`` backend at temperature
+    ``tau``."""
     experts = ExpertLibrary.load(resolve_library(library))
+    usable = [e for e in experts.experts.values() if env.robot in ROBOTS_FOR.get(e.spec.robot, ())]
     return SkillGuide(
-        env, [experts[name] for name in experts.names], make_planner(planner, tau=tau),
+        env, usable, make_planner(planner, tau=tau),
         instruction, fusion, seed=seed,
     )  # fmt: skip

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.hierarchy.adapters import make_adapter
+from metaworld_hwm.hierarchy.adapters import make_action_adapter, make_adapter
 from metaworld_hwm.physical.guide_interface import QFunction
 from metaworld_hwm.semantic import ExpertCard, PlanTracker
 from metaworld_hwm.semantic.params import TURN_RATE, turn_radians
@@ -121,8 +121,9 @@ class SkillGuide:
         self.planner = planner
         self.instruction = instruction
         self.stall_steps = stall_steps
-        self.cards = [ExpertCard(e.name, e.spec.description) for e in self.experts]
-        self.adapters = [make_adapter(env, e.spec.obs_layout) for e in self.experts]
+        self.cards = [ExpertCard(e.name, e.spec.description, e.spec.skill) for e in self.experts]
+        self.adapters = [make_adapter(env, e.spec) for e in self.experts]
+        self.action_adapters = [make_action_adapter(env, e.spec) for e in self.experts]
         self.num_experts = len(self.experts)
         self.action_dim = int(env.action_space.shape[0])
         self.context_dim = self.num_experts * (1 + self.action_dim)
@@ -199,9 +200,9 @@ class SkillGuide:
     # ------------------------------------------------------------------ fusion
     def expert_actions(self, obs: np.ndarray) -> np.ndarray:
         """Every expert's action (N, K, A) for task observations (N, D)."""
+        parts = zip(self.experts, self.adapters, self.action_adapters, strict=True)
         return np.stack(
-            [e.act(adapt(obs)) for e, adapt in zip(self.experts, self.adapters, strict=True)],
-            axis=1,
+            [widen(e.act(adapt(obs))) for e, adapt, widen in parts], axis=1
         ).astype(np.float32)
 
     def _split(self, context: np.ndarray | torch.Tensor) -> tuple[Any, Any]:

@@ -34,6 +34,7 @@ from metaworld_hwm.semantic.types import (
     Plan,
     SkillParams,
     SubGoal,
+    cue_target,
     expert_names,
     softmax,
 )
@@ -99,7 +100,7 @@ class EmbeddedPlanner:
         features = clause_features(self.encoder, clauses, experts)
         scores = self.calibration.scores(features)
         names = [e.name for e in experts]
-        cues = [cue if cue in names else None for cue in map(skill_cue, clauses)]
+        cues = [cue_target(skill_cue(clause), experts) for clause in clauses]
         for row, cue in zip(scores, cues, strict=True):
             if cue is not None:
                 row[names.index(cue)] += CUE_BONUS

@@ -39,10 +39,16 @@ class ExpertLike(Protocol):
 
 @dataclass(frozen=True)
 class ExpertCard:
-    """Minimal description of an expert, independent of the skills library."""
+    """Minimal description of an expert, independent of the skills library.
+
+    ``skill``: the catalog skill the expert performs, when its name is not one (a door opener
+    named ``door`` does the ``reach`` skill); a sub-goal that cues the skill goes to it when no
+    expert is named after the skill.
+    """
 
     name: str
     description: str
+    skill: str = ""
 
 
 def catalog_cards() -> tuple[ExpertCard, ...]:
@@ -50,6 +56,16 @@ def catalog_cards() -> tuple[ExpertCard, ...]:
     from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS
 
     return tuple(ExpertCard(name, text) for name, text in SKILL_DESCRIPTIONS.items())
+
+
+def cue_target(cue: str | None, experts: Sequence[ExpertLike]) -> str | None:
+    """The expert a skill cue goes to: the one named after the skill, else the first whose
+    card gives it that ``skill``; None when no expert does it."""
+    names = [e.name for e in experts]
+    if cue is None or cue in names:
+        return cue
+    skills = [getattr(e, "skill", "") for e in experts]
+    return names[skills.index(cue)] if cue in skills else None
 
 
 def expert_names(experts: Sequence[ExpertLike]) -> tuple[str, ...]:

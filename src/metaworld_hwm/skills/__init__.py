@@ -6,10 +6,12 @@ experts for H1), ``locomotion`` and ``walk`` (the command-conditioned walk exper
 ``teacher`` and ``walk_distill`` (distilling it by DAgger from a teacher policy),
 ``fusion`` (phi, psi, alpha and the training loss),
 ``ppo``, ``ppo_cli``, ``locomotion_ppo`` and ``pull_ppo`` (PPO for new skills: run, hand
-load), ``door`` (the door opener), ``builtin`` and ``cli`` (``metaworld-hwm experts ...``).
+load), ``door`` (the door opener) and ``door_expert`` (it as a library expert),
+``builtin`` and ``cli`` (``metaworld-hwm experts ...``).
 """
 
 from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS, SKILL_NAMES
+from metaworld_hwm.skills.door_expert import DoorExpert
 from metaworld_hwm.skills.expert import (
     AnalyticExpert,
     Expert,
@@ -36,6 +38,7 @@ __all__ = [
     "SKILL_NAMES",
     "AnalyticExpert",
     "Compositor",
+    "DoorExpert",
     "Expert",
     "ExpertLibrary",
     "ExpertSpec",

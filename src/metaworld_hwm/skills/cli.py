@@ -15,6 +15,8 @@ from pathlib import Path
 
 from metaworld_hwm.skills.builtin import BUILTIN, build_builtin, default_library_path
 from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS
+from metaworld_hwm.skills.door_expert import build_door_expert
+from metaworld_hwm.skills.expert import Expert
 from metaworld_hwm.skills.library import MANIFEST, ExpertLibrary, LibraryError
 
 
@@ -84,17 +86,29 @@ def _render(library: ExpertLibrary, args: argparse.Namespace) -> int:
     return 0
 
 
+def _expert_at(reference: str) -> Expert:
+    """The expert ``LIBRARY_DIR:NAME`` names."""
+    directory, _, name = reference.rpartition(":")
+    library = ExpertLibrary.load(directory)
+    if name not in library.names:
+        raise LibraryError(f"no expert {name!r} in {directory}; it holds {library.names}")
+    return library[name]
+
+
 def _cmd_add(args: argparse.Namespace) -> int:
     library = _open(Path(args.library), create=True)
     source = args.source
     if source in BUILTIN:
         expert = build_builtin(source)
+    elif source == "door":
+        legs = _expert_at(args.legs or f"{default_library_path()}:walk")
+        pull_legs = _expert_at(args.pull_legs or f"{args.library}:pull")
+        expert = build_door_expert(legs, pull_legs)
     elif ":" in source:
-        other_dir, _, name = source.rpartition(":")
-        expert = ExpertLibrary.load(other_dir)[name]
+        expert = _expert_at(source)
     else:
         raise LibraryError(
-            f"cannot add {source!r}: give a built-in expert ({', '.join(BUILTIN)}) or "
+            f"cannot add {source!r}: give a built-in expert ({', '.join(BUILTIN)}), 'door' or "
             "LIBRARY_DIR:NAME to copy an expert from another library"
         )
     library.add(expert, overwrite=args.overwrite)
@@ -198,7 +212,12 @@ def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     show.add_argument("--seed", type=int, default=0)
     show.set_defaults(func=_reporting(_cmd_show))
     add = with_library(sub.add_parser("add", help="add a built-in expert or copy one"))
-    add.add_argument("source", help=f"built-in ({', '.join(BUILTIN)}) or LIBRARY_DIR:NAME")
+    add.add_argument("source", help=f"built-in ({', '.join(BUILTIN)}), 'door' (the h1grip door "
+                     "opener, built from two walkers) or LIBRARY_DIR:NAME")
+    add.add_argument("--legs", help="door: LIBRARY_DIR:NAME of the approach walker "
+                     "(default: the default library's walk)")
+    add.add_argument("--pull-legs", help="door: LIBRARY_DIR:NAME of the walker that holds the "
+                     "door's load (default: --library's pull)")
     add.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
     add.set_defaults(func=_reporting(_cmd_add))
     distill = with_library(sub.add_parser(

@@ -11,7 +11,16 @@ from metaworld_hwm.hierarchy.adapters import hatch_position, make_adapter
 from metaworld_hwm.hierarchy.skill_guide import SkillGuide
 from metaworld_hwm.semantic import Plan, SubGoal
 from metaworld_hwm.semantic.types import Condition
-from metaworld_hwm.skills import ExpertLibrary, FusionConfig
+from metaworld_hwm.skills import ExpertLibrary, ExpertSpec, FusionConfig
+
+SPEC_STATE = ExpertSpec(
+    name="state", skill="stand", kind="analytic", robot="h1", obs_layout="qpos_qvel",
+    obs_dim=51, action_dim=19,
+)  # fmt: skip
+SPEC_GOAL = ExpertSpec(
+    name="goal", skill="reach", kind="analytic", robot="h1", obs_layout="qpos_qvel_hand_goal",
+    obs_dim=57, action_dim=19,
+)  # fmt: skip
 
 
 class FixedPlanner:
@@ -36,10 +45,10 @@ def test_door_adapter_takes_robot_entries_and_the_hatch() -> None:
     env.step(env.action_space.sample())
     mujoco.mj_forward(env.model, env.data)  # rewards read lagged sites; FK here is current
     obs = env.task.observe(env.physics)[None]
-    state = make_adapter(env, "qpos_qvel")(obs)[0]
+    state = make_adapter(env, SPEC_STATE)(obs)[0]
     np.testing.assert_array_equal(state[:26], env.data.qpos[:26])
     np.testing.assert_array_equal(state[26:], env.data.qvel[:25])
-    reach_obs = make_adapter(env, "qpos_qvel_hand_goal")(obs)[0]
+    reach_obs = make_adapter(env, SPEC_GOAL)(obs)[0]
     np.testing.assert_allclose(reach_obs[51:54], env.physics.left_hand_position(), atol=1e-6)
     hatch = env.data.xpos[env.model.body("door_hatch").id]
     np.testing.assert_allclose(reach_obs[54:57], hatch, atol=1e-6)
@@ -54,7 +63,7 @@ def test_hatch_position_by_hand() -> None:
 def test_reach_adapter_in_reach_is_identity() -> None:
     env = make_env("h1-reach", seed=0)
     obs = np.arange(57.0)[None]
-    np.testing.assert_array_equal(make_adapter(env, "qpos_qvel_hand_goal")(obs), obs)
+    np.testing.assert_array_equal(make_adapter(env, SPEC_GOAL)(obs), obs)
 
 
 def test_guide_with_all_weight_on_one_expert_reproduces_it(library: ExpertLibrary) -> None:

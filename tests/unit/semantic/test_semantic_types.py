@@ -14,6 +14,7 @@ from metaworld_hwm.semantic.types import (
     Plan,
     SubGoal,
     catalog_cards,
+    cue_target,
     expert_names,
     softmax,
 )
@@ -109,3 +110,13 @@ def test_params_and_low_confidence_round_trip_and_old_json_loads():
     data["subgoals"][0]["params"] = {"pace": "medium"}
     with pytest.raises(ValueError, match="pace"):
         Plan.from_dict(data)
+
+
+def test_a_skill_cue_goes_to_the_expert_named_after_it_else_to_one_of_that_skill() -> None:
+    door = ExpertCard("door", "Open a door.", skill="reach")
+    walk, pull = ExpertCard("walk", "Walk."), ExpertCard("pull", "Walk with a load.", "walk")
+    assert cue_target("reach", [walk, door]) == "door"
+    assert cue_target("reach", [ExpertCard("reach", "Reach."), door]) == "reach"
+    assert cue_target("walk", [pull, walk]) == "walk"
+    assert cue_target("run", [walk, door]) is None
+    assert cue_target(None, [walk]) is None

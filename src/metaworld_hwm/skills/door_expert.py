@@ -1,0 +1,146 @@
+"""The door opener as a library expert: ``h1grip-door`` observations to its 21 actions.
+
+:class:`DoorExpert` wraps :class:`~metaworld_hwm.skills.door.DoorOpener` (approach, grasp,
+turn the hatch, pull, release and regrasp) behind the :class:`~metaworld_hwm.skills.expert.
+Expert` interface, so the guide can fuse it with the other experts and tier 1 can hand it the
+"open the door" sub-goal. It is self-contained: the library stores the networks of its two
+walkers (the legs for the approach and grasp, and the legs that hold the door's load while
+pulling) under ``legs.`` and ``pull_legs.``, with their specs and the opener's settings in its
+config, so it loads without the libraries it was built from.
+
+Like the walkers it is stateful: :meth:`DoorExpert.reset` at every episode start restarts its
+stages; it acts for one robot at a time (the opener's stages are per episode).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.expert import (
+    AnalyticExpert,
+    Expert,
+    ExpertSpec,
+    register_controller,
+)
+from metaworld_hwm.skills.walk import WalkExpert
+
+DOOR_DESCRIPTION = (
+    "Open a door: grasp its handle with the gripper, turn the latch and pull the door open."
+)
+_PARTS = ("legs", "pull_legs")
+
+
+@register_controller
+class DoorExpert(AnalyticExpert):
+    """Open HumanoidBench's door on ``h1grip`` (see the module docstring).
+
+    Args:
+        spec: the expert's spec (robot ``h1grip``, layout ``qpos_qvel_door``, 63 -> 21).
+        legs: walker for the approach and the grasp stages.
+        pull_legs: walker that holds a hand load, for the pull.
+        config: the opener's stances, speeds and forces.
+    """
+
+    controller_name = "door_opener"
+
+    def __init__(
+        self, spec: ExpertSpec, legs: WalkExpert, pull_legs: WalkExpert,
+        config: DoorOpenerConfig | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(spec)
+        self.opener = DoorOpener(legs, pull_legs, config)
+        if spec.obs_dim != self.opener.model.nq + self.opener.model.nv:
+            raise ValueError(
+                f"door expert {spec.name!r}: obs_dim {spec.obs_dim} is not h1grip-door's "
+                f"{self.opener.model.nq + self.opener.model.nv}"
+            )
+        self._batch = 1
+
+    @property
+    def stage(self) -> str:
+        """The opener's current stage (approach, pregrasp, grasp, turn, pull, release)."""
+        return self.opener.stage
+
+    @classmethod
+    def from_arrays(cls, spec: ExpertSpec, arrays: dict[str, np.ndarray]) -> DoorExpert:
+        """Rebuild from :meth:`arrays` and ``spec.config`` (the walkers' specs, the opener's
+        settings); a missing part raises ValueError."""
+        walkers = []
+        for part in _PARTS:
+            entry = spec.config.get(part)
+            if entry is None:
+                raise ValueError(f"door expert {spec.name!r}: its config has no {part!r} spec")
+            prefix = f"{part}."
+            weights = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+            walkers.append(WalkExpert.from_arrays(ExpertSpec(**entry), weights))
+        config = DoorOpenerConfig(**_tuples(spec.config.get("opener", {})))
+        return cls(spec, walkers[0], walkers[1], config)
+
+    def reset(self, batch_size: int = 1) -> None:
+        """Restart the opener at its approach stage (one robot only)."""
+        if batch_size != 1:
+            raise ValueError(f"door expert {self.name!r} acts for one robot, not {batch_size}")
+        self.opener.reset()
+
+    def _act(self, obs: np.ndarray) -> np.ndarray:
+        if obs.shape[0] != 1:
+            raise ValueError(
+                f"door expert {self.name!r} acts for one robot at a time, got {obs.shape[0]}"
+            )
+        return self.opener.act(obs[0])[None]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for part, walker in zip(_PARTS, (self.opener.legs, self.opener.pull_legs), strict=True):
+            out |= {f"{part}.{k}": v for k, v in walker.arrays().items()}
+        return out
+
+
+def _tuples(settings: dict[str, Any]) -> dict[str, Any]:
+    """JSON lists back to the tuples of :class:`DoorOpenerConfig`."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+
+
+def build_door_expert(
+    legs: Expert, pull_legs: Expert, name: str = "door",
+    config: DoorOpenerConfig | None = None,
+) -> DoorExpert:  # fmt: skip
+    """A door expert from two library walkers (``walk`` and the hand-load ``pull``).
+
+    Raises:
+        ValueError: either is not a command walker (:class:`WalkExpert`).
+    """
+    legs, pull_legs = _walker("legs", legs), _walker("pull_legs", pull_legs)
+    config = config or DoorOpenerConfig()
+    spec = ExpertSpec(
+        name=name, skill="reach", kind="analytic", controller=DoorExpert.controller_name,
+        robot="h1grip", task="h1grip-door", obs_layout="qpos_qvel_door", obs_dim=63,
+        action_dim=21, description=DOOR_DESCRIPTION,
+        config={
+            "design": "staged opener: walk up, grasp IK, turn the hatch, pull (J^T F), regrasp",
+            "legs": _spec_entry(legs.spec), "pull_legs": _spec_entry(pull_legs.spec),
+            "opener": dataclasses.asdict(config),
+        },
+    )  # fmt: skip
+    return DoorExpert(spec, legs, pull_legs, config)
+
+
+def _walker(part: str, expert: Expert) -> WalkExpert:
+    """``expert`` if it is a command walker, else a ValueError naming the part."""
+    if not isinstance(expert, WalkExpert):
+        raise ValueError(
+            f"the door expert's {part} must be a command walker (e.g. 'walk', 'pull'); "
+            f"{expert.name!r} is a {type(expert).__name__}"
+        )
+    return expert
+
+
+def _spec_entry(spec: ExpertSpec) -> dict[str, Any]:
+    """An :class:`ExpertSpec` as JSON-ready keyword arguments."""
+    entry = dataclasses.asdict(spec)
+    entry["psi"] = list(entry["psi"])
+    return entry

@@ -1,0 +1,87 @@
+"""The door opener as a library expert: stored and loaded whole, acting as the opener does,
+fused by the guide on h1grip-door, and planned for by tier 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.hierarchy.adapters import make_action_adapter, make_adapter
+from metaworld_hwm.hierarchy.build import build_guide, resolve_library
+from metaworld_hwm.skills import DoorExpert, ExpertLibrary, FusionConfig
+from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.door_expert import build_door_expert
+
+DOOR_LIBRARY = Path(__file__).resolve().parents[2] / "experts" / "door"
+
+
+@pytest.fixture(scope="module")
+def walkers() -> tuple:
+    default = ExpertLibrary.load(resolve_library(None))
+    return default["walk"], ExpertLibrary.load(DOOR_LIBRARY)["pull"]
+
+
+def test_door_expert_round_trips_and_acts_as_the_opener(walkers, tmp_path: Path) -> None:
+    legs, pull_legs = walkers
+    library = ExpertLibrary(tmp_path)
+    library.add(build_door_expert(legs, pull_legs))
+    loaded = ExpertLibrary.load(tmp_path)["door"]
+    assert isinstance(loaded, DoorExpert) and loaded.spec.robot == "h1grip"
+    opener = DoorOpener(legs, pull_legs)
+    env = HumanoidEnv("h1grip", "door")
+    obs, _ = env.reset(seed=3)
+    loaded.reset(1)
+    opener.reset()
+    for _ in range(60):  # approach into pregrasp: legs and the arm's IK both act
+        action = loaded.act(obs[None])[0]
+        np.testing.assert_allclose(action, opener.act(obs), atol=1e-6)
+        obs, *_ = env.step(action)
+    assert loaded.stage == opener.stage == "pregrasp"
+
+
+def test_door_expert_acts_for_one_robot_and_needs_walkers(walkers) -> None:
+    legs, pull_legs = walkers
+    expert = build_door_expert(legs, pull_legs)
+    with pytest.raises(ValueError, match="one robot"):
+        expert.reset(2)
+    with pytest.raises(ValueError, match="command walker"):
+        build_door_expert(ExpertLibrary.load(resolve_library(None))["stand"], pull_legs)
+
+
+def test_h1_experts_act_on_h1grip_and_h1grip_experts_only_there(walkers) -> None:
+    grip_env = HumanoidEnv("h1grip", "door")
+    obs, _ = grip_env.reset(seed=0)
+    walk = walkers[0]
+    state = make_adapter(grip_env, walk.spec)(obs[None])[0]
+    m = grip_env.model
+    np.testing.assert_array_equal(state[:21], obs[:21])  # base, legs, torso, left arm
+    left_elbow = m.joint("left_elbow").qposadr[0]
+    right_shoulder = m.joint("right_shoulder_pitch").qposadr[0]
+    assert state[21] == obs[left_elbow] and state[22] == obs[right_shoulder]  # fingers skipped
+    assert state[26 + 6] == obs[m.nq + m.joint("left_hip_yaw").dofadr[0]]
+    widened = make_action_adapter(grip_env, walk.spec)(np.zeros((1, 19)))[0]
+    assert widened.shape == (21,)
+    assert widened[m.actuator("left_gripper").id] == widened[m.actuator("right_gripper").id] == -1
+    door = build_door_expert(*walkers)
+    with pytest.raises(ValueError, match="cannot act"):
+        make_adapter(HumanoidEnv("h1", "door"), door.spec)
+
+
+def test_guide_on_h1grip_door_plans_walk_then_the_door_expert() -> None:
+    env = HumanoidEnv("h1grip", "door")
+    guide = build_guide(env, str(DOOR_LIBRARY), "walk to the door and open it",
+                        FusionConfig(sharpness=4.0))  # fmt: skip
+    obs, _ = env.reset(seed=0)
+    guide.start_episode(obs)
+    plan = guide.tracker.plan
+    best = [plan.experts[int(np.argmax(goal.weights))] for goal in plan.subgoals]
+    assert best == ["walk", "door"]
+    a_ref = guide.reference(obs[None], guide.context()[None])
+    assert a_ref.shape == (1, 21) and np.isfinite(a_ref).all()
+    # on h1-door (no hands) the guide leaves the door expert out
+    h1_guide = build_guide(HumanoidEnv("h1", "door"), str(DOOR_LIBRARY), "open the door",
+                           FusionConfig())  # fmt: skip
+    assert "door" not in [e.name for e in h1_guide.experts]
