@@ -20,15 +20,20 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     shutil.copytree(default_library_path(), library)
     work = tmp_path / "work"
     tiny = ["--library", str(library), "--work-dir", str(work), "--envs", "2",
-            "--workers", "2", "--steps-per-env", "8", "--critic-warmup", "1",
-            "--eval-every", "2"]  # fmt: skip
-    assert main(["experts", "train", "sprint", *tiny, "--iterations", "2"]) == 0
+            "--workers", "2", "--eval-episodes", "1", "--steps-per-env", "8",
+            "--critic-warmup", "1", "--eval-every", "2"]  # fmt: skip
+    assert main(["experts", "train", "sprint", *tiny, "--iterations", "2",
+                 "--eval-episodes", "2"]) == 0  # fmt: skip
+    assert "(lowest " in capsys.readouterr().out
     expert = ExpertLibrary.load(library)["sprint"]
     assert isinstance(expert, WalkExpert) and expert.spec.skill == "run"
     provenance = expert.spec.config["provenance"]
     assert provenance["base"] == "walk" and provenance["iterations"] == 2
     assert provenance["kept"] == "best evaluation, iteration 2"
     assert (work / "curve.png").is_file() and (work / "curve.csv").is_file()
+    header = (work / "curve.csv").read_text().splitlines()[0].split(",")
+    assert {"eval_return", "eval_min", "eval_falls", "eval_episodes", "eval_score"} <= set(header)
+    assert provenance["settings"]["eval_episodes"] == 2
     capsys.readouterr()
 
     def error(*extra: str) -> str:
@@ -53,7 +58,7 @@ def test_train_hand_load_writes_a_slow_walker(tmp_path: Path) -> None:
     shutil.copytree(default_library_path(), library)
     tiny = ["--library", str(library), "--work-dir", str(tmp_path / "work"), "--envs", "2",
             "--workers", "2", "--steps-per-env", "8", "--critic-warmup", "1",
-            "--eval-every", "2", "--iterations", "2"]  # fmt: skip
+            "--eval-every", "2", "--eval-episodes", "1", "--iterations", "2"]  # fmt: skip
     load = ["--objective", "hand-load", "--max-heading", "0.5"]
     assert main(["experts", "train", "hauler", *load, *tiny]) == 0
     expert = ExpertLibrary.load(library)["hauler"]

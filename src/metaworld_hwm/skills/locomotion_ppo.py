@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,7 +41,7 @@ from metaworld_hwm.skills.locomotion import (
     leg_action,
     yaw_of,
 )
-from metaworld_hwm.skills.ppo import Objective
+from metaworld_hwm.skills.ppo import EvaluateFn, Objective
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features
 
 #: Signals the workers report after each step: COM vx, vy (m/s), small_control, stand_reward.
@@ -246,16 +245,21 @@ def trained_expert(
 
 
 def evaluation(
-    task: str, objective: ForwardSpeedObjective, hidden: tuple[int, ...], seed: int = 10_000
-) -> Callable[[nn.Module], dict[str, float]]:
-    """An ``evaluate`` callback for :class:`~metaworld_hwm.skills.ppo.PPOTrainer`: one episode
-    of ``task`` with the policy alone, commanded the curriculum's current top speed."""
+    task: str,
+    objective: ForwardSpeedObjective,
+    hidden: tuple[int, ...],
+    seed: int = 10_000,
+    steps: int = 1000,
+) -> EvaluateFn:
+    """An ``evaluate`` callback for :class:`~metaworld_hwm.skills.ppo.PPOTrainer`: episode k
+    (seed ``seed + k``, away from the benchmark's seeds 0-9) of ``task`` with the policy alone,
+    commanded the curriculum's current top speed."""
 
-    def evaluate(policy: nn.Module) -> dict[str, float]:
+    def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
         speed = objective.target_speed
         expert = trained_expert("eval", task, task, policy, objective.ctrlrange, (0.5, speed),
                                 {}, hidden, objective.curriculum.cadence)  # fmt: skip
-        ret, mean_speed, fell = forward_episode(expert, task, speed, seed)
+        ret, mean_speed, fell = forward_episode(expert, task, speed, seed + episode, steps)
         return {"eval_return": ret, "eval_speed": mean_speed, "eval_fell": int(fell)}
 
     return evaluate

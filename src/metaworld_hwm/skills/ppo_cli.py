@@ -169,6 +169,13 @@ def _curriculum_arguments(p: argparse.ArgumentParser) -> None:
         help="iterations between evaluations of the policy alone",
     )
     p.add_argument(
+        "--eval-episodes",
+        type=int,
+        default=5,
+        help="episodes (seeds) per evaluation; the kept network is the best mean return "
+        "with a fallen episode counted as 0",
+    )
+    p.add_argument(
         "--keep",
         default="best",
         choices=["best", "last"],
@@ -206,7 +213,8 @@ def train_expert(
     objective, evaluate = _objective(args, task, cfg.hidden)
     trainer = PPOTrainer(
         cfg, objective, work_dir, initial_policy=copy.deepcopy(base.policy).train(),
-        evaluate=evaluate, eval_every=args.eval_every, log=tqdm.write,
+        evaluate=evaluate, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+        log=tqdm.write,
     )  # fmt: skip
     if args.resume:
         trainer.resume()
@@ -240,7 +248,7 @@ def train_expert(
         expert = trained_pull_expert(args.name, network.eval(), objective.ctrlrange,
                                      objective.curriculum, provenance, cfg.hidden)  # fmt: skip
         top = trainer.best_row["top_force"] if kept_best else objective.top_force
-        result = f"; alone at 60 N: return {last['eval_return']:.1f}" if last else ""
+        result = f"; alone at 60 N: return {last['eval_return']:.1f}{_spread(last)}" if last else ""
         return expert, f"{done}; top force {top:.0f} N{result}; curve in {work_dir}/curve.png"
     assert isinstance(objective, ForwardSpeedObjective)
     curriculum = objective.curriculum
@@ -250,11 +258,19 @@ def train_expert(
                             cfg.hidden, curriculum.cadence)  # fmt: skip
     summary = (
         f"{done}; top speed {top:.2f} m/s"
-        + (f"; alone on {args.task}: return {last['eval_return']:.1f}, "
+        + (f"; alone on {args.task}: return {last['eval_return']:.1f}{_spread(last)}, "
            f"{last['eval_speed']:.2f} m/s" if last else "")
         + f"; curve in {work_dir}/curve.png"
     )  # fmt: skip
     return expert, summary
+
+
+def _spread(row: dict[str, float]) -> str:
+    """An evaluation's lowest return and falls (absent from rows of older checkpoints)."""
+    if "eval_min" not in row:
+        return ""
+    return (f" (lowest {row['eval_min']:.1f}, {row['eval_falls']:.0f} falls in "
+            f"{row['eval_episodes']:.0f} episodes)")  # fmt: skip
 
 
 def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...]) -> tuple[

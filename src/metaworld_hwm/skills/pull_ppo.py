@@ -44,7 +44,7 @@ from metaworld_hwm.skills.locomotion import (
     yaw_of,
 )
 from metaworld_hwm.skills.locomotion_ppo import locomotion_signals
-from metaworld_hwm.skills.ppo import Objective
+from metaworld_hwm.skills.ppo import EvaluateFn, Objective
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features
 
 #: Left-arm joint targets (shoulder pitch, roll, yaw, elbow; rad) while holding the door's
@@ -259,12 +259,12 @@ def evaluation(
     force: float = 60.0,
     command: tuple[float, float] = (-0.2, 0.0),
     seed: int = 10_000,
-) -> Callable[[nn.Module], dict[str, float]]:
-    """An ``evaluate`` callback for :class:`~metaworld_hwm.skills.ppo.PPOTrainer`: one episode
-    at a fixed load and command, comparable across the curriculum."""
+) -> EvaluateFn:
+    """An ``evaluate`` callback for :class:`~metaworld_hwm.skills.ppo.PPOTrainer`: episode k
+    (seed ``seed + k``) at a fixed load and command, comparable across the curriculum."""
 
-    def evaluate(policy: nn.Module) -> dict[str, float]:
-        ret, error, fell = loaded_episode(policy, ctrlrange, force, command, seed)
+    def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
+        ret, error, fell = loaded_episode(policy, ctrlrange, force, command, seed + episode)
         return {"eval_return": ret, "eval_error": error, "eval_fell": int(fell)}
 
     return evaluate

@@ -17,6 +17,7 @@ from metaworld_hwm.skills.locomotion import Cadence
 from metaworld_hwm.skills.locomotion_ppo import (
     ForwardSpeedObjective,
     SpeedCurriculum,
+    evaluation,
     locomotion_signals,
     trained_expert,
 )
@@ -63,7 +64,9 @@ def _run_trainer(work_dir: Path, iterations: int, resume: bool = False) -> PPOTr
                                push_interval=(0.05, 0.1), hold_ratio=0.0)
     )  # fmt: skip
     torch.manual_seed(0)
-    trainer = PPOTrainer(cfg, objective, work_dir, initial_policy=walk_policy((32, 32)))
+    evaluate = evaluation("run", objective, (32, 32), steps=20)
+    trainer = PPOTrainer(cfg, objective, work_dir, initial_policy=walk_policy((32, 32)),
+                         evaluate=evaluate, eval_every=1, eval_episodes=2)  # fmt: skip
     if resume:
         trainer.resume()
     trainer.run()
@@ -76,12 +79,59 @@ def test_a_resumed_run_follows_the_uninterrupted_curve(tmp_path: Path) -> None:
     resumed = _run_trainer(tmp_path / "split", 4, resume=True)
     for key, value in whole.policy.state_dict().items():
         torch.testing.assert_close(resumed.policy.state_dict()[key], value, rtol=0, atol=0)
-    keys = ("env_steps", "train_return", "value_loss", "target_speed", "learning_rate")
+    keys = ("env_steps", "train_return", "value_loss", "target_speed", "learning_rate",
+            "eval_return", "eval_min", "eval_falls", "eval_score", "eval_speed")  # fmt: skip
     for a, b in zip(whole.curve, resumed.curve, strict=True):
         assert [a[k] for k in keys] == [b[k] for k in keys] or np.allclose(
             [a[k] for k in keys], [b[k] for k in keys], equal_nan=True, rtol=0, atol=0
         )
     assert whole.curve[-1]["target_speed"] > 1.0  # the curriculum and pushes were exercised
+    best = ("iteration", *keys[5:])
+    assert [resumed.best_row[k] for k in best] == [whole.best_row[k] for k in best]
+    assert whole.best_row["eval_episodes"] == 2
+    for key, value in whole.best_network.items():
+        torch.testing.assert_close(resumed.best_network[key], value, rtol=0, atol=0)
+
+
+def test_the_kept_network_is_the_best_over_several_episodes_and_a_fall_scores_0(
+    tmp_path: Path,
+) -> None:
+    # returns per iteration and episode; True: that episode fell
+    script = {1: [(500.0, False), (500.0, False)],
+              2: [(900.0, False), (300.0, True)],  # the best mean, the best single episode
+              3: [(520.0, False), (510.0, False)],
+              4: [(800.0, True), (700.0, False)]}  # fmt: skip
+    calls: list[tuple[int, bool]] = []
+
+    def evaluate(policy: torch.nn.Module, episode: int) -> dict[str, float]:
+        calls.append((episode, policy.training))
+        ret, fell = script[trainer.iteration][episode]
+        return {"eval_return": ret, "eval_fell": int(fell), "eval_speed": ret / 100}
+
+    cfg = PPOConfig(iterations=4, envs=2, workers=1, steps_per_env=4, checkpoint_seconds=1e9)
+    trainer = PPOTrainer(cfg, GymObjective(PENDULUM), tmp_path, evaluate=evaluate,
+                         eval_every=1, eval_episodes=2, log=lambda line: None)  # fmt: skip
+    kept: dict[int, dict[str, torch.Tensor]] = {}
+    original = trainer._one_iteration
+
+    def iteration() -> None:
+        original()
+        kept[trainer.iteration] = copy.deepcopy(trainer.network.state_dict())
+
+    trainer._one_iteration = iteration  # type: ignore[method-assign]
+    trainer.run()
+    assert calls == [(k, False) for _ in range(4) for k in (0, 1)]  # seeds 0, 1; mean action
+    second = trainer.curve[1]
+    assert (second["eval_return"], second["eval_min"], second["eval_falls"]) == (600, 300, 1)
+    assert second["eval_score"] == 450 and second["eval_speed"] == 6.0
+    assert "eval_fell" not in second and second["eval_episodes"] == 2
+    assert trainer.best_row["iteration"] == 3 and trainer.best_row["eval_score"] == 515
+    for key, value in kept[3].items():
+        torch.testing.assert_close(trainer.best_network[key], value, rtol=0, atol=0)
+    header = (tmp_path / "curve.csv").read_text().splitlines()[0].split(",")
+    assert {"eval_return", "eval_min", "eval_falls", "eval_score"} <= set(header)
+    with pytest.raises(ValueError, match="eval_episodes must be >= 1"):
+        PPOTrainer(cfg, GymObjective(PENDULUM), tmp_path, evaluate=evaluate, eval_episodes=0)
 
 
 def test_resume_refuses_other_settings_and_missing_checkpoints(tmp_path: Path) -> None:
