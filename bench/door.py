@@ -6,7 +6,10 @@ protocol's bar), falls and the task's return. ``--loads`` measures instead the w
 with a steady force pulling the left hand forward (the door's spring needs ~50 N at 0.9 rad).
 
     python bench/door.py [--seeds 0 1 2] [--pull-legs NAME [--pull-library DIR] | --pull-run DIR]
-                         [--loads]
+                         [--set FIELD=JSON ...] [--loads]
+
+``--set`` overrides a :class:`~metaworld_hwm.skills.door.DoorOpenerConfig` field, e.g.
+``--set use_torso=false --set pull_position_gain=1.5``.
 
 ``--pull-run`` takes the actor of a ``experts train --objective hand-load`` run's checkpoint
 (``--work-dir``), so a run in progress can be tried on the door before it is exported.
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
+import json
 import os
 import platform
 import shlex
@@ -29,7 +34,7 @@ import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
 from metaworld_hwm.skills.walk import WalkExpert
@@ -46,6 +51,19 @@ def checkpoint_walker(run_dir: str, base: WalkExpert) -> WalkExpert:
     provenance = {"checkpoint": run_dir, "iteration": state["iteration"]}
     return trained_pull_expert("pull-run", policy.eval(), base.ctrlrange, LoadCurriculum(),
                                provenance, hidden)  # fmt: skip
+
+
+def opener_config(overrides: list[str]) -> DoorOpenerConfig:
+    """:class:`DoorOpenerConfig` with ``FIELD=JSON`` overrides (lists become tuples)."""
+    fields = {f.name for f in dataclasses.fields(DoorOpenerConfig)}
+    values = {}
+    for item in overrides:
+        name, _, text = item.partition("=")
+        if name not in fields:
+            raise SystemExit(f"bench/door.py: no DoorOpenerConfig field {name!r}")
+        value = json.loads(text)
+        values[name] = tuple(value) if isinstance(value, list) else value
+    return DoorOpenerConfig(**values)
 
 
 def door_episode(opener: DoorOpener, seed: int, steps: int) -> dict[str, object]:
@@ -80,6 +98,8 @@ def main() -> None:
                         help="library holding --pull-legs (default: the default library)")
     parser.add_argument("--pull-run", default=None, help="hand-load PPO run dir for the pull")
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=JSON",
+                        help="override DoorOpenerConfig fields (values in JSON)")
     args = parser.parse_args()
     library = ExpertLibrary.load(default_library_path())
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
@@ -101,7 +121,7 @@ def main() -> None:
                       f"{np.mean([r[1] for r in rows]):.2f} m/s, falls "
                       f"{sum(r[2] for r in rows)}/{len(rows)}")  # fmt: skip
         return
-    opener = DoorOpener(library[args.legs], pull)
+    opener = DoorOpener(library[args.legs], pull, opener_config(args.set))
     results = []
     for seed in args.seeds:
         start = time.perf_counter()

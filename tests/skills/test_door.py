@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.hierarchy.build import resolve_library
-from metaworld_hwm.skills.door import BAR_GRASP, DoorOpener, GripperArm
+from metaworld_hwm.skills.door import (
+    BAR_GRASP,
+    HATCH_IN_DOOR,
+    LEFT_ARM,
+    DoorOpener,
+    DoorOpenerConfig,
+    GripperArm,
+)
 from metaworld_hwm.skills.library import ExpertLibrary
 
 
@@ -68,3 +76,40 @@ def test_past_the_lock_the_turned_lever_is_let_go_and_grasped_again_at_rest() ->
     obs[door] = 0.0  # closed again: locked, so the next grasp turns the hatch first
     opener._advance(obs, grip_gap=0.0, stance_error=0.0)
     assert not opener.unlocked
+
+
+def _hatch_bar(door: float) -> tuple[np.ndarray, np.ndarray]:
+    """Grasp point and bar direction of the lever at rest with the door at ``door`` rad."""
+    c, s = np.cos(door), np.sin(door)
+    turn = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    hinge_in_door = np.array([-0.05, -0.5, 0.0])
+    point = np.array([0.75, -0.5, 0.0]) + turn @ (HATCH_IN_DOOR + BAR_GRASP - hinge_in_door)
+    return point, turn @ np.array([0.0, -1.0, 0.0])
+
+
+def test_the_torso_extends_the_grasp_along_the_doors_arc() -> None:
+    env = HumanoidEnv("h1grip", "door")
+    qpos = env.model.key_qpos[0].copy()
+    x, y, heading = DoorOpenerConfig().sweep_stance
+    qpos[:2], qpos[3:7] = (x, y), (np.cos(heading / 2), 0, 0, np.sin(heading / 2))
+    misses = []
+    for joints in (LEFT_ARM, ("torso", *LEFT_ARM)):
+        arm, q = GripperArm(env.model, iterations=60, joint_names=joints), qpos.copy()
+        for door in (0.3, 0.5, 0.7):  # follow the sweep, each solve from the last
+            q[env.model.joint("door_hinge").qposadr[0]] = door
+            point, bar = _hatch_bar(door)
+            q[arm.qpos_adr] = arm.solve(q, point, bar)
+        misses.append(np.linalg.norm(point - arm.data.site_xpos[arm.grip]))
+    assert misses[0] > 0.05 and misses[1] < 0.01, misses
+
+
+def test_the_sweep_stance_recedes_with_the_door() -> None:
+    opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
+    cfg = opener.config
+    opener.stage = "grasp"
+    goal, heading = opener._sweep_stance(0.6)
+    np.testing.assert_allclose([*goal, heading], cfg.sweep_stance)
+    opener.stage = "pull"
+    np.testing.assert_allclose([*opener._sweep_stance(0.2)[0]], cfg.sweep_stance[:2])
+    goal, heading = opener._sweep_stance(DOOR_OPEN_RAD)
+    np.testing.assert_allclose([*goal, heading], cfg.sweep_stance_open)

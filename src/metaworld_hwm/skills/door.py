@@ -40,6 +40,7 @@ import numpy as np
 
 from metaworld_hwm.envs.robot import CONTROL_DT, GRIPPER_RANGE, JOINT_NAMES
 from metaworld_hwm.envs.scene import build_model
+from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.skills.locomotion import yaw_of
 from metaworld_hwm.skills.walk import WalkExpert
 
@@ -68,8 +69,12 @@ class DoorOpenerConfig:
     the turned hatch is let go there, the door settles on the tab in front of the frame, and
     the lever is grasped again at rest for the rest of the pull."""
     sweep_stance: tuple[float, float, float] | None = (-0.2, 0.05, 0.4)
-    """Past the lock: pelvis (x, y) and heading held while the arm alone sweeps the door open
-    (None: the pelvis follows the hatch back)."""
+    """Past the lock: pelvis (x, y) and heading from which the arm grasps the lever again and
+    starts to sweep the door open (None: the pelvis follows the hatch back)."""
+    sweep_stance_open: tuple[float, float, float] = (-0.5, -0.23, 0.4)
+    """The stance when the door is at 0.9 rad; the pelvis moves from ``sweep_stance`` toward it
+    in proportion to the door's angle while sweeping (at a fixed stance the elbow reaches its
+    limit at ~0.6 rad: the hatch comes too near)."""
     relock_door: float = 0.25
     """Door angle (rad) below which a door seen past the lock counts as locked again (the tab
     catches the frame anywhere in 0.02..0.275 rad)."""
@@ -87,6 +92,10 @@ class DoorOpenerConfig:
     """Robot heading while pulling, per radian of door angle (1: face the door's arc, so the
     door's pull stays in front of the robot)."""
     position_gain: float = 1.5
+    """Walk command (m/s) per metre between the pelvis and its stance."""
+    pull_position_gain: float = 5.0
+    """The same while pulling: the door's load pushes the pelvis off its stance, and at 1.5
+    the legs let it drift ~0.15 m back, out of the arm's reach."""
     grasp_ready: float = 0.02
     """How near the gripper's pocket (m) the bar must be before the gripper closes."""
     lost_grasp: float = 0.08
@@ -94,6 +103,10 @@ class DoorOpenerConfig:
     grasp_offset`)."""
     bar_slide: float = 0.07
     """How far the hand may slide along the bar (m) before the grasp counts as lost."""
+    use_torso: bool = True
+    """The grasp IK moves the torso's yaw joint with the arm: its servo (kp 300, 200 N m)
+    turns the shoulder along the door's arc and takes the load the arm's 18 N m elbow and
+    shoulder yaw cannot, and it makes up for the body's yaw under the load."""
     arm_step: float = 0.04
     """Largest change of an arm joint target per control step (rad)."""
 
@@ -102,19 +115,21 @@ class GripperArm:
     """Kinematics of the ``h1grip`` left arm: grasp IK, gravity offsets, force torques.
 
     The IK puts the gripper's ``left_grip`` site on a point with the fingers' closing axis
-    (palm z) perpendicular to the bar: 4 equations for the 4 joints, so it is exact wherever
-    the point is in reach (a full 6-D pose is not, with no wrist). Damped Gauss-Newton from the
-    current pose.
+    (palm z) perpendicular to the bar: 4 equations for the 4 arm joints, so it is exact
+    wherever the point is in reach (a full 6-D pose is not, with no wrist). Damped
+    Gauss-Newton from the current pose; with ``joint_names`` starting with ``torso`` it is
+    the least-norm step over 5 joints.
     """
 
-    def __init__(self, model: mujoco.MjModel, iterations: int = 15) -> None:
+    def __init__(self, model: mujoco.MjModel, iterations: int = 15,
+                 joint_names: tuple[str, ...] = LEFT_ARM) -> None:  # fmt: skip
         self.model = model
         self.data = mujoco.MjData(model)
         self.iterations = iterations
-        joints = [model.joint(n) for n in LEFT_ARM]
+        joints = [model.joint(n) for n in joint_names]
         self.qpos_adr = np.array([j.qposadr[0] for j in joints])
         self.dof_adr = np.array([j.dofadr[0] for j in joints])
-        self.actuators = np.array([model.actuator(n).id for n in LEFT_ARM])
+        self.actuators = np.array([model.actuator(n).id for n in joint_names])
         self.kp = model.actuator_gainprm[self.actuators, 0]
         self.low, self.high = np.array([j.range for j in joints]).T
         self.palm = model.body("left_palm").id
@@ -180,7 +195,8 @@ class DoorOpener:
         self.legs, self.pull_legs = legs, pull_legs or legs
         self.config = config or DoorOpenerConfig()
         self.model = build_model("h1grip", "door")
-        self.arm = GripperArm(self.model)
+        joint_names = (("torso",) if self.config.use_torso else ()) + LEFT_ARM
+        self.arm = GripperArm(self.model, joint_names=joint_names)
         m = self.model
         self._robot_qpos = np.r_[0:7, [m.jnt_qposadr[m.joint(n).id] for n in JOINT_NAMES]]
         self._robot_dof = np.r_[0:6, [m.jnt_dofadr[m.joint(n).id] for n in JOINT_NAMES]]
@@ -221,10 +237,20 @@ class DoorOpener:
         bar = door_rot @ turn @ np.array([0.0, -1.0, 0.0])
         return point, bar, d.xpos[self._door] + door_rot @ DOOR_HINGE_IN_DOOR
 
+    def _sweep_stance(self, door: float) -> tuple[np.ndarray, float]:
+        """Pelvis goal (2,) and heading past the lock: ``sweep_stance`` while grasping,
+        moving toward ``sweep_stance_open`` with the door's angle while pulling."""
+        cfg = self.config
+        start, end = np.asarray(cfg.sweep_stance), np.asarray(cfg.sweep_stance_open)
+        share = np.clip((door - cfg.unlocked_door) / (DOOR_OPEN_RAD - cfg.unlocked_door), 0, 1)
+        stance = start + share * (end - start) if self.stage == "pull" else start
+        return stance[:2], float(stance[2])
+
     def _walk_action(self, legs: WalkExpert, robot_obs: np.ndarray, goal: np.ndarray,
                      qpos: np.ndarray, heading: float) -> np.ndarray:  # fmt: skip
         cfg = self.config
-        world = (goal - qpos[:2]) * cfg.position_gain
+        gain = cfg.pull_position_gain if self.stage == "pull" else cfg.position_gain
+        world = (goal - qpos[:2]) * gain
         yaw = float(yaw_of(qpos[None, 3:7])[0])
         c, s = np.cos(yaw), np.sin(yaw)
         ex, ey = c * world[0] + s * world[1], -s * world[0] + c * world[1]  # heading frame
@@ -299,7 +325,7 @@ class DoorOpener:
         point, bar, hinge = self._bar(self.hatch_target())
         heading = 0.0
         if self.unlocked and cfg.sweep_stance is not None and self.stage != "approach":
-            goal, heading = np.asarray(cfg.sweep_stance[:2]), cfg.sweep_stance[2]
+            goal, heading = self._sweep_stance(door)
         elif self.stage == "pull" or (self.stage != "approach" and door >= cfg.regrasp_door):
             heading = cfg.heading_follow * door
             c, s = np.cos(heading), np.sin(heading)
