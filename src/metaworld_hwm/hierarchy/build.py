@@ -15,13 +15,18 @@ from metaworld_hwm.semantic import make_planner
 from metaworld_hwm.skills import ExpertLibrary, FusionConfig
 
 
-def resolve_library(path: str | None) -> Path:
+def resolve_library(path: str | None, within: str | None = None) -> Path:
     """The expert library directory: the given path, ``$METAWORLD_HWM_EXPERTS``, ``./experts``,
-    or the ``experts/`` folder of a source checkout."""
+    or the ``experts/`` folder of a source checkout.
+
+    ``within``: without a path, the library of that name inside those (``door``:
+    ``experts/door``), looked for in the same order.
+    """
     from metaworld_hwm.skills.builtin import default_library_path
 
     candidates = [Path(path)] if path else [
-        default_library_path(), Path(__file__).resolve().parents[3] / "experts"
+        default_library_path() / (within or ""),
+        Path(__file__).resolve().parents[3] / "experts" / (within or ""),
     ]  # fmt: skip
     for candidate in candidates:
         if (candidate / "manifest.json").is_file():
