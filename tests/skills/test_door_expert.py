@@ -3,6 +3,7 @@ fused by the guide on h1grip-door, and planned for by tier 1."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,17 @@ def test_guide_on_h1grip_door_plans_walk_then_the_door_expert() -> None:
     h1_guide = build_guide(HumanoidEnv("h1", "door"), str(DOOR_LIBRARY), "open the door",
                            FusionConfig())  # fmt: skip
     assert "door" not in [e.name for e in h1_guide.experts]
+
+
+def test_a_copied_door_expert_keeps_its_own_stages(walkers) -> None:
+    expert = build_door_expert(*walkers)
+    twin = copy.copy(expert)
+    env = HumanoidEnv("h1grip", "door")
+    obs, _ = env.reset(seed=0)
+    expert.reset(1)
+    twin.reset(1)
+    for _ in range(60):
+        obs, *_ = env.step(expert.act(obs[None])[0])
+    assert expert.stage == "pregrasp" and twin.stage == "approach"
+    assert twin.opener.legs.policy is expert.opener.legs.policy  # weights shared
+    assert twin.opener.legs.clock is not expert.opener.legs.clock

@@ -33,6 +33,7 @@ to hold a load) can carry the body.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import mujoco
@@ -126,6 +127,7 @@ class GripperArm:
         self.model = model
         self.data = mujoco.MjData(model)
         self.iterations = iterations
+        self.joint_names = joint_names
         joints = [model.joint(n) for n in joint_names]
         self.qpos_adr = np.array([j.qposadr[0] for j in joints])
         self.dof_adr = np.array([j.dofadr[0] for j in joints])
@@ -217,6 +219,16 @@ class DoorOpener:
         self.hatch_rest = 0.0
         self.legs.reset(1)
         self.pull_legs.reset(1)
+
+    def __copy__(self) -> DoorOpener:
+        """An opener with its own episode state (stages, the walkers' clocks and commands,
+        the IK's scratch data) sharing the model, settings and the walkers' weights."""
+        twin = object.__new__(DoorOpener)
+        twin.__dict__.update(self.__dict__)
+        twin.legs, twin.pull_legs = copy.copy(self.legs), copy.copy(self.pull_legs)
+        twin.arm = GripperArm(self.model, self.arm.iterations, self.arm.joint_names)
+        twin.reset()
+        return twin
 
     def door_angle(self, obs: np.ndarray) -> float:
         """Door hinge angle (rad) in an observation."""

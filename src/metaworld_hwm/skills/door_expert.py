@@ -14,6 +14,7 @@ stages; it acts for one robot at a time (the opener's stages are per episode).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -59,6 +60,14 @@ class DoorExpert(AnalyticExpert):
                 f"{self.opener.model.nq + self.opener.model.nv}"
             )
         self._batch = 1
+
+    def __copy__(self) -> DoorExpert:
+        """A copy with its own opener state (the guide's ``spawn`` copies experts per user:
+        training and evaluation episodes must not share one opener)."""
+        twin = object.__new__(DoorExpert)
+        twin.__dict__.update(self.__dict__)
+        twin.opener = copy.copy(self.opener)
+        return twin
 
     @property
     def stage(self) -> str:
