@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import json
 import os
 import platform
@@ -54,16 +53,12 @@ def checkpoint_walker(run_dir: str, base: WalkExpert) -> WalkExpert:
 
 
 def opener_config(overrides: list[str]) -> DoorOpenerConfig:
-    """:class:`DoorOpenerConfig` with ``FIELD=JSON`` overrides (lists become tuples)."""
-    fields = {f.name for f in dataclasses.fields(DoorOpenerConfig)}
-    values = {}
-    for item in overrides:
-        name, _, text = item.partition("=")
-        if name not in fields:
-            raise SystemExit(f"bench/door.py: no DoorOpenerConfig field {name!r}")
-        value = json.loads(text)
-        values[name] = tuple(value) if isinstance(value, list) else value
-    return DoorOpenerConfig(**values)
+    """:class:`DoorOpenerConfig` with ``FIELD=JSON`` overrides."""
+    values = {name: json.loads(text) for name, _, text in (o.partition("=") for o in overrides)}
+    try:
+        return DoorOpenerConfig.from_settings(values)
+    except ValueError as exc:
+        raise SystemExit(f"bench/door.py: {exc}") from exc
 
 
 def door_episode(opener: DoorOpener, seed: int, steps: int) -> dict[str, object]:

@@ -107,12 +107,9 @@ def test_the_sweep_stance_recedes_with_the_door() -> None:
     opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
     cfg = opener.config
     opener.stage, opener.unlocked = "grasp", True
-    opener._door_now = 0.6
-    goal, heading = opener._sweep_stance()
+    goal, heading = opener._sweep_stance(0.6)
     np.testing.assert_allclose([*goal, heading], cfg.sweep_stance)
     opener.stage = "pull"
-    opener._door_now = 0.2
-    np.testing.assert_allclose([*opener._sweep_stance()[0]], cfg.sweep_stance[:2])
-    opener._door_now = DOOR_OPEN_RAD
-    goal, heading = opener._sweep_stance()
+    np.testing.assert_allclose([*opener._sweep_stance(0.2)[0]], cfg.sweep_stance[:2])
+    goal, heading = opener._sweep_stance(DOOR_OPEN_RAD)
     np.testing.assert_allclose([*goal, heading], cfg.sweep_stance_open)

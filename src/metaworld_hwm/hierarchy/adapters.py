@@ -99,7 +99,7 @@ def make_adapter(env: HumanoidEnv, spec: ExpertSpec) -> Adapter:
             f"no adapter for expert layout {layout!r}; known: qpos_qvel, qpos_qvel_hand_goal, "
             "qpos_qvel_door"
         )
-    if task == "reach" and env.robot == "h1":
+    if task == "reach":  # h1 only: h1grip has no reach task
         return lambda obs: obs
     hand = _LeftHand()
     door_qpos = int(env.model.jnt_qposadr[env.model.joint("door_hinge").id]) if task == "door" \
@@ -108,12 +108,7 @@ def make_adapter(env: HumanoidEnv, spec: ExpertSpec) -> Adapter:
     def with_goal(obs: np.ndarray) -> np.ndarray:
         state = robot_state(obs)
         hand_pos = hand(state[:, :ROBOT_NQ])
-        if task == "door":
-            goal = hatch_position(obs[:, door_qpos])
-        elif task == "reach":
-            goal = obs[:, -3:]
-        else:
-            goal = hand_pos
+        goal = hatch_position(obs[:, door_qpos]) if task == "door" else hand_pos
         return np.concatenate([state, hand_pos, goal], axis=1)
 
     return with_goal

@@ -45,7 +45,8 @@ def build_guide(
     can act on its robot, planning ``instruction`` with the ``planner`` backend at temperature
     ``tau``."""
     experts = ExpertLibrary.load(resolve_library(library))
-    usable = [e for e in experts.experts.values() if env.robot in ROBOTS_FOR.get(e.spec.robot, ())]
+    usable = [experts[name] for name in experts.names
+              if env.robot in ROBOTS_FOR.get(experts[name].spec.robot, ())]  # fmt: skip
     return SkillGuide(
         env, usable, make_planner(planner, tau=tau),
         instruction, fusion, seed=seed,

@@ -34,7 +34,7 @@ to hold a load) can carry the body.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import mujoco
 import numpy as np
@@ -115,6 +115,18 @@ class DoorOpenerConfig:
     shoulder yaw cannot, and it makes up for the body's yaw under the load."""
     arm_step: float = 0.04
     """Largest change of an arm joint target per control step (rad)."""
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, object]) -> DoorOpenerConfig:
+        """A config from JSON-read settings (lists become the fields' tuples).
+
+        Raises:
+            ValueError: a name that is not a field.
+        """
+        unknown = sorted(set(settings) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"no DoorOpenerConfig field(s) {unknown}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
 
 
 class GripperArm:
@@ -222,7 +234,6 @@ class DoorOpener:
         self.grip = 0.0
         self.unlocked = False
         self.hatch_rest = 0.0
-        self._door_now = 0.0
         self.legs.reset(1)
         self.pull_legs.reset(1)
 
@@ -255,20 +266,22 @@ class DoorOpener:
         bar = door_rot @ turn @ np.array([0.0, -1.0, 0.0])
         return point, bar, d.xpos[self._door] + door_rot @ DOOR_HINGE_IN_DOOR
 
-    def _sweep_share(self) -> float:
-        """How far the sweep has gone: 0 at the lock (or before), 1 at the opened angle."""
+    def _sweep_share(self, door: float) -> float:
+        """How far the sweep has gone at door angle ``door``: 0 at the lock (or before it is
+        unlocked), 1 at the opened angle."""
         cfg = self.config
         if not self.unlocked:
             return 0.0
-        share = (self._door_now - cfg.unlocked_door) / (DOOR_OPEN_RAD - cfg.unlocked_door)
+        share = (door - cfg.unlocked_door) / (DOOR_OPEN_RAD - cfg.unlocked_door)
         return float(np.clip(share, 0.0, 1.0))
 
-    def _sweep_stance(self) -> tuple[np.ndarray, float]:
+    def _sweep_stance(self, door: float) -> tuple[np.ndarray, float]:
         """Pelvis goal (2,) and heading past the lock: ``sweep_stance`` while grasping,
         moving toward ``sweep_stance_open`` with the door's angle while pulling."""
         cfg = self.config
         start, end = np.asarray(cfg.sweep_stance), np.asarray(cfg.sweep_stance_open)
-        stance = start + self._sweep_share() * (end - start) if self.stage == "pull" else start
+        share = self._sweep_share(door) if self.stage == "pull" else 0.0
+        stance = start + share * (end - start)
         return stance[:2], float(stance[2])
 
     def _walk_action(self, legs: WalkExpert, robot_obs: np.ndarray, goal: np.ndarray,
@@ -347,11 +360,10 @@ class DoorOpener:
         self.arm.set_pose(qpos)
         grip_gap = self.grasp_offset()
         door = self.door_angle(obs)
-        self._door_now = door
         point, bar, hinge = self._bar(self.hatch_target())
         heading = 0.0
         if self.unlocked and cfg.sweep_stance is not None and self.stage != "approach":
-            goal, heading = self._sweep_stance()
+            goal, heading = self._sweep_stance(door)
         elif self.stage == "pull" or (self.stage != "approach" and door >= cfg.regrasp_door):
             heading = cfg.heading_follow * door
             c, s = np.cos(heading), np.sin(heading)
@@ -362,14 +374,14 @@ class DoorOpener:
         action = np.zeros(self.model.nu)
         action[:19] = self._walk_action(legs, robot_obs, goal, qpos, heading)
         if self.stage != "approach":
-            action = self._arm_action(action, qpos, point, bar, hinge)
+            action = self._arm_action(action, qpos, door, point, bar, hinge)
         if self.stage in ("grasp", "turn", "pull"):
             self.grip = min(GRIPPER_RANGE[1], self.grip + 0.0015)
         action[self._gripper] = self._normalised(self._gripper, self.grip)
         self._advance(obs, grip_gap, float(np.linalg.norm(goal - qpos[:2])))
         return np.clip(action, -1.0, 1.0)
 
-    def _arm_action(self, action: np.ndarray, qpos: np.ndarray, point: np.ndarray,
+    def _arm_action(self, action: np.ndarray, qpos: np.ndarray, door: float, point: np.ndarray,
                     bar: np.ndarray, hinge: np.ndarray) -> np.ndarray:  # fmt: skip
         cfg = self.config
         solution = self.arm.solve(qpos, point, bar)
@@ -389,7 +401,7 @@ class DoorOpener:
         if self.stage == "pull":
             radius = point[:2] - hinge[:2]
             tangent = np.array([-radius[1], radius[0], 0.0]) / np.linalg.norm(radius)
-            force = (cfg.pull_force + self._sweep_share() * cfg.sweep_extra_force) * tangent
+            force = (cfg.pull_force + self._sweep_share(door) * cfg.sweep_extra_force) * tangent
         offsets = self.arm.servo_offsets(qpos, self.arm_ref, force)
         for k, actuator in enumerate(self.arm.actuators):
             action[actuator] = self._normalised(actuator, self.arm_ref[k] + offsets[k])

@@ -59,7 +59,6 @@ class DoorExpert(AnalyticExpert):
                 f"door expert {spec.name!r}: obs_dim {spec.obs_dim} is not h1grip-door's "
                 f"{self.opener.model.nq + self.opener.model.nv}"
             )
-        self._batch = 1
 
     def __copy__(self) -> DoorExpert:
         """A copy with its own opener state (the guide's ``spawn`` copies experts per user:
@@ -86,7 +85,7 @@ class DoorExpert(AnalyticExpert):
             prefix = f"{part}."
             weights = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
             walkers.append(WalkExpert.from_arrays(ExpertSpec(**entry), weights))
-        config = DoorOpenerConfig(**_tuples(spec.config.get("opener", {})))
+        config = DoorOpenerConfig.from_settings(spec.config.get("opener", {}))
         return cls(spec, walkers[0], walkers[1], config)
 
     def reset(self, batch_size: int = 1) -> None:
@@ -107,11 +106,6 @@ class DoorExpert(AnalyticExpert):
         for part, walker in zip(_PARTS, (self.opener.legs, self.opener.pull_legs), strict=True):
             out |= {f"{part}.{k}": v for k, v in walker.arrays().items()}
         return out
-
-
-def _tuples(settings: dict[str, Any]) -> dict[str, Any]:
-    """JSON lists back to the tuples of :class:`DoorOpenerConfig`."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
 
 
 def build_door_expert(

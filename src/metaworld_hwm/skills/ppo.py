@@ -353,7 +353,7 @@ class PPOTrainer:
     def _evaluation(self) -> dict[str, float]:
         """The deterministic policy on ``eval_episodes`` episodes, summarised."""
         policy = self.policy
-        was_training = self.alg.actor.training
+        was_training = policy.training
         policy.eval()
         try:
             episodes = [self._evaluate(policy, k) for k in range(self.eval_episodes)]
