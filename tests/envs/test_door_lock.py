@@ -54,3 +54,18 @@ def test_tasks_own_their_protocol_success() -> None:
     )
     walk = HumanoidEnv("h1", "walk").task
     assert walk.goal_reached(None, {}) is None and walk.trial_steps == 1500  # 30 s survival
+
+
+@pytest.mark.parametrize(
+    ("door", "hatch", "unlocked"), [(0.0, 0.0, 0.0), (0.0, 0.95, 1.0), (0.3, 0.0, 1.0)]
+)
+def test_the_task_reports_the_lock_and_the_grasp_as_signals(door, hatch, unlocked) -> None:
+    for robot in ("h1", "h1grip"):  # h1 has no gripper: never a grasp
+        env = HumanoidEnv(robot, "door")
+        env.reset(seed=0)
+        physics, model = env.physics, env.model
+        physics.data.qpos[model.jnt_qposadr[model.joint("door_hinge").id]] = door
+        physics.data.qpos[model.jnt_qposadr[model.joint("door_hatch_hinge").id]] = hatch
+        mujoco.mj_forward(model, physics.data)
+        _, terms = env.task.reward(physics)
+        assert terms["door_unlocked"] == unlocked and terms["hatch_grasped"] == 0.0

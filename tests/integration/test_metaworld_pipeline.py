@@ -60,6 +60,7 @@ def test_resume_eval_and_report(runs: Path, tmp_path: Path, capsys) -> None:
     assert protocol["trials"] == 1 and protocol["experts"] == ["stand", "reach", "walk", "run"]
     trial = protocol["per_trial"][0]
     assert trial["success"] == (not trial["fell"]) and len(trial["weights"]) == trial["steps"]
+    assert trial["subgoals"][0][0] == 0 and trial["subgoals"][0][1]  # where each sub-goal began
 
     assert main(["report", str(runs), "--out", str(tmp_path)]) == 0
     report = (tmp_path / "report.md").read_text()

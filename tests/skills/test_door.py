@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
@@ -39,15 +40,38 @@ def test_opener_grasps_and_turns_the_hatch() -> None:
     env = HumanoidEnv("h1grip", "door", max_episode_steps=420)
     obs, _ = env.reset(seed=0)
     opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
-    stages, peak_hatch = [], 0.0
+    stages, peak_hatch, signals = [], 0.0, {}
     for _ in range(420):
         if not stages or stages[-1] != opener.stage:
             stages.append(opener.stage)
-        obs, _, terminated, _, _ = env.step(opener.act(obs))
+        obs, _, terminated, _, info = env.step(opener.act(obs))
         assert not terminated
         peak_hatch = max(peak_hatch, opener.hatch_angle(obs))
+        for name in ("hatch_grasped", "door_unlocked"):  # the task's signals for tier 1
+            signals.setdefault((opener.stage, name), []).append(info[name])
     assert stages[:4] == ["approach", "pregrasp", "grasp", "turn"]
     assert peak_hatch >= 0.9  # unlocked (tests/envs/test_door_lock.py)
+    assert max(signals["pregrasp", "hatch_grasped"]) == 0.0
+    assert signals["grasp", "hatch_grasped"][-1] == 1.0 and min(signals["turn", "hatch_grasped"])
+    assert max(signals["grasp", "door_unlocked"]) == 0.0 and max(signals["turn", "door_unlocked"])
+
+
+def test_a_stage_limit_holds_the_opener() -> None:
+    opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
+    obs = np.zeros(opener.model.nq + opener.model.nv)
+    opener.stage, opener.stage_steps = "grasp", opener.config.grasp_steps + 5
+    opener.stage_limit = "grasp"
+    opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert opener.stage == "grasp"  # held: the turn waits for its sub-goal
+    opener._advance(obs, grip_gap=1.0, stance_error=0.0)
+    assert opener.stage == "grasp"
+    opener.stage_limit = "turn"
+    opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert opener.stage == "turn"
+    opener._advance(obs, grip_gap=1.0, stance_error=0.0)
+    assert opener.stage == "pregrasp"  # a lost bar always goes back
+    with pytest.raises(ValueError, match="not one of"):
+        opener.stage_limit = "open"
 
 
 def test_past_the_lock_the_turned_lever_is_let_go_and_grasped_again_at_rest() -> None:

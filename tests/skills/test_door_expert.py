@@ -71,7 +71,7 @@ def test_h1_experts_act_on_h1grip_and_h1grip_experts_only_there(walkers) -> None
         make_adapter(HumanoidEnv("h1", "door"), door.spec)
 
 
-def test_guide_on_h1grip_door_plans_walk_then_the_door_expert() -> None:
+def test_guide_on_h1grip_door_plans_walk_then_the_door_experts_stages() -> None:
     env = HumanoidEnv("h1grip", "door")
     guide = build_guide(env, str(DOOR_LIBRARY), "walk to the door and open it",
                         FusionConfig(sharpness=4.0))  # fmt: skip
@@ -79,13 +79,32 @@ def test_guide_on_h1grip_door_plans_walk_then_the_door_expert() -> None:
     guide.start_episode(obs)
     plan = guide.tracker.plan
     best = [plan.experts[int(np.argmax(goal.weights))] for goal in plan.subgoals]
-    assert best == ["walk", "door"]
+    assert best == ["walk", "door", "door", "door"]
+    assert [g.params.stage for g in plan.subgoals] == [None, "grasp", "turn", "pull"]
+    door = next(e for e in guide.experts if e.name == "door")
+    assert door.opener.stage_limit is None  # walking to the door: the opener is not held
+    _, info = env.step(np.zeros(21))[3:5]
+    guide.observe(obs, {**info, "hand_hatch_proximity_reward": 1.0})
+    assert guide.tracker.current.params.stage == "grasp" and door.opener.stage_limit == "grasp"
     a_ref = guide.reference(obs[None], guide.context()[None])
     assert a_ref.shape == (1, 21) and np.isfinite(a_ref).all()
     # on h1-door (no hands) the guide leaves the door expert out
     h1_guide = build_guide(HumanoidEnv("h1", "door"), str(DOOR_LIBRARY), "open the door",
                            FusionConfig())  # fmt: skip
     assert "door" not in [e.name for e in h1_guide.experts]
+
+
+def test_the_door_experts_command_is_its_stage(walkers) -> None:
+    expert = build_door_expert(*walkers)
+    assert [key for key, _ in expert.stages] == ["grasp", "turn", "pull"]
+    expert.set_command(stage="turn")
+    assert expert.opener.stage_limit == "turn"
+    with pytest.raises(ValueError, match="stage limit 'fly'"):
+        expert.set_command(stage="fly")
+    with pytest.raises(ValueError, match="no command field"):
+        expert.set_command(vx=1.0)
+    expert.reset(1)
+    assert expert.opener.stage_limit is None
 
 
 def test_a_copied_door_expert_keeps_its_own_stages(walkers) -> None:

@@ -76,6 +76,10 @@ class ProtocolPolicy(ABC):
         """The fused expert weights at ``obs``; None for a policy without experts."""
         return None
 
+    def subgoal(self) -> str | None:
+        """The text of the sub-goal being executed; None for a policy without a plan."""
+        return None
+
     def close(self) -> None:
         """Release the env."""
         self.env.close()
@@ -111,6 +115,9 @@ class AgentPolicy(ProtocolPolicy):
 
     def fused_weights(self, obs: Any) -> list[float] | None:
         return None if self.guide is None else self.guide.fused_weights(obs).round(4).tolist()
+
+    def subgoal(self) -> str | None:
+        return None if self.guide is None else self.guide.subgoal
 
 
 def load_agent_policy(run_dir: Path) -> AgentPolicy:

@@ -49,7 +49,8 @@ class Trial:
     forward_speed: float | None = None
     """Mean forward (+x) speed of the robot's centre of mass (m/s), H1 tasks only: "no fall"
     is success in walk and run, so this says whether the robot walked or stood."""
-    """Fused expert weights per step (metaworld runs, first trial only)."""
+    subgoals: list[tuple[int, str]] = field(default_factory=list)
+    """(step, text) where each sub-goal began (metaworld runs, first trial only)."""
 
 
 def run_trial(
@@ -64,10 +65,14 @@ def run_trial(
     obs, _ = env.reset(seed=seed)
     policy.start_episode(obs, seed)
     total, t, fell, reached, weights, speeds = 0.0, 0, False, None, [], []
+    subgoals: list[tuple[int, str]] = []
     while True:
         action = policy.act(obs, t0=t == 0)
         if record_weights and (fused := policy.fused_weights(obs)) is not None:
             weights.append(fused)
+            text = policy.subgoal()
+            if text is not None and (not subgoals or subgoals[-1][1] != text):
+                subgoals.append((t, text))
         obs, reward, terminated, truncated, info = env.step(action)
         t += 1
         if t <= RETURN_STEPS:
@@ -84,7 +89,7 @@ def run_trial(
             break
     success = not fell and reached is not False
     speed = float(np.mean(speeds)) if speeds else None
-    return Trial(seed, total, t, fell, success, weights, speed)
+    return Trial(seed, total, t, fell, success, weights, speed, subgoals)
 
 
 def _enable_rendering(env: gym.Env) -> None:

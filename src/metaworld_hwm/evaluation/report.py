@@ -212,6 +212,7 @@ def write_report(paths: list[Path], out: Path, command: str = "") -> Path:
             timeline = plot_weight_timeline(
                 trials[0]["weights"], run.protocol["experts"], out / "weight_timeline.png",
                 title=f"{run.task}, {run.method}, seed {run.seed}: fused expert weights",
+                subgoals=[tuple(mark) for mark in trials[0].get("subgoals", [])],
             )  # fmt: skip
             break
     ablations = sorted({r.method for r in runs if r.method.startswith("metaworld")})

@@ -16,15 +16,20 @@ from metaworld_hwm.utils.run_state import save_png
 
 
 def plot_weight_timeline(
-    weights: Sequence[Sequence[float]], names: Sequence[str], out_png: Path, title: str = ""
+    weights: Sequence[Sequence[float]], names: Sequence[str], out_png: Path, title: str = "",
+    subgoals: Sequence[tuple[int, str]] = (),
 ) -> Path:
-    """Stacked-area plot of per-step expert weights (T, K) against time in seconds."""
+    """Stacked-area plot of per-step expert weights (T, K) against time in seconds, with a
+    dashed line and the text where each sub-goal began (``subgoals``: (step, text))."""  # fmt: skip
     w = np.asarray(weights, dtype=float)
     if w.ndim != 2 or w.shape[1] != len(names):
         raise ValueError(f"weights must be (steps, {len(names)}), got {w.shape}")
     t = np.arange(len(w)) * CONTROL_DT
     fig, ax = plt.subplots(figsize=(6, 2.8), dpi=120)
     ax.stackplot(t, w.T, labels=list(names), alpha=0.85)
+    for step, text in subgoals:
+        ax.axvline(step * CONTROL_DT, color="black", lw=0.8, ls="--")
+        ax.text(step * CONTROL_DT, 0.02, f" {text}", rotation=90, fontsize=6, va="bottom")
     ax.set_xlim(0, max(t[-1], CONTROL_DT) if len(t) else 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("time (s)")

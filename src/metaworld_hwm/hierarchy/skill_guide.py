@@ -40,7 +40,7 @@ SLOW_SPEED = 0.4
 """m/s of a sub-goal that says "slowly" (a stroll; the walk expert's default is 1.2)."""
 WALK_FIELDS = ("vx", "vy", "yaw_rate", "heading")
 """The command fields `walk_command` sets (the walk and run experts' `WalkCommand`)."""
-_SWITCHES = {"semantic/advance", "semantic/skip", "semantic/replan"}
+_SWITCHES = {"semantic/advance", "semantic/skip", "semantic/replan", "semantic/regress"}
 
 Command = dict[str, float | None]
 
@@ -121,7 +121,9 @@ class SkillGuide:
         self.planner = planner
         self.instruction = instruction
         self.stall_steps = stall_steps
-        self.cards = [ExpertCard(e.name, e.spec.description, e.spec.skill) for e in self.experts]
+        self.cards = [
+            ExpertCard(e.name, e.spec.description, e.spec.skill, e.stages) for e in self.experts
+        ]
         self.adapters = [make_adapter(env, e.spec) for e in self.experts]
         self.action_adapters = [make_action_adapter(env, e.spec) for e in self.experts]
         self.num_experts = len(self.experts)
@@ -163,13 +165,16 @@ class SkillGuide:
         return list(self.tracker.events)
 
     def _command_experts(self, obs: np.ndarray) -> None:
-        """Give the commanded experts the active sub-goal's parameters (see `walk_command`)."""
+        """Give the commanded experts the active sub-goal's parameters: a walker its velocity
+        (see `walk_command`), a staged expert its stage (None: all of them)."""
         assert self.tracker is not None and self.tracker.plan is not None
         goals = self.tracker.plan.subgoals
         params = goals[min(self.tracker.index, len(goals) - 1)].params
         for expert, adapt, default in zip(
             self.experts, self.adapters, self.default_commands, strict=True
         ):
+            if expert.stages:
+                expert.set_command(stage=params.stage)
             if default is None:
                 continue
             yaw = float(yaw_of(adapt(obs[None])[:, 3:7])[0])  # both layouts start with qpos
@@ -187,6 +192,14 @@ class SkillGuide:
         return events
 
     @property
+    def subgoal(self) -> str | None:
+        """The active sub-goal's text ("done" once the plan is; None before an episode)."""
+        if self.tracker is None or self.tracker.plan is None:
+            return None
+        current = self.tracker.current
+        return "done" if current is None else current.text
+
+    @property
     def weights(self) -> np.ndarray:
         """The active sub-goal's semantic weights w (K,)."""
         if self.tracker is None:
@@ -201,9 +214,9 @@ class SkillGuide:
     def expert_actions(self, obs: np.ndarray) -> np.ndarray:
         """Every expert's action (N, K, A) for task observations (N, D)."""
         parts = zip(self.experts, self.adapters, self.action_adapters, strict=True)
-        return np.stack(
-            [widen(e.act(adapt(obs))) for e, adapt, widen in parts], axis=1
-        ).astype(np.float32)
+        return np.stack([widen(e.act(adapt(obs))) for e, adapt, widen in parts], axis=1).astype(
+            np.float32
+        )
 
     def _split(self, context: np.ndarray | torch.Tensor) -> tuple[Any, Any]:
         k = self.num_experts

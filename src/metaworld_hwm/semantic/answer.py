@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from metaworld_hwm.semantic.text import split_clauses
-from metaworld_hwm.semantic.types import DIRECTIONS, PACES, TURNS, ExpertLike, SkillParams
+from metaworld_hwm.semantic.types import DIRECTIONS, PACES, STATED_PARAMS, TURNS, ExpertLike
 
 SCHEMA_NAME = "metaworld_hwm_plan"
 MAX_SUBGOALS = 8
@@ -63,16 +63,16 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def params_schema() -> dict[str, Any]:
-    """Schema of a sub-goal's ``params``: every `SkillParams` field, a value or null."""
+    """Schema of a sub-goal's ``params``: every stated `SkillParams` field, a value or null."""
     properties: dict[str, Any] = {}
-    for f in fields(SkillParams):
-        if f.name in _ENUMS:
-            value: dict[str, Any] = {"type": "string", "enum": list(_ENUMS[f.name])}
-        elif f.name == "target":
+    for name in STATED_PARAMS:
+        if name in _ENUMS:
+            value: dict[str, Any] = {"type": "string", "enum": list(_ENUMS[name])}
+        elif name == "target":
             value = {"type": "string", "maxLength": TARGET_CHARS}
         else:
             value = {"type": "number"}
-        properties[f.name] = _nullable(value)
+        properties[name] = _nullable(value)
     return {
         "type": "object",
         "properties": properties,
@@ -123,8 +123,8 @@ def plan_token_budget(names: Sequence[str], max_subgoals: int) -> int:
     """Tokens enough for the longest answer `plan_schema` allows (strings at their limits)."""
     longest = {f: max(values, key=len) for f, values in _ENUMS.items()}
     params = {
-        f.name: longest.get(f.name, "x" * TARGET_CHARS if f.name == "target" else _WORST_NUMBER)
-        for f in fields(SkillParams)
+        name: longest.get(name, "x" * TARGET_CHARS if name == "target" else _WORST_NUMBER)
+        for name in STATED_PARAMS
     }
     subgoal = {"text": "x" * TEXT_CHARS, "scores": dict.fromkeys(names, 10), "params": params}
     chars = len(json.dumps({"subgoals": [subgoal] * max_subgoals}))

@@ -9,6 +9,8 @@ supplies (metres walked so far); conditions on it are relative to the sub-goal's
 | "for N seconds"                | subgoal_seconds               | >= N             |
 | "N metres"                     | distance_m (relative)         | >= N             |
 | "turn left/right/around"       | subgoal_seconds               | >= angle / rate  |
+| grasp the handle (not reach)   | hatch_grasped                 | >= 0.5           |
+| turn / unlock the handle, hatch| door_unlocked (hold: grasped) | >= 0.5           |
 | open the door                  | door_openness_reward          | >= 0.8 (~0.9 rad)|
 | through / past the door        | passage_reward                | >= 0.9           |
 | to the door                    | hand_hatch_proximity_reward   | >= 0.9 (<=0.35 m)|
@@ -33,6 +35,15 @@ _DOOR_OPEN = re.compile(r"\b(?:open|push|pull|swing)\w*\b.*\b(?:door|it)\b|\bdoo
 _DOOR_PASS = re.compile(r"\b(?:through|past|pass)\w*\b.*\b(?:door|doorway|it)\b")
 _TO_DOOR = re.compile(r"\b(?:to|towards?|up to|near)\s+(?:the\s+)?door")
 _HANDLE = re.compile(r"\b(?:handle|hatch|knob|latch)\b")
+_GRASP_HANDLE = re.compile(
+    r"\b(?:grasp|grab|grip|hold|take|seize)\w*\b.*\b(?:handle|hatch|knob|latch|lever)"
+)
+_TURN_HANDLE = re.compile(
+    r"\b(?:turn|rotate|twist|unlatch)\w*\b.*\b(?:handle|hatch|knob|latch|lever)|\bunlock\w*\b"
+)
+#: The door task's stage signals (``envs/tasks/door.py``), 1.0 or 0.0.
+GRASPED_SIGNAL = "hatch_grasped"
+UNLOCKED_SIGNAL = "door_unlocked"
 
 
 def infer_condition(text: str, expert: str, params: SkillParams | None = None) -> Condition:
@@ -54,6 +65,12 @@ def infer_condition(text: str, expert: str, params: SkillParams | None = None) -
     if _DOOR_PASS.search(t):
         return Condition("passage_reward", ">=", 0.9, DEFAULT_TIMEOUT_S,
                          description="robot through the doorway")  # fmt: skip
+    if _GRASP_HANDLE.search(t) and expert != "reach":  # a reach expert has no gripper
+        return Condition(GRASPED_SIGNAL, ">=", 0.5, DEFAULT_TIMEOUT_S, flag=True,
+                         description="a gripper holding the handle")  # fmt: skip
+    if _TURN_HANDLE.search(t):
+        return Condition(UNLOCKED_SIGNAL, ">=", 0.5, DEFAULT_TIMEOUT_S, hold=GRASPED_SIGNAL,
+                         flag=True, description="handle turned past the lock, held")  # fmt: skip
     if _DOOR_OPEN.search(t) and expert != "walk":
         return Condition("door_openness_reward", ">=", 0.8, DEFAULT_TIMEOUT_S,
                          description="door hinge open to about 0.9 rad")  # fmt: skip

@@ -16,13 +16,13 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from metaworld_hwm.semantic.text import stem
-from metaworld_hwm.semantic.types import DEFAULT_TAU, SkillParams, softmax
+from metaworld_hwm.semantic.types import DEFAULT_TAU, STATED_PARAMS, SkillParams, softmax
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ def parse_response(text: str, names: Sequence[str]) -> ParsedResponse:
 def params_from_model(raw: Mapping[str, Any], problems: list[str]) -> SkillParams:
     """`SkillParams` from a model's ``params`` object; null, empty and invalid fields are
     dropped (each invalid one reported in ``problems``), unknown keys ignored."""
-    known = {f.name for f in fields(SkillParams)}
+    known = set(STATED_PARAMS)
     unknown = sorted(str(k) for k in raw if k not in known)
     if unknown:
         problems.append(f"ignored unknown params {unknown}")

@@ -17,12 +17,11 @@ import json
 import struct
 import zlib
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from metaworld_hwm.semantic.types import ExpertLike, SkillParams
+from metaworld_hwm.semantic.types import STATED_PARAMS, ExpertLike
 
 SYSTEM_PROMPT = (
     "You are the planner of a humanoid robot. You never output motor commands: you choose "
@@ -40,7 +39,7 @@ PARAMS_HELP = (
 
 def _example(names: Sequence[str]) -> str:
     scores = ", ".join(f'"{n}": 0' for n in names)
-    params = ", ".join(f'"{f.name}": null' for f in fields(SkillParams))
+    params = ", ".join(f'"{name}": null' for name in STATED_PARAMS)
     return (
         f'{{"subgoals": [{{"text": "<sub-goal>", "scores": {{{scores}}}, '
         f'"params": {{{params}}}}}]}}'

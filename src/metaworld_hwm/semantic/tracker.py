@@ -6,8 +6,14 @@ The agent calls `PlanTracker.update` once per control step with the task signals
 
 - advances to the next sub-goal when the condition is met;
 - replans the remaining sub-goals when the condition's signal has not improved by
-  ``min_progress`` for ``stall_steps`` steps, or the sub-goal ran past its ``timeout_s``;
-- skips a sub-goal after ``max_replans`` replans that did not get it done.
+  ``min_progress`` for ``stall_steps`` steps (unless it is a 0/1 flag), or the sub-goal ran
+  past its ``timeout_s``;
+- skips a sub-goal after ``max_replans`` replans that did not get it done;
+- goes back to an earlier sub-goal when the current one's ``hold`` signal (a grasp the turn of
+  a handle needs) has been below 0.5 for ``hold_lost_steps`` steps: to the latest one whose
+  condition achieves that signal (``regress``; at most ``max_regresses`` per episode).
+
+Each plan is expanded into stage sub-goals first (`metaworld_hwm.semantic.stages`).
 
 Every plan, replan, advance, skip and the end are events (dicts named ``semantic/...``) in
 `PlanTracker.events`, for the agent's loggers; a plan the planner marked ``low_confidence``
@@ -23,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from metaworld_hwm.semantic.stages import expand_stages
 from metaworld_hwm.semantic.types import (
     SECONDS_SIGNAL,
     STEPS_SIGNAL,
@@ -49,6 +56,8 @@ class PlanTracker:
         min_progress: smallest change of the signal that counts as progress.
         dt: seconds per `update` call.
         max_replans: replans of one sub-goal before it is skipped.
+        hold_lost_steps: steps a sub-goal's ``hold`` signal may stay lost before going back.
+        max_regresses: how many times an episode may go back (then holds are not checked).
     """
 
     def __init__(
@@ -61,11 +70,13 @@ class PlanTracker:
         min_progress: float = 1e-3,
         dt: float = CONTROL_DT,
         max_replans: int = 2,
+        hold_lost_steps: int = 10,
+        max_regresses: int = 5,
     ) -> None:
-        if stall_steps < 1 or dt <= 0 or max_replans < 0:
+        if stall_steps < 1 or dt <= 0 or max_replans < 0 or hold_lost_steps < 1:
             raise ValueError(
-                f"need stall_steps >= 1, dt > 0, max_replans >= 0; got {stall_steps}, {dt}, "
-                f"{max_replans}"
+                f"need stall_steps >= 1, dt > 0, max_replans >= 0, hold_lost_steps >= 1; got "
+                f"{stall_steps}, {dt}, {max_replans}, {hold_lost_steps}"
             )
         self.planner = planner
         self.instruction = instruction
@@ -74,6 +85,9 @@ class PlanTracker:
         self.min_progress = min_progress
         self.dt = dt
         self.max_replans = max_replans
+        self.hold_lost_steps = hold_lost_steps
+        self.max_regresses = max_regresses
+        self.regresses = 0
         self.plan: Plan | None = None
         self.index = 0
         self.events: list[dict[str, Any]] = []
@@ -88,6 +102,7 @@ class PlanTracker:
         self._best = -np.inf
         self._last_progress = 0
         self._warned_missing = False
+        self._hold_lost = 0
 
     def _event(self, name: str, **fields: Any) -> dict[str, Any]:
         event = {"name": f"semantic/{name}", "step": self.step, "subgoal": self.index, **fields}
@@ -117,12 +132,19 @@ class PlanTracker:
 
     def start(self, observation: np.ndarray | None = None, frame: np.ndarray | None = None) -> Plan:
         """Make the first plan (records a ``semantic/plan`` event)."""
-        self.plan = self.planner.plan(self.instruction, self.experts, observation, frame)
+        self.plan = self._plan(self.instruction, observation, frame)
         self.index = 0
+        self.regresses = 0
         self._reset_subgoal()
         self._event("plan", plan=self.plan.to_dict())
         self._flag_low_confidence()
         return self.plan
+
+    def _plan(
+        self, instruction: str, observation: np.ndarray | None, frame: np.ndarray | None
+    ) -> Plan:
+        plan = self.planner.plan(instruction, self.experts, observation, frame)
+        return expand_stages(plan, self.experts)
 
     def _flag_low_confidence(self) -> None:
         assert self.plan is not None
@@ -159,6 +181,8 @@ class PlanTracker:
             if cond.is_met(value):
                 self._advance("advance", value=value)
                 return self.events[first_new:]
+            if self._hold_lost_for_long(cond.hold, signals):
+                return self.events[first_new:]
             if cond.progress(value) > self._best + self.min_progress:
                 self._best = cond.progress(value)
                 self._last_progress = self._steps
@@ -169,10 +193,30 @@ class PlanTracker:
             self._replan("timeout", observation, frame)
         elif (
             cond.signal not in (STEPS_SIGNAL, SECONDS_SIGNAL)
+            and not cond.flag
             and self._steps - self._last_progress >= self.stall_steps
         ):
             self._replan("stalled", observation, frame)
         return self.events[first_new:]
+
+    def _hold_lost_for_long(self, hold: str, signals: Mapping[str, float]) -> bool:
+        """Count steps with the ``hold`` signal lost; past ``hold_lost_steps`` go back to the
+        sub-goal that achieves it (returns whether it did)."""
+        assert self.plan is not None
+        if not hold or self.regresses >= self.max_regresses or hold not in signals:
+            return False
+        self._hold_lost = self._hold_lost + 1 if float(signals[hold]) < 0.5 else 0
+        earlier = [
+            i for i, g in enumerate(self.plan.subgoals[: self.index]) if g.condition.signal == hold
+        ]
+        if self._hold_lost < self.hold_lost_steps or not earlier:
+            return False
+        self._event("regress", text=self.plan.subgoals[self.index].text, lost=hold,
+                    back_to=self.plan.subgoals[earlier[-1]].text)  # fmt: skip
+        self.index = earlier[-1]
+        self.regresses += 1
+        self._reset_subgoal()
+        return True
 
     def _advance(self, name: str, **fields: Any) -> None:
         assert self.plan is not None
@@ -190,8 +234,8 @@ class PlanTracker:
         if self.replans >= self.max_replans:
             self._advance("skip", reason=f"{reason} after {self.replans} replan(s)")
             return
-        remaining = ", then ".join(g.text for g in self.plan.subgoals[self.index :])
-        self.plan = self.planner.plan(remaining, self.experts, observation, frame)
+        remaining = ", then ".join(_clauses(self.plan.subgoals[self.index :]))
+        self.plan = self._plan(remaining, observation, frame)
         self.index = 0
         self.replans += 1
         self._reset_subgoal()
@@ -206,3 +250,16 @@ class PlanTracker:
             "semantic/replans": float(sum(e["name"] == "semantic/replan" for e in self.events)),
             "semantic/done": float(self.done),
         }
+
+
+def _clauses(subgoals: Sequence[SubGoal]) -> list[str]:
+    """The plan clauses behind ``subgoals``: a run of stage sub-goals from one clause gives that
+    clause once (replanning a stage asks for its whole skill again)."""
+    out: list[str] = []
+    previous_source = ""
+    for goal in subgoals:
+        if goal.source and goal.source == previous_source:
+            continue
+        out.append(goal.source or goal.text)
+        previous_source = goal.source
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -43,12 +43,15 @@ class ExpertCard:
 
     ``skill``: the catalog skill the expert performs, when its name is not one (a door opener
     named ``door`` does the ``reach`` skill); a sub-goal that cues the skill goes to it when no
-    expert is named after the skill.
+    expert is named after the skill. ``stages``: ``(key, text)`` of the stages the expert runs
+    one after another (a door opener: grasp, turn, pull); a sub-goal it leads becomes one
+    sub-goal per stage (`metaworld_hwm.semantic.stages.expand_stages`).
     """
 
     name: str
     description: str
     skill: str = ""
+    stages: tuple[tuple[str, str], ...] = ()
 
 
 def catalog_cards() -> tuple[ExpertCard, ...]:
@@ -93,6 +96,10 @@ class Condition:
 
     ``relative`` compares the change of the signal since the sub-goal started (e.g. distance
     walked from an odometer). ``timeout_s`` is the time after which the tracker replans.
+    ``hold``: a signal that must stay >= 0.5 while the sub-goal runs (turning a handle needs it
+    grasped); when it is lost the tracker goes back to the sub-goal that achieves it.
+    ``flag``: the signal is 0 or 1, so it shows no progress before it is met and only the
+    timeout replans (not a stall).
     """
 
     signal: str
@@ -101,6 +108,8 @@ class Condition:
     timeout_s: float = 30.0
     relative: bool = False
     description: str = ""
+    hold: str = ""
+    flag: bool = False
 
     def __post_init__(self) -> None:
         if self.op not in (">=", "<="):
@@ -133,7 +142,8 @@ class SkillParams:
     (m/s, "0.5 m/s", "3 km/h"). direction: forward, backward, left or right (sideways).
     turn: left, right or around; turn_deg: its angle when stated. distance_m and duration_s:
     how far or how long ("3 metres", "for 5 seconds"). target: the object acted on or moved
-    to, without articles ("door", "red button").
+    to, without articles ("door", "red button"). stage: the key of the expert's stage a stage
+    sub-goal runs (`ExpertCard.stages`; set by the expansion, not read from text).
     """
 
     pace: str | None = None
@@ -144,6 +154,7 @@ class SkillParams:
     distance_m: float | None = None
     duration_s: float | None = None
     target: str | None = None
+    stage: str | None = None
 
     def __post_init__(self) -> None:
         for name, allowed in (("pace", PACES), ("direction", DIRECTIONS), ("turn", TURNS)):
@@ -154,8 +165,10 @@ class SkillParams:
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise ValueError(f"SkillParams.{name} must be a finite number > 0, got {value}")
-        if self.target is not None and not self.target.strip():
-            raise ValueError("SkillParams.target must be a non-empty string or None")
+        for name in ("target", "stage"):
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                raise ValueError(f"SkillParams.{name} must be a non-empty string or None")
 
     def stated(self) -> dict[str, Any]:
         """The fields the text states (not None), by name."""
@@ -163,20 +176,27 @@ class SkillParams:
 
     @property
     def moves(self) -> bool:
-        """Whether any motion field (all but ``target``) is stated."""
-        return any(k != "target" for k in self.stated())
+        """Whether any motion field (all but ``target`` and ``stage``) is stated."""
+        return any(k not in ("target", "stage") for k in self.stated())
+
+
+STATED_PARAMS: tuple[str, ...] = tuple(f.name for f in fields(SkillParams) if f.name != "stage")
+"""The `SkillParams` fields a text states (a language model is asked for these; the stage is
+set by the stage expansion)."""
 
 
 @dataclass(frozen=True)
 class SubGoal:
     """One step of a plan: its text, weights over the experts, a completion condition and
-    the skill parameters its text states."""
+    the skill parameters its text states. A stage sub-goal keeps the plan clause it was
+    expanded from in ``source`` (replanning asks for that clause again)."""
 
     text: str
     weights: tuple[float, ...]
     condition: Condition
     scores: tuple[float, ...] = ()
     params: SkillParams = field(default_factory=SkillParams)
+    source: str = ""
 
     def __post_init__(self) -> None:
         w = np.asarray(self.weights, dtype=np.float64)
@@ -242,6 +262,7 @@ class Plan:
                     condition=Condition(**g["condition"]),
                     scores=tuple(float(x) for x in g.get("scores", ())),
                     params=SkillParams(**(g.get("params") or {})),
+                    source=str(g.get("source", "")),
                 )
                 for g in data["subgoals"]
             )

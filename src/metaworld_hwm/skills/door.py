@@ -26,6 +26,10 @@ hand load (``experts train --objective hand-load``).
   rest and pulled without a turn, the pelvis holding ``sweep_stance`` while the arm alone
   sweeps the door (walking back after the hatch, the body yawed away from the door).
 
+A stage limit (:attr:`DoorOpener.stage_limit`: ``approach``, ``grasp``, ``turn``, ``pull`` or
+None) holds the opener at that stage: tier 1 runs grasp, turn and pull as sub-goals of their
+own, each done on the task's signals, and a lost grasp while turning goes back to the grasp.
+
 Legs are a command walker (:class:`~metaworld_hwm.skills.walk.WalkExpert`): its command is a
 proportional step toward the stance, so any walker in the library (``walk``, or one trained
 to hold a load) can carry the body.
@@ -51,6 +55,10 @@ LEFT_ARM = ("left_shoulder_pitch", "left_shoulder_roll", "left_shoulder_yaw", "l
 BAR_GRASP = np.array([-0.141, -0.10, 0.0])
 #: The hatch's hinge in the door body's frame, and the door's hinge.
 HATCH_IN_DOOR = np.array([0.0, 0.4, 1.2])
+#: How far along the sequence each stage is; a stage limit blocks any step to a later rank
+#: (a lost grasp, back to ``pregrasp``, is always allowed).
+STAGE_RANK = {"approach": 0, "pregrasp": 1, "grasp": 1, "turn": 2, "pull": 3, "release": 3}
+STAGE_LIMITS = ("approach", "grasp", "turn", "pull")
 DOOR_HINGE_IN_DOOR = np.array([-0.05, -0.5, 0.0])
 
 
@@ -230,6 +238,7 @@ class DoorOpener:
     def reset(self) -> None:
         """Start a new episode at the approach stage."""
         self.stage, self.stage_steps = "approach", 0
+        self._stage_limit: str | None = None
         self.arm_ref: np.ndarray | None = None
         self.grip = 0.0
         self.unlocked = False
@@ -246,6 +255,17 @@ class DoorOpener:
         twin.arm = GripperArm(self.model, self.arm.iterations, self.arm.joint_names)
         twin.reset()
         return twin
+
+    @property
+    def stage_limit(self) -> str | None:
+        """The last stage the opener may reach (one of :data:`STAGE_LIMITS`; None: all)."""
+        return self._stage_limit
+
+    @stage_limit.setter
+    def stage_limit(self, limit: str | None) -> None:
+        if limit is not None and limit not in STAGE_LIMITS:
+            raise ValueError(f"door stage limit {limit!r} is not one of {STAGE_LIMITS} or None")
+        self._stage_limit = limit
 
     def door_angle(self, obs: np.ndarray) -> float:
         """Door hinge angle (rad) in an observation."""
@@ -299,6 +319,15 @@ class DoorOpener:
         return legs.act(robot_obs[None])[0]
 
     def _advance(self, obs: np.ndarray, grip_gap: float, stance_error: float) -> None:
+        before = (self.stage, self.stage_steps + 1, self.grip)
+        self._next_stage(obs, grip_gap, stance_error)
+        limit = self._stage_limit
+        if limit is not None and STAGE_RANK[self.stage] > STAGE_RANK[limit]:
+            self.stage, self.stage_steps, self.grip = before  # held at the limit
+        if self.stage in ("pregrasp", "grasp"):
+            self.hatch_rest = self.hatch_angle(obs)  # the lever is grasped where it rests
+
+    def _next_stage(self, obs: np.ndarray, grip_gap: float, stance_error: float) -> None:
         cfg = self.config
         self.stage_steps += 1
         door = self.door_angle(obs)
@@ -322,8 +351,6 @@ class DoorOpener:
             self.stage, self.stage_steps, self.grip = "release", 0, 0.0
         elif self.stage == "release" and self.stage_steps > cfg.release_steps:
             self.stage, self.stage_steps = "pregrasp", 0
-        if self.stage in ("pregrasp", "grasp"):
-            self.hatch_rest = self.hatch_angle(obs)  # the lever is grasped where it rests
 
     def _turn_steps(self) -> float:
         """Control steps the turn to ``hatch_turn`` takes at ``turn_rate``."""

@@ -9,7 +9,10 @@ pulling) under ``legs.`` and ``pull_legs.``, with their specs and the opener's s
 config, so it loads without the libraries it was built from.
 
 Like the walkers it is stateful: :meth:`DoorExpert.reset` at every episode start restarts its
-stages; it acts for one robot at a time (the opener's stages are per episode).
+stages; it acts for one robot at a time (the opener's stages are per episode). Tier 1 runs it
+as three sub-goals, :data:`DOOR_STAGES` (grasp the hatch, turn it, pull the door open): the
+guide commands the active one (``set_command(stage=...)``) and the opener goes no further
+than that stage until the next sub-goal begins.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ DOOR_DESCRIPTION = (
     "Open a door: grasp its handle with the gripper, turn the latch and pull the door open."
 )
 _PARTS = ("legs", "pull_legs")
+#: The opener's stages as tier 1's sub-goals: (the opener's stage limit, the sub-goal's text,
+#: whose completion condition `semantic.conditions.infer_condition` reads from the task).
+DOOR_STAGES = (
+    ("grasp", "grasp the door's hatch"),
+    ("turn", "turn the hatch to unlock the door"),
+    ("pull", "pull the door open"),
+)
 
 
 @register_controller
@@ -47,6 +57,8 @@ class DoorExpert(AnalyticExpert):
     """
 
     controller_name = "door_opener"
+    command_fields = ("stage",)
+    stages = DOOR_STAGES
 
     def __init__(
         self, spec: ExpertSpec, legs: WalkExpert, pull_legs: WalkExpert,
@@ -67,6 +79,12 @@ class DoorExpert(AnalyticExpert):
         twin.__dict__.update(self.__dict__)
         twin.opener = copy.copy(self.opener)
         return twin
+
+    def set_command(self, **command: float | str | None) -> None:
+        """``stage``: the last of :data:`DOOR_STAGES` the opener may reach (None: all)."""
+        super().set_command(**command)
+        if "stage" in command:
+            self.opener.stage_limit = command["stage"]  # validated by the opener
 
     @property
     def stage(self) -> str:

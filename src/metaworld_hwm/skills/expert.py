@@ -120,11 +120,15 @@ class Expert(ABC):
 
     #: Names of the command fields :meth:`set_command` accepts (none for most experts).
     command_fields: ClassVar[tuple[str, ...]] = ()
+    #: ``(key, text)`` of the stages the expert runs one after another (none for most): tier 1
+    #: gives each its own sub-goal, and the guide sets the active one with
+    #: ``set_command(stage=key)``.
+    stages: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def reset(self, batch_size: int = 1) -> None:
         """Start an episode for ``batch_size`` envs acting in lockstep (stateless: nothing)."""
 
-    def set_command(self, **command: float | None) -> None:
+    def set_command(self, **command: float | str | None) -> None:
         """Set the command (e.g. a walk velocity) of experts that take one.
 
         Raises:

@@ -18,7 +18,7 @@ from metaworld_hwm.semantic.answer import (
     plan_token_budget,
 )
 from metaworld_hwm.semantic.parsing import parse_response
-from metaworld_hwm.semantic.types import SkillParams
+from metaworld_hwm.semantic.types import STATED_PARAMS, SkillParams
 
 _spec = importlib.util.spec_from_file_location(
     "openai_server", Path(__file__).with_name("openai_server.py")
@@ -40,7 +40,7 @@ def _objects(schema: Any) -> list[dict[str, Any]]:
 
 
 def _subgoal(**params: Any) -> dict[str, Any]:
-    nulls = {f.name: None for f in fields(SkillParams)}
+    nulls = dict.fromkeys(STATED_PARAMS)
     return {"text": "walk to the door", "scores": {"walk": 9, "run": 2, "reach": 0},
             "params": {**nulls, **params}}  # fmt: skip
 
@@ -55,7 +55,8 @@ def test_schema_follows_strict_mode_rules():
     items = schema["properties"]["subgoals"]
     assert (items["minItems"], items["maxItems"]) == (1, 3)
     params = items["items"]["properties"]["params"]["properties"]
-    assert list(params) == [f.name for f in fields(SkillParams)]
+    assert list(params) == list(STATED_PARAMS)
+    assert set(STATED_PARAMS) == {f.name for f in fields(SkillParams)} - {"stage"}
     assert params["pace"]["anyOf"] == [{"type": "string", "enum": ["slow", "fast"]},
                                        {"type": "null"}]  # fmt: skip
 

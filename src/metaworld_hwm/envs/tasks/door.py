@@ -15,6 +15,7 @@ import numpy as np
 
 from metaworld_hwm.envs.physics import H1Physics
 from metaworld_hwm.envs.rewards import tolerance
+from metaworld_hwm.envs.robot import GRIPPER_RANGE
 from metaworld_hwm.envs.tasks.base import Task, stand_terms
 
 _BOX = mujoco.mjtGeom.mjGEOM_BOX
@@ -46,9 +47,18 @@ _WALL_BOXES = (
     ((-2.35, 0.0, 1.19), (0.15, 0.58, 1.19)),
 )
 DOOR_X = 0.8
+#: The front handle bar's axis (ends in the hatch's frame) and how near a gripper's grip site
+#: must be to it to hold it (m): the bar's radius plus a little slack in the pocket.
+_FRONT_BAR = (np.array([-0.141, -0.2, 0.0]), np.array([-0.141, 0.0, 0.0]))
+GRASP_REACH = 0.035
 #: Door hinge angle (rad) that counts as opened in the evaluation protocol: 52 degrees, wide
 #: enough to pass (the door's range is 1.4 rad).
 DOOR_OPEN_RAD = 0.9
+#: The lock (``tests/envs/test_door_lock.py``): the hatch's tab clears the frame with the hatch
+#: turned to this angle (rad) or more, and the door is past the frame's reach beyond
+#: ``LOCK_CLEAR_DOOR`` whatever the hatch does.
+LOCK_CLEAR_HATCH = 0.9
+LOCK_CLEAR_DOOR = 0.275
 
 
 class Door(Task):
@@ -60,6 +70,7 @@ class Door(Task):
 
     def __init__(self) -> None:
         self._door_qpos = self._hatch_qpos = self._hatch_body = -1
+        self._grippers: list[tuple[int, int]] = []  # (grip site, finger qpos) per gripper
 
     def add_to_scene(self, spec: mujoco.MjSpec) -> None:
         door = spec.worldbody.add_body(name="door", pos=(DOOR_X, 0, 0))
@@ -87,6 +98,30 @@ class Door(Task):
         self._door_qpos = int(model.jnt_qposadr[model.joint("door_hinge").id])
         self._hatch_qpos = int(model.jnt_qposadr[model.joint("door_hatch_hinge").id])
         self._hatch_body = model.body("door_hatch").id
+        self._grippers = [
+            (
+                model.site(f"{side}_grip").id,
+                int(model.jnt_qposadr[model.joint(f"{side}_finger_upper").id]),
+            )
+            for side in ("left", "right")
+            if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SITE, f"{side}_grip") >= 0
+        ]
+
+    def hatch_grasped(self, physics: H1Physics) -> bool:
+        """A gripper holds the hatch's front bar: closed past half its travel with the bar in
+        its pocket (the grip site within ``GRASP_REACH`` of the bar's axis). Never true on a
+        robot without grippers."""
+        data = physics.data
+        rotation = data.xmat[self._hatch_body].reshape(3, 3)
+        ends = [data.xpos[self._hatch_body] + rotation @ end for end in _FRONT_BAR]
+        axis = ends[1] - ends[0]
+        for site, finger in self._grippers:
+            if data.qpos[finger] < 0.5 * GRIPPER_RANGE[1]:
+                continue
+            along = np.clip((data.site_xpos[site] - ends[0]) @ axis / (axis @ axis), 0.0, 1.0)
+            if np.linalg.norm(data.site_xpos[site] - ends[0] - along * axis) <= GRASP_REACH:
+                return True
+        return False
 
     def door_angle(self, physics: H1Physics) -> float:
         """Door hinge angle (rad); 0 closed, 1.4 fully open."""
@@ -99,6 +134,7 @@ class Door(Task):
     def reward(self, physics: H1Physics) -> tuple[float, dict[str, float]]:
         terms = stand_terms(physics, upright_margin=0.9)
         angle = self.door_angle(physics)
+        hatch_angle = float(physics.data.qpos[self._hatch_qpos])
         hatch = physics.body_position(self._hatch_body)
         closest = min(
             float(np.linalg.norm(hatch - physics.left_hand_position())),
@@ -107,7 +143,7 @@ class Door(Task):
         terms |= {
             "door_openness_reward": min(1.0, angle * abs(angle)),
             "door_hatch_openness_reward": tolerance(
-                float(physics.data.qpos[self._hatch_qpos]), bounds=(0.75, 2.0), margin=0.75,
+                hatch_angle, bounds=(0.75, 2.0), margin=0.75,
                 sigmoid="linear",
             ),
             "hand_hatch_proximity_reward": tolerance(
@@ -117,6 +153,9 @@ class Door(Task):
                 float(physics.imu_position()[0]), bounds=(1.2, float("inf")), margin=1.0,
                 sigmoid="linear", value_at_margin=0.0,
             ),
+            # stage signals for tier 1's sub-goals (not in the reward)
+            "hatch_grasped": float(self.hatch_grasped(physics)),
+            "door_unlocked": float(hatch_angle >= LOCK_CLEAR_HATCH or angle >= LOCK_CLEAR_DOOR),
         }  # fmt: skip
         reward = (
             0.1 * terms["stand_reward"] * terms["small_control"]
