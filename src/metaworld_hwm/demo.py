@@ -3,14 +3,15 @@
 1. Tier 1 plans "walk to the door and open it": over the paper's eight skills (what a full
    library would get) and over the door library's experts (``experts/door``: stand, walk, the
    hand-load walker pull, and the door opener), which the agent uses: [walk to the door ->
-   walk, open it -> door].
+   walk, open it -> door], and "open it" runs as the door expert's stages (grasp the hatch,
+   turn it, pull the door open), each done on the task's signals.
 2. The MetaWorld agent trains online on ``h1grip-door`` (the H1 with two-finger grippers; the
    handless ``h1-door`` cannot turn the hatch that locks the door) for a short budget (tiny
    world model): every step the active sub-goal's weights and the state-aware selection fuse
    the experts into a_ref, which guides MPPI and the policy prior; phi and psi keep learning.
 3. The paper's protocol evaluates it, records a video (the robot walks up, grasps and turns
-   the hatch and pulls the door) and the expert-weight timeline (walk hands over to door), and
-   the report writes the tables and figures.
+   the hatch and pulls the door) and the expert-weight timeline (walk hands over to door; a
+   dashed line where each sub-goal began), and the report writes the tables and figures.
 
 Torch runs on one thread: two intra-op threads collapse when another process shares the cores.
 """
@@ -54,6 +55,7 @@ def _run(out: Path, steps: int, seed: int, trials: int, video: bool,
     from metaworld_hwm.hierarchy import resolve_library
     from metaworld_hwm.semantic import catalog_cards, make_planner
     from metaworld_hwm.semantic.report import format_plan
+    from metaworld_hwm.semantic.stages import expand_stages
     from metaworld_hwm.training import OnlineTrainer
     from metaworld_hwm.training.checkpoint import CheckpointError
 
@@ -76,8 +78,10 @@ def _run(out: Path, steps: int, seed: int, trials: int, video: bool,
     )  # fmt: skip
     trainer = OnlineTrainer.from_config(cfg)
     assert trainer.guide is not None
-    library_plan = trainer.guide.planner.plan(INSTRUCTION, trainer.guide.cards)
-    print(f"over this library ({', '.join(c.name for c in trainer.guide.cards)}):")
+    cards = trainer.guide.cards
+    library_plan = expand_stages(trainer.guide.planner.plan(INSTRUCTION, cards), cards)
+    print(f"over this library ({', '.join(c.name for c in cards)}; 'open it' runs as the door "
+          "expert's stages):")
     print(format_plan(library_plan))
     print(f"\n== 2. tiers 2+3: MetaWorld agent on {TASK}, {steps} env steps (tiny preset)",
           flush=True)  # fmt: skip

@@ -27,9 +27,10 @@ def plot_weight_timeline(
     t = np.arange(len(w)) * CONTROL_DT
     fig, ax = plt.subplots(figsize=(6, 2.8), dpi=120)
     ax.stackplot(t, w.T, labels=list(names), alpha=0.85)
-    for step, text in subgoals:
+    for k, (step, text) in enumerate(subgoals):  # labels at three heights: near marks overlap less
         ax.axvline(step * CONTROL_DT, color="black", lw=0.8, ls="--")
-        ax.text(step * CONTROL_DT, 0.02, f" {text}", rotation=90, fontsize=6, va="bottom")
+        ax.text(step * CONTROL_DT, 0.02 + 0.33 * (k % 3), f" {text}", rotation=90, fontsize=6,
+                va="bottom")  # fmt: skip
     ax.set_xlim(0, max(t[-1], CONTROL_DT) if len(t) else 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("time (s)")
