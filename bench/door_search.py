@@ -1,15 +1,17 @@
 """Cross-entropy search over the door opener's settings (``DoorOpenerConfig``).
 
     python bench/door_search.py [--generations 8] [--population 12] [--seeds-per 4] \
-        [--elite 4] [--steps 1000] [--pull-legs pull --pull-library experts/door] \
-        [--out results/door/search]
+        [--elite 4] [--spread 0.1] [--success-bonus 0] [--start best.json] [--steps 1000] \
+        [--pull-legs pull --pull-library experts/door] [--out results/door/search]
 
-Each generation draws ``--population`` settings from a Gaussian over the fields in ``SPACE``
-(clipped to their bounds), scores each on ``--seeds-per`` fresh episode seeds (the same seeds
-for the whole generation) by mean ``min(door max, 1) - 0.5 * fell``, and refits the Gaussian to
-the ``--elite`` best. The shipped defaults are scored in every generation as a control. Writes
-``search.csv`` (every candidate) and ``best.json`` (the mean of the last elite) to ``--out``,
-and prints the command. One process, one thread: the door's stages are sequential.
+Each generation scores the Gaussian's mean and ``--population`` settings drawn from it (the
+fields in ``SPACE``, clipped to their bounds; the first std is ``--spread`` of each range) on
+``--seeds-per`` fresh episode seeds (the same seeds for the whole generation) by mean
+``min(door max, 1) - 0.5 * fell + bonus * opened`` (``--success-bonus``), and refits the
+Gaussian to the ``--elite`` best (the mean among them). The shipped defaults are scored in
+every generation as a control. Writes ``search.csv`` (every candidate) and ``best.json`` (the
+mean of the last elite) to ``--out``, and prints the command. One process, one thread: the
+door's stages are sequential.
 """
 
 from __future__ import annotations
@@ -72,10 +74,13 @@ def config_of(vector: np.ndarray) -> DoorOpenerConfig:
     return DoorOpenerConfig.from_settings(settings)
 
 
-def score(opener: DoorOpener, seeds: list[int], steps: int) -> tuple[float, list[dict]]:
-    """Mean of ``min(door max, 1) - 0.5 * fell`` over ``seeds``, and the episodes."""
+def score(
+    opener: DoorOpener, seeds: list[int], steps: int, bonus: float
+) -> tuple[float, list[dict]]:
+    """Mean of ``min(door max, 1) - 0.5 * fell + bonus * opened`` over ``seeds``, and the
+    episodes."""
     episodes = [door_episode(opener, seed, steps) for seed in seeds]
-    values = [min(e["door"], 1.0) - 0.5 * e["fell"] for e in episodes]
+    values = [min(e["door"], 1.0) - 0.5 * e["fell"] + bonus * e["opened"] for e in episodes]
     return float(np.mean(values)), episodes
 
 
@@ -85,6 +90,10 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=12)
     parser.add_argument("--seeds-per", type=int, default=4)
     parser.add_argument("--elite", type=int, default=4)
+    parser.add_argument("--spread", type=float, default=0.1)
+    parser.add_argument("--success-bonus", type=float, default=0.0)
+    parser.add_argument("--start", type=Path, default=None,
+                        help="a best.json to start from (default: the shipped settings)")
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--legs", default="walk")
     parser.add_argument("--pull-legs", default="pull")
@@ -98,20 +107,24 @@ def main() -> None:
     pull = ExpertLibrary.load(args.pull_library)[args.pull_legs]
     low = np.array([s[2] for s in SPACE])
     high = np.array([s[3] for s in SPACE])
-    mean = vector_of(DoorOpenerConfig())
-    std = (high - low) / 4
+    start_config = DoorOpenerConfig()
+    if args.start is not None:
+        start_config = DoorOpenerConfig.from_settings(json.loads(args.start.read_text()))
+    mean = vector_of(start_config)
+    std = (high - low) * args.spread
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     start = time.perf_counter()
     for generation in range(args.generations):
         seeds = [int(s) for s in rng.integers(1000, 100_000, args.seeds_per)]
-        candidates = [np.clip(mean + std * rng.standard_normal(len(SPACE)), low, high)
-                      for _ in range(args.population)]  # fmt: skip
-        control, _ = score(DoorOpener(legs, pull), seeds, args.steps)
+        candidates = [mean] + [np.clip(mean + std * rng.standard_normal(len(SPACE)), low, high)
+                               for _ in range(args.population)]  # fmt: skip
+        control, _ = score(DoorOpener(legs, pull), seeds, args.steps, args.success_bonus)
         scored = []
         for k, vector in enumerate(candidates):
-            value, episodes = score(DoorOpener(legs, pull, config_of(vector)), seeds, args.steps)
+            opener = DoorOpener(legs, pull, config_of(vector))
+            value, episodes = score(opener, seeds, args.steps, args.success_bonus)
             scored.append((value, k))
             opened = sum(e["door"] >= 0.9 and not e["fell"] for e in episodes)
             rows.append({"generation": generation, "candidate": k, "score": round(value, 4),

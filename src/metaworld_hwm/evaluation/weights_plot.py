@@ -27,10 +27,11 @@ def plot_weight_timeline(
     t = np.arange(len(w)) * CONTROL_DT
     fig, ax = plt.subplots(figsize=(6, 2.8), dpi=120)
     ax.stackplot(t, w.T, labels=list(names), alpha=0.85)
-    for k, (step, text) in enumerate(subgoals):  # labels at three heights: near marks overlap less
+    for k, (step, text) in enumerate(subgoals):  # two heights: near marks overlap less
         ax.axvline(step * CONTROL_DT, color="black", lw=0.8, ls="--")
-        ax.text(step * CONTROL_DT, 0.02 + 0.33 * (k % 3), f" {text}", rotation=90, fontsize=6,
-                va="bottom")  # fmt: skip
+        label = text if len(text) <= 22 else text[:21] + "..."
+        ax.text(step * CONTROL_DT, 0.02 + 0.5 * (k % 2), f" {label}", rotation=90, fontsize=6,
+                va="bottom", clip_on=True)  # fmt: skip
     ax.set_xlim(0, max(t[-1], CONTROL_DT) if len(t) else 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("time (s)")

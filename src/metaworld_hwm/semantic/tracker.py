@@ -248,6 +248,7 @@ class PlanTracker:
             "semantic/subgoal_index": float(self.index),
             "semantic/subgoal_steps": float(self._steps),
             "semantic/replans": float(sum(e["name"] == "semantic/replan" for e in self.events)),
+            "semantic/regresses": float(self.regresses),
             "semantic/done": float(self.done),
         }
 

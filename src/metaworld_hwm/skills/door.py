@@ -77,10 +77,10 @@ class DoorOpenerConfig:
     """Door angle (rad) past which the lock tab is clear of the frame (it clears at 0.275):
     the turned hatch is let go there, the door settles on the tab in front of the frame, and
     the lever is grasped again at rest for the rest of the pull."""
-    sweep_stance: tuple[float, float, float] | None = (-0.2, 0.05, 0.4)
+    sweep_stance: tuple[float, float, float] | None = (-0.12, -0.01, 0.27)
     """Past the lock: pelvis (x, y) and heading from which the arm grasps the lever again and
     starts to sweep the door open (None: the pelvis follows the hatch back)."""
-    sweep_stance_open: tuple[float, float, float] = (-0.5, -0.23, 0.4)
+    sweep_stance_open: tuple[float, float, float] = (-0.46, -0.31, 0.35)
     """The stance when the door is at 0.9 rad; the pelvis moves from ``sweep_stance`` toward it
     in proportion to the door's angle while sweeping (at a fixed stance the elbow reaches its
     limit at ~0.6 rad: the hatch comes too near)."""
@@ -95,14 +95,14 @@ class DoorOpenerConfig:
     turn_rate: float = 0.5
     pull_force: float = 60.0
     """Largest pull along the door's arc at the grasp point (N)."""
-    hatch_offset: tuple[float, float] = (0.5, 0.27)
+    hatch_offset: tuple[float, float] = (0.47, 0.28)
     """Pelvis position behind the hatch (x, y in the robot's heading frame) while pulling."""
-    heading_follow: float = 1.0
+    heading_follow: float = 1.1
     """Robot heading while pulling, per radian of door angle (1: face the door's arc, so the
     door's pull stays in front of the robot)."""
     position_gain: float = 1.5
     """Walk command (m/s) per metre between the pelvis and its stance."""
-    pull_position_gain: float = 5.0
+    pull_position_gain: float = 5.4
     """The same while pulling: the door's load pushes the pelvis off its stance, and at 1.5
     the legs let it drift ~0.15 m back, out of the arm's reach."""
     grasp_ready: float = 0.02
@@ -112,7 +112,7 @@ class DoorOpenerConfig:
     grasp_offset`)."""
     bar_slide: float = 0.07
     """How far the hand may slide along the bar (m) before the grasp counts as lost."""
-    sweep_extra_force: float = 40.0
+    sweep_extra_force: float = 34.0
     """Added to ``pull_force`` in proportion to the sweep's progress (0 at the lock, all of it
     at 0.9 rad): the door's spring grows with its angle (50 N m/rad, ~50 N at the hatch at
     0.9 rad), and a pull with a surplus carries it on (8 seeds: mean door max 0.66 -> 0.69,

@@ -85,7 +85,7 @@ def test_a_lost_grasp_while_turning_goes_back_to_the_grasp(cards) -> None:
     events = [tracker.update(signals) for _ in range(3)]
     assert [e["name"] for e in events[-1]] == ["semantic/regress"]
     assert events[-1][0]["back_to"] == "grasp the door's hatch"
-    assert tracker.current.params.stage == "grasp" and tracker.regresses == 1
+    assert tracker.current.params.stage == "grasp" and tracker.metrics()["semantic/regresses"] == 1
     tracker.update({"hatch_grasped": 1.0})
     tracker.update({"hatch_grasped": 1.0, "door_unlocked": 1.0})
     assert tracker.current.params.stage == "pull"
