@@ -214,9 +214,9 @@ class SkillGuide:
     def expert_actions(self, obs: np.ndarray) -> np.ndarray:
         """Every expert's action (N, K, A) for task observations (N, D)."""
         parts = zip(self.experts, self.adapters, self.action_adapters, strict=True)
-        return np.stack([widen(e.act(adapt(obs))) for e, adapt, widen in parts], axis=1).astype(
-            np.float32
-        )
+        return np.stack(
+            [widen(e.act(adapt(obs))) for e, adapt, widen in parts], axis=1
+        ).astype(np.float32)
 
     def _split(self, context: np.ndarray | torch.Tensor) -> tuple[Any, Any]:
         k = self.num_experts

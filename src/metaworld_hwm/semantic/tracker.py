@@ -206,10 +206,12 @@ class PlanTracker:
         if not hold or self.regresses >= self.max_regresses or hold not in signals:
             return False
         self._hold_lost = self._hold_lost + 1 if float(signals[hold]) < 0.5 else 0
+        if self._hold_lost < self.hold_lost_steps:
+            return False
         earlier = [
             i for i, g in enumerate(self.plan.subgoals[: self.index]) if g.condition.signal == hold
         ]
-        if self._hold_lost < self.hold_lost_steps or not earlier:
+        if not earlier:
             return False
         self._event("regress", text=self.plan.subgoals[self.index].text, lost=hold,
                     back_to=self.plan.subgoals[earlier[-1]].text)  # fmt: skip

@@ -55,11 +55,11 @@ LEFT_ARM = ("left_shoulder_pitch", "left_shoulder_roll", "left_shoulder_yaw", "l
 BAR_GRASP = np.array([-0.141, -0.10, 0.0])
 #: The hatch's hinge in the door body's frame, and the door's hinge.
 HATCH_IN_DOOR = np.array([0.0, 0.4, 1.2])
+DOOR_HINGE_IN_DOOR = np.array([-0.05, -0.5, 0.0])
 #: How far along the sequence each stage is; a stage limit blocks any step to a later rank
 #: (a lost grasp, back to ``pregrasp``, is always allowed).
 STAGE_RANK = {"approach": 0, "pregrasp": 1, "grasp": 1, "turn": 2, "pull": 3, "release": 3}
 STAGE_LIMITS = ("approach", "grasp", "turn", "pull")
-DOOR_HINGE_IN_DOOR = np.array([-0.05, -0.5, 0.0])
 
 
 @dataclass(frozen=True)

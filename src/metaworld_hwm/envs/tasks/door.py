@@ -111,6 +111,8 @@ class Door(Task):
         """A gripper holds the hatch's front bar: closed past half its travel with the bar in
         its pocket (the grip site within ``GRASP_REACH`` of the bar's axis). Never true on a
         robot without grippers."""
+        if not self._grippers:
+            return False
         data = physics.data
         rotation = data.xmat[self._hatch_body].reshape(3, 3)
         ends = [data.xpos[self._hatch_body] + rotation @ end for end in _FRONT_BAR]
