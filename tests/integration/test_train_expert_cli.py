@@ -53,14 +53,22 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     assert ExpertLibrary.load(library)["dash"].spec.config["provenance"]["iterations"] == 3
 
 
-def test_train_hand_load_writes_a_slow_walker(tmp_path: Path) -> None:
+def test_train_hand_load_writes_a_slow_walker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     library = tmp_path / "library"
     shutil.copytree(default_library_path(), library)
     tiny = ["--library", str(library), "--work-dir", str(tmp_path / "work"), "--envs", "2",
             "--workers", "2", "--steps-per-env", "8", "--critic-warmup", "1",
             "--eval-every", "2", "--eval-episodes", "1", "--iterations", "2"]  # fmt: skip
-    load = ["--objective", "hand-load", "--max-heading", "0.5"]
+    load = ["--objective", "hand-load", "--max-heading", "0.5", "--vx-range", "-0.4", "0.3"]
     assert main(["experts", "train", "hauler", *load, *tiny]) == 0
     expert = ExpertLibrary.load(library)["hauler"]
     assert isinstance(expert, WalkExpert) and expert.spec.skill == "walk"
-    assert expert.command_ranges["vx"] == (-0.4, 0.1) and expert.command.vx == 0.0
+    assert expert.command_ranges["vx"] == (-0.4, 0.3) and expert.command.vx == 0.0
+    capsys.readouterr()
+    backwards = [*load[:-2], "0.3", "-0.4"]
+    assert main(["experts", "train", "other", *backwards, *tiny[:3], str(tmp_path / "w2"),
+                 *tiny[4:]]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert "vx_range must be (low, high)" in err and "\n" not in err

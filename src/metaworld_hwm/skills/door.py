@@ -60,6 +60,9 @@ DOOR_HINGE_IN_DOOR = np.array([-0.05, -0.5, 0.0])
 #: (a lost grasp, back to ``pregrasp``, is always allowed).
 STAGE_RANK = {"approach": 0, "pregrasp": 1, "grasp": 1, "turn": 2, "pull": 3, "release": 3}
 STAGE_LIMITS = ("approach", "grasp", "turn", "pull")
+#: :class:`DoorOpener`'s per-episode attributes (:meth:`DoorOpener.episode_state`).
+_EPISODE_FIELDS = ("stage", "stage_steps", "_stage_limit", "arm_ref", "grip", "unlocked",
+                   "hatch_rest")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,22 @@ class DoorOpener:
         twin.arm = GripperArm(self.model, self.arm.iterations, self.arm.joint_names)
         twin.reset()
         return twin
+
+    def episode_state(self) -> dict[str, object]:
+        """Everything :meth:`act` carries between steps (stage, arm reference, gripper, the
+        walkers' commands and gait clocks), copied: a snapshot to resume an episode from."""
+        state = {name: copy.deepcopy(getattr(self, name)) for name in _EPISODE_FIELDS}
+        for key, walker in (("legs", self.legs), ("pull_legs", self.pull_legs)):
+            state[key] = (walker.command, walker.clock.copy())
+        return state
+
+    def load_episode_state(self, state: dict[str, object]) -> None:
+        """Resume from :meth:`episode_state` (the scene's physics is restored separately)."""
+        for name in _EPISODE_FIELDS:
+            setattr(self, name, copy.deepcopy(state[name]))
+        for key, walker in (("legs", self.legs), ("pull_legs", self.pull_legs)):
+            walker.command, clock = state[key]  # type: ignore[misc]
+            walker.clock = np.array(clock, copy=True)
 
     @property
     def stage_limit(self) -> str | None:

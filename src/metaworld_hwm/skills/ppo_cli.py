@@ -1,9 +1,10 @@
 """``metaworld-hwm experts train NAME --from walk --task h1-run``: PPO from a library expert.
 
-Two objectives: ``speed`` (default) runs or walks forward at a commanded speed with a speed
+Three objectives: ``speed`` (default) runs or walks forward at a commanded speed with a speed
 curriculum (:mod:`~metaworld_hwm.skills.locomotion_ppo`); ``hand-load`` tracks slow commands
 while a force pulls the left hand, with a force curriculum (:mod:`~metaworld_hwm.skills.
-pull_ppo`: the legs of a door pull). The options map onto
+pull_ppo`: the legs of a door pull); ``door-sweep`` trains those legs on ``h1grip-door``
+itself, under the door opener's arm (:mod:`~metaworld_hwm.skills.door_ppo`). The options map onto
 :class:`~metaworld_hwm.skills.ppo.PPOConfig` and the objective's curriculum; the run lives in
 ``--work-dir`` (checkpoint, ``train.log``, ``curve.csv``/``curve.png``) and ``--resume``
 continues it, with more ``--iterations`` if wanted.
@@ -16,7 +17,9 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from metaworld_hwm.skills.library import LibraryError
+from metaworld_hwm.skills.builtin import default_library_path
+from metaworld_hwm.skills.door_ppo import DoorSweepObjective, sweep_evaluation, swept_walker
+from metaworld_hwm.skills.library import ExpertLibrary, LibraryError
 from metaworld_hwm.skills.locomotion import Cadence
 from metaworld_hwm.skills.locomotion_ppo import (
     ForwardSpeedObjective,
@@ -61,9 +64,22 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--objective",
         default="speed",
-        choices=["speed", "hand-load"],
+        choices=["speed", "hand-load", "door-sweep"],
         help="speed: forward at a commanded speed; hand-load: slow commands with a "
-        "force pulling the left hand (the legs of a door pull)",
+        "force pulling the left hand (the legs of a door pull); door-sweep: those legs on "
+        "h1grip-door under the door opener's sweep (--from a pull walker)",
+    )
+    p.add_argument(
+        "--legs-library",
+        default=None,
+        help="door-sweep: library holding the opener's approach walker 'walk' (default: the "
+        "default library)",
+    )
+    p.add_argument(
+        "--episode-steps",
+        type=int,
+        default=300,
+        help="door-sweep: control steps per training episode",
     )
     p.add_argument("--start-force", type=float, default=20.0, help="hand-load: first top force (N)")
     p.add_argument("--max-force", type=float, default=70.0, help="hand-load: ceiling (N)")
@@ -79,6 +95,15 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         default=0.0,
         help="hand-load: largest commanded heading (rad, either way), tracked under the load "
         "(0: heading 0, untracked)",
+    )
+    p.add_argument(
+        "--vx-range",
+        type=float,
+        nargs=2,
+        default=(-0.4, 0.1),
+        metavar=("LOW", "HIGH"),
+        help="hand-load: forward command range (m/s); a door pull whose body drifts back "
+        "needs HIGH above 0.1 to step forward again",
     )
 
 
@@ -244,6 +269,11 @@ def train_expert(
         else next((row for row in reversed(trainer.curve) if "eval_return" in row), {})
     )
     done = f"{trainer.iteration} iterations, {trainer.env_steps} env steps, {trainer.seconds:.0f} s"
+    if isinstance(objective, DoorSweepObjective):
+        expert = swept_walker(base, network.eval(), args.name, provenance)
+        door = f"; on the door: return {last['eval_return']:.1f}, door max " \
+               f"{last['eval_door']:.2f} rad{_spread(last)}" if last else ""  # fmt: skip
+        return expert, f"{done}{door}; curve in {work_dir}/curve.png"
     if isinstance(objective, LoadedWalkObjective):
         expert = trained_pull_expert(args.name, network.eval(), objective.ctrlrange,
                                      objective.curriculum, provenance, cfg.hidden)  # fmt: skip
@@ -277,10 +307,17 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...]) -> 
     Objective, Any
 ]:  # fmt: skip
     """The objective ``args`` ask for and its evaluation callback."""
+    if args.objective == "door-sweep":
+        legs_library = Path(args.legs_library or default_library_path()).resolve()
+        libraries = (str(legs_library), "walk", str(Path(args.library).resolve()), args.base)
+        base = ExpertLibrary.load(args.library)[args.base]
+        return (DoorSweepObjective(libraries, args.episode_steps),
+                sweep_evaluation(libraries, base))  # fmt: skip
     if args.objective == "hand-load":
         load = LoadedWalkObjective(LoadCurriculum(
             start_force=args.start_force, max_force=args.max_force, force_step=args.force_step,
             level_iterations=args.level_iterations, max_heading=args.max_heading,
+            vx_range=tuple(args.vx_range),
         ))  # fmt: skip
         return load, load_evaluation(load.ctrlrange)
     curriculum = SpeedCurriculum(

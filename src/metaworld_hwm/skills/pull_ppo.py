@@ -87,6 +87,8 @@ class LoadCurriculum:
                 f"forces must satisfy 0 <= start_force <= max_force, got {self.start_force}, "
                 f"{self.max_force}"
             )
+        if not self.vx_range[0] < self.vx_range[1]:
+            raise ValueError(f"vx_range must be (low, high) with low < high, got {self.vx_range}")
 
 
 class LoadedWalkObjective(Objective):

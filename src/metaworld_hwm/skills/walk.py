@@ -134,8 +134,9 @@ class WalkExpert(Expert):
         new.check_ranges(self.command_ranges)
         self.command = new
 
-    @torch.no_grad()
-    def _act(self, obs: np.ndarray) -> np.ndarray:
+    def features(self, obs: np.ndarray, clock: np.ndarray | None = None) -> np.ndarray:
+        """The policy's inputs (B, NUM_FEATURES) for robot observations (B, 51) under the
+        current command, at gait ``clock`` (default: the expert's own; not advanced)."""
         if obs.shape[0] != len(self.clock):
             raise ValueError(
                 f"walk expert {self.name!r} was reset for {len(self.clock)} robot(s) but got "
@@ -143,11 +144,15 @@ class WalkExpert(Expert):
             )
         qpos, qvel = obs[:, :26], obs[:, 26:51]
         commands = self.command.velocities(yaw_of(qpos[:, 3:7]))
-        rate = self.cadence.rate(commands[:, 0])
         commands[:, 0] = self.cadence.feature_speed(commands[:, 0])
-        features = walk_features(qpos, qvel, commands, self.clock)
+        return walk_features(qpos, qvel, commands, self.clock if clock is None else clock)
+
+    @torch.no_grad()
+    def _act(self, obs: np.ndarray) -> np.ndarray:
+        features = self.features(obs)
         outputs = self.policy(torch.as_tensor(features, dtype=torch.float32)).numpy()
-        self.clock = self.clock + CONTROL_DT * rate
+        speeds = self.command.velocities(yaw_of(obs[:, 3:7]))[:, 0]
+        self.clock = self.clock + CONTROL_DT * self.cadence.rate(speeds)
         return leg_action(outputs, self.ctrlrange)
 
     def arrays(self) -> dict[str, np.ndarray]:

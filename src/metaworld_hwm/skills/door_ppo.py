@@ -1,0 +1,240 @@
+"""PPO for the legs of the door's sweep, trained on ``h1grip-door`` itself.
+
+The door opener (:class:`~metaworld_hwm.skills.door.DoorOpener`) sweeps the unlocked door
+from its lock tab (~0.28 rad) toward 0.9 rad with its arm while a command walker (the
+``pull`` expert, trained with a steady hand load) holds the pelvis at a stance that recedes
+with the door. Under the door's real load the pelvis drifts ~0.17 m left and its yaw turns
+~0.5 rad, and that, not the arm's reach, ends the sweep at ~0.8 rad: followed kinematically
+from the same start with the pelvis held where it began, the arm reaches 0.95 rad
+(``bench/door_reach.py``). So the legs are trained where the drift happens.
+
+:class:`DoorSweepEnv` is an episode of the sweep: it begins from a snapshot taken where the
+opener's sweep begins (the regrasped lever, the door on its lock tab; snapshots of a few
+opener episodes, each run once per env), the opener drives the arm, gripper and torso and
+sets the legs' walk command toward its stance, and the policy's 10 leg outputs replace the
+pull expert's. Its observation is the walker's own input (:func:`~metaworld_hwm.skills.
+walk.walk_features` with the opener's command and the pull expert's gait clock), so the pull
+expert's network is the starting policy. Reward: ``h1grip-door``'s own (0.45 of it is
+``min(1, q |q|)`` of the door's angle q, every step). The episode ends on a fall, when the
+bar leaves the gripper (the opener goes back to its pregrasp) or after ``episode_steps``.
+
+    metaworld-hwm experts train door-pull --library experts/door --from pull \\
+        --objective door-sweep --iterations 300
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.library import ExpertLibrary
+from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, leg_action
+from metaworld_hwm.skills.ppo import EvaluateFn, Objective
+from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert
+
+#: Seeds of the opener episodes whose sweep starts become the snapshots.
+SNAPSHOT_SEEDS = (0, 1, 2, 3)
+#: Largest opener episode (steps) searched for the sweep's start.
+SEARCH_STEPS = 1000
+#: Sweep-start snapshots per (walkers, seeds, opener settings), built once per process.
+_SNAPSHOTS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
+
+def opener_walkers(legs_library: str, legs: str, pull_library: str, pull: str
+                   ) -> tuple[WalkExpert, WalkExpert]:  # fmt: skip
+    """The approach walker and the pull walker, loaded from their libraries."""
+    return ExpertLibrary.load(legs_library)[legs], ExpertLibrary.load(pull_library)[pull]
+
+
+class DoorSweepEnv(gym.Env):
+    """The door's sweep with the legs left to the policy (module docstring).
+
+    Args:
+        legs: the opener's walker for the approach and the grasp stages.
+        pull_legs: the walker whose command and gait clock the policy is given (its network
+            is what PPO starts from); it drives the legs before the sweep, for the snapshots.
+        snapshot_seeds: opener episodes whose sweep starts are the episodes' first states.
+        episode_steps: control steps per episode (truncation).
+        velocity_noise: U(-x, x) m/s (rad/s) added to the robot's velocities at each reset.
+        config: the opener's settings.
+    """
+
+    def __init__(
+        self, legs: WalkExpert, pull_legs: WalkExpert,
+        snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS, episode_steps: int = 300,
+        velocity_noise: float = 0.05, config: DoorOpenerConfig | None = None,
+    ) -> None:  # fmt: skip
+        self.env = HumanoidEnv("h1grip", "door", max_episode_steps=10**9)
+        self.opener = DoorOpener(copy.copy(legs), copy.copy(pull_legs), config)
+        self.episode_steps = episode_steps
+        self.velocity_noise = velocity_noise
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (NUM_FEATURES,), np.float64)
+        self.action_space = gym.spaces.Box(-np.inf, np.inf, (NUM_LEG_JOINTS,), np.float64)
+        self._ctrlrange = pull_legs.ctrlrange
+        key = (legs.name, pull_legs.name, tuple(snapshot_seeds), self.opener.config)
+        if key not in _SNAPSHOTS:  # the envs of one worker process share them (copied on use)
+            _SNAPSHOTS[key] = [s for s in map(self._sweep_start, snapshot_seeds) if s]
+        self.snapshots = _SNAPSHOTS[key]
+        if not self.snapshots:
+            raise RuntimeError(f"no opener episode of seeds {snapshot_seeds} began the sweep")
+        self._steps = 0
+        self._pending = np.zeros(self.env.model.nu)
+        self._features = np.zeros(NUM_FEATURES)
+
+    def _sweep_start(self, seed: int) -> dict[str, Any] | None:
+        """The env and opener state where episode ``seed``'s sweep begins (None: never)."""
+        obs, _ = self.env.reset(seed=seed)
+        self.opener.reset()
+        released = False
+        for _ in range(SEARCH_STEPS):
+            released = released or self.opener.stage == "release"
+            if released and self.opener.stage == "pull":
+                return {"env": self.env.get_state(), "opener": self.opener.episode_state(),
+                        "obs": obs}  # fmt: skip
+            obs, _, terminated, _, _ = self.env.step(self.opener.act(obs))
+            if terminated:
+                return None
+        return None
+
+    def _prepare(self, obs: np.ndarray) -> None:
+        """The opener's action for ``obs`` (its legs to be replaced) and the policy's input:
+        the pull walker's features under the command the opener just set."""
+        opener = self.opener
+        clock = opener.pull_legs.clock.copy()
+        self._pending = opener.act(obs)
+        robot = np.concatenate([obs[opener._robot_qpos], obs[opener.model.nq + opener._robot_dof]])
+        self._features = opener.pull_legs.features(robot[None], clock)[0]
+
+    def door_angle(self) -> float:
+        """The door's hinge angle now (rad)."""
+        return float(self.env.data.qpos[self.opener._door_qpos])
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[np.ndarray, dict[str, Any]]:  # fmt: skip
+        super().reset(seed=seed)
+        snapshot = self.snapshots[int(self.np_random.integers(len(self.snapshots)))]
+        self.env.set_state(snapshot["env"])
+        self.opener.load_episode_state(snapshot["opener"])
+        data = self.env.data
+        robot_dofs = self.opener._robot_dof
+        data.qvel[robot_dofs] += self.np_random.uniform(
+            -self.velocity_noise, self.velocity_noise, len(robot_dofs))  # fmt: skip
+        obs = snapshot["obs"].copy()
+        obs[self.env.model.nq + robot_dofs] = data.qvel[robot_dofs]
+        self._steps = 0
+        self._prepare(obs)
+        return self._features.copy(), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        legs = leg_action(np.asarray(action, dtype=np.float64)[None], self._ctrlrange)[0]
+        full = self._pending.copy()
+        full[:NUM_LEG_JOINTS] = legs[:NUM_LEG_JOINTS]
+        obs, reward, terminated, _, info = self.env.step(full)
+        self._steps += 1
+        if not terminated:
+            self._prepare(obs)
+            terminated = self.opener.stage != "pull"  # the bar left the gripper
+        truncated = self._steps >= self.episode_steps
+        info = dict(info, door=self.door_angle())
+        return self._features.copy(), float(reward), bool(terminated), truncated, info
+
+    def get_state(self) -> dict[str, Any]:
+        """Physics, opener, step count, pending action and RNG (for checkpoints)."""
+        return {"env": self.env.get_state(), "opener": self.opener.episode_state(),
+                "steps": self._steps, "pending": self._pending.copy(),
+                "features": self._features.copy(),
+                "rng": self.np_random.bit_generator.state}  # fmt: skip
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`get_state`."""
+        self.env.set_state(state["env"])
+        self.opener.load_episode_state(state["opener"])
+        self._steps = int(state["steps"])
+        self._pending = state["pending"].copy()
+        self._features = state["features"].copy()
+        self.np_random.bit_generator.state = state["rng"]
+
+
+def door_signals(env: DoorSweepEnv, info: dict[str, Any]) -> np.ndarray:
+    """The door's angle after a step (for the iteration's statistics)."""
+    return np.array([info["door"]])
+
+
+def make_sweep_env(libraries: tuple[str, str, str, str], episode_steps: int) -> DoorSweepEnv:
+    """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
+    pull)`` (picklable for worker processes)."""
+    return DoorSweepEnv(*opener_walkers(*libraries), episode_steps=episode_steps)
+
+
+class DoorSweepObjective(Objective):
+    """The sweep's legs: the env's own features in, 10 leg outputs out, the task's reward."""
+
+    feature_dim = NUM_FEATURES
+    output_dim = NUM_LEG_JOINTS
+    signal_fn = staticmethod(door_signals)
+
+    def __init__(self, libraries: tuple[str, str, str, str], episode_steps: int = 300) -> None:
+        self.libraries = libraries
+        self.episode_steps = episode_steps
+        self._door_sum, self._door_max, self._steps = 0.0, 0.0, 0
+
+    def env_factory(self) -> functools.partial[DoorSweepEnv]:
+        return functools.partial(make_sweep_env, self.libraries, self.episode_steps)
+
+    def reward(self, step: Any) -> np.ndarray:
+        door = step.signals[:, 0]
+        self._door_sum += float(door.sum())
+        self._door_max = max(self._door_max, float(door.max()))
+        self._steps += len(door)
+        return step.reward
+
+    def end_iteration(self, stats: dict[str, float]) -> dict[str, float]:
+        row = {"door_mean": self._door_sum / max(1, self._steps), "door_max": self._door_max}
+        self._door_sum, self._door_max, self._steps = 0.0, 0.0, 0
+        return row
+
+
+def swept_walker(base: WalkExpert, policy: nn.Module, name: str,
+                 provenance: dict[str, Any]) -> WalkExpert:  # fmt: skip
+    """``base`` (the pull walker) with PPO's network, renamed, its provenance recorded."""
+    config = dict(base.spec.config)
+    config["design"] = ("pull walker fine-tuned by PPO (rsl_rl) on h1grip-door's reward, "
+                        "legs of the door opener's sweep")  # fmt: skip
+    config["provenance"] = provenance
+    spec = dataclasses.replace(base.spec, name=name, config=config,
+                        description="Legs of the door's sweep: hold the stance the door "
+                                    "opener commands under the door's load.")  # fmt: skip
+    return WalkExpert(spec, policy, base.ctrlrange)
+
+
+def sweep_evaluation(libraries: tuple[str, str, str, str], base: WalkExpert,
+                     seed: int = 20_000, steps: int = 1000) -> EvaluateFn:  # fmt: skip
+    """An ``evaluate`` callback: a whole opener episode on ``h1grip-door`` (seed ``seed + k``)
+    with the policy as the pull legs; its return, fall and largest door angle."""
+    legs, _ = opener_walkers(*libraries)
+
+    def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
+        pull = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {})
+        opener = DoorOpener(legs, pull)
+        env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
+        obs, _ = env.reset(seed=seed + episode)
+        total, peak, terminated = 0.0, 0.0, False
+        with torch.no_grad():
+            for _ in range(steps):
+                obs, reward, terminated, truncated, _ = env.step(opener.act(obs))
+                total += reward
+                peak = max(peak, opener.door_angle(obs))
+                if terminated or truncated:
+                    break
+        return {"eval_return": total, "eval_fell": int(terminated), "eval_door": peak}
+
+    return evaluate

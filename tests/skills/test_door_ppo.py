@@ -1,0 +1,142 @@
+"""The door sweep's PPO env: snapshots of the opener, the walker's own inputs, exact resume."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from metaworld_hwm.cli import main
+from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.skills.builtin import default_library_path
+from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.door_ppo import DoorSweepEnv
+from metaworld_hwm.skills.library import ExpertLibrary
+from metaworld_hwm.skills.locomotion import leg_action
+from metaworld_hwm.skills.walk import WalkExpert
+
+DOOR_LIBRARY = Path(__file__).resolve().parents[2] / "experts" / "door"
+
+
+@pytest.fixture(scope="module")
+def walkers() -> tuple[WalkExpert, WalkExpert]:
+    walk = ExpertLibrary.load(default_library_path())["walk"]
+    return walk, ExpertLibrary.load(DOOR_LIBRARY)["pull"]
+
+
+@pytest.fixture(scope="module")
+def sweep_env(walkers: tuple[WalkExpert, WalkExpert]) -> DoorSweepEnv:
+    return DoorSweepEnv(*walkers, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0)
+
+
+def _outputs(walker: WalkExpert, features: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return walker.policy(torch.as_tensor(features[None], dtype=torch.float32)).numpy()[0]
+
+
+def test_opener_episode_state_resumes_the_same_actions(walkers: tuple[WalkExpert, WalkExpert]
+                                                       ) -> None:  # fmt: skip
+    env = HumanoidEnv("h1grip", "door", max_episode_steps=1000)
+    opener = DoorOpener(*walkers)
+    obs, _ = env.reset(seed=3)
+    opener.reset()
+    for _ in range(230):  # into the grasp: arm reference, gripper and stage all in play
+        obs, *_ = env.step(opener.act(obs))
+    physics, state, start = env.get_state(), opener.episode_state(), obs.copy()
+
+    def run() -> list[np.ndarray]:
+        o, actions = start.copy(), []
+        for _ in range(25):
+            actions.append(opener.act(o))
+            o, *_ = env.step(actions[-1])
+        return actions
+
+    first = run()
+    env.set_state(physics)
+    opener.load_episode_state(state)
+    np.testing.assert_array_equal(np.array(run()), np.array(first))
+
+
+def test_walker_features_are_its_policy_inputs(walkers: tuple[WalkExpert, WalkExpert]) -> None:
+    walker = copy.copy(walkers[1])
+    env = HumanoidEnv("h1", "walk")
+    obs, _ = env.reset(seed=0)
+    walker.reset(1)
+    walker.set_command(vx=-0.2)
+    features = walker.features(obs[None])
+    clock = walker.clock.copy()
+    action = walker.act(obs[None])[0]
+    assert not np.array_equal(walker.clock, clock)  # act advances the clock, features do not
+    np.testing.assert_array_equal(walker.features(obs[None], clock), features)
+    np.testing.assert_allclose(action, leg_action(_outputs(walker, features[0])[None],
+                                                  walker.ctrlrange)[0])  # fmt: skip
+
+
+def test_sweep_env_with_the_pull_network_is_the_opener(
+    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
+) -> None:
+    """The policy's inputs are the pull walker's: its own network in the env replays the
+    opener's sweep exactly."""
+    features, _ = sweep_env.reset(seed=0)
+    assert sweep_env.opener.stage == "pull" and sweep_env.opener.unlocked
+    assert features.shape == (35,) and 0.27 < sweep_env.door_angle() < 0.3
+    snapshot = sweep_env.snapshots[0]
+    env = HumanoidEnv("h1grip", "door", max_episode_steps=1000)
+    env.set_state(snapshot["env"])
+    opener = DoorOpener(*walkers)
+    opener.load_episode_state(snapshot["opener"])
+    obs, rewards = snapshot["obs"], []
+    for _ in range(30):
+        features, reward, terminated, truncated, info = sweep_env.step(
+            _outputs(walkers[1], features))  # fmt: skip
+        obs, expected, *_ = env.step(opener.act(obs))
+        rewards.append((reward, expected))
+        assert not terminated and not truncated
+    assert info["door"] == pytest.approx(opener.door_angle(obs), abs=1e-6)
+    np.testing.assert_allclose(*np.array(rewards).T, atol=1e-6)
+    assert opener.door_angle(obs) > 0.3  # the sweep is under way
+
+
+def test_sweep_env_resumes_exactly_and_truncates(sweep_env: DoorSweepEnv,
+                                                 walkers: tuple[WalkExpert, WalkExpert]
+                                                 ) -> None:  # fmt: skip
+    features, _ = sweep_env.reset(seed=5)
+    for _ in range(10):
+        features, *_ = sweep_env.step(_outputs(walkers[1], features))
+    state, resumed_from = sweep_env.get_state(), features.copy()
+
+    def run(f: np.ndarray) -> tuple[list[float], bool]:
+        rewards, truncated = [], False
+        for _ in range(30):
+            f, r, terminated, truncated, _ = sweep_env.step(_outputs(walkers[1], f) + 0.1)
+            rewards.append(r)
+            if terminated or truncated:
+                break
+        return rewards, truncated
+
+    first, truncated = run(resumed_from)
+    assert truncated and len(first) == 30  # 40 steps an episode
+    sweep_env.set_state(state)
+    assert run(resumed_from) == (first, True)
+
+
+def test_train_door_sweep_writes_door_legs(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    library = tmp_path / "door"
+    shutil.copytree(DOOR_LIBRARY, library)
+    assert main(["experts", "train", "door-legs", "--library", str(library), "--from", "pull",
+                 "--objective", "door-sweep", "--episode-steps", "20", "--envs", "2",
+                 "--workers", "1", "--steps-per-env", "8", "--critic-warmup", "1",
+                 "--iterations", "1", "--eval-every", "1", "--eval-episodes", "1",
+                 "--work-dir", str(tmp_path / "work")]) == 0  # fmt: skip
+    assert "on the door: return" in capsys.readouterr().out
+    expert = ExpertLibrary.load(library)["door-legs"]
+    assert isinstance(expert, WalkExpert)
+    assert expert.command_ranges == ExpertLibrary.load(DOOR_LIBRARY)["pull"].command_ranges
+    assert expert.spec.config["provenance"]["settings"]["objective"] == "door-sweep"
+    header = (tmp_path / "work" / "curve.csv").read_text().splitlines()[0].split(",")
+    assert {"door_mean", "door_max", "eval_door"} <= set(header)
