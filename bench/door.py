@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.envs.tasks.door import LOCK_CLEAR_DOOR
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
 from metaworld_hwm.skills.library import ExpertLibrary
@@ -61,26 +62,51 @@ def opener_config(overrides: list[str]) -> DoorOpenerConfig:
         raise SystemExit(f"bench/door.py: {exc}") from exc
 
 
+def door_blockers(env: HumanoidEnv, door_bodies: set[int]) -> set[str]:
+    """Robot bodies touching the door now, other than the left gripper's (the door's leaf
+    swings toward the robot at floor level: a foot in its way stops it)."""
+    model, data = env.model, env.data
+    robot = model.body("pelvis").id
+    touching = set()
+    for contact in data.contact[: data.ncon]:
+        body1, body2 = model.geom_bodyid[contact.geom1], model.geom_bodyid[contact.geom2]
+        if (body1 in door_bodies) != (body2 in door_bodies):
+            other = body2 if body1 in door_bodies else body1
+            name = model.body(other).name
+            if model.body_rootid[other] == robot and not name.startswith(("left_finger",
+                                                                          "left_palm")):
+                touching.add(name)
+    return touching
+
+
 def door_episode(opener: DoorOpener, seed: int, steps: int) -> dict[str, object]:
-    """One episode's stages (name, first step), peak angles, opened/fell and return."""
+    """One episode's stages (name, first step), peak angles, opened/fell, return, and the
+    robot bodies other than the gripper that touched the door past its lock (with the door's
+    angle when they first did)."""
     env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
+    door_bodies = {env.model.body(name).id for name in ("door", "door_hatch")}
     obs, _ = env.reset(seed=seed)
     opener.reset()
     trace: list[tuple[str, int]] = []
+    hits: dict[str, float] = {}
     ret, peak_door, peak_hatch, fell = 0.0, 0.0, 0.0, False
     for t in range(steps):
         if not trace or trace[-1][0] != opener.stage:
             trace.append((opener.stage, t))
         obs, reward, terminated, truncated, _ = env.step(opener.act(obs))
         ret += reward
-        peak_door = max(peak_door, opener.door_angle(obs))
+        door = opener.door_angle(obs)
+        peak_door = max(peak_door, door)
         peak_hatch = max(peak_hatch, opener.hatch_angle(obs))
+        if door > LOCK_CLEAR_DOOR:
+            for name in door_blockers(env, door_bodies):
+                hits.setdefault(name, round(door, 2))
         if terminated or truncated:
             fell = bool(terminated)
             break
     return {"trace": trace, "door": peak_door, "hatch": peak_hatch, "fell": fell,
             "opened": peak_door >= 0.9 and not fell, "return": ret,
-            "final_stage": opener.stage}  # fmt: skip
+            "final_stage": opener.stage, "hits": hits}  # fmt: skip
 
 
 def main() -> None:
@@ -123,9 +149,10 @@ def main() -> None:
         r = door_episode(opener, seed, args.steps)
         results.append(r)
         stages = " ".join(f"{k}@{v}" for k, v in r["trace"])
+        hits = "".join(f", door met {k} at {v:.2f} rad" for k, v in r["hits"].items())
         print(f"seed {seed}: {stages} | hatch max {r['hatch']:.2f} rad, door max "
               f"{r['door']:.2f} rad, opened {r['opened']}, fell {r['fell']}, return "
-              f"{r['return']:.1f} ({time.perf_counter() - start:.0f} s)")  # fmt: skip
+              f"{r['return']:.1f}{hits} ({time.perf_counter() - start:.0f} s)")  # fmt: skip
     opened = sum(r["opened"] for r in results)
     print(f"opened {opened}/{len(results)}, falls {sum(r['fell'] for r in results)}, "
           f"hatch >= 0.9 rad in {sum(r['hatch'] >= 0.9 for r in results)}, mean door max "

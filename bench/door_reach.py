@@ -129,9 +129,11 @@ def main() -> None:
         start, offset = begun
         for name, off in (("the stance", NO_OFFSET), ("the episode's pelvis", offset)):
             reached, margin, end = follow(opener, start, args.to, off)
+            outcome = (f"reaches {reached:.2f} rad, smallest limit margin {margin:.2f} rad, "
+                       f"last pose {np.round(end, 2)}" if np.isfinite(margin)
+                       else "misses the bar from the start")  # fmt: skip
             print(f"seed {seed}, arm {np.round(start, 2)} from {name} (offset x, y, yaw "
-                  f"{np.round(off, 2)}): reaches {reached:.2f} rad, smallest limit margin "
-                  f"{margin:.2f} rad, last pose {np.round(end, 2)}")  # fmt: skip
+                  f"{np.round(off, 2)}): {outcome}")  # fmt: skip
     rng = np.random.default_rng(0)
     arm = opener.arm
     qpos, point, bar = sweep_pose(opener, START_DOOR)

@@ -80,7 +80,7 @@ def test_sweep_env_with_the_pull_network_is_the_opener(
     sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
 ) -> None:
     """The policy's inputs are the pull walker's: its own network in the env replays the
-    opener's sweep exactly."""
+    opener's sweep exactly (the reward: the task's plus the hold term)."""
     features, _ = sweep_env.reset(seed=0)
     assert sweep_env.opener.stage == "pull" and sweep_env.opener.unlocked
     assert features.shape == (35,) and 0.27 < sweep_env.door_angle() < 0.3
@@ -94,8 +94,8 @@ def test_sweep_env_with_the_pull_network_is_the_opener(
         features, reward, terminated, truncated, info = sweep_env.step(
             _outputs(walkers[1], features))  # fmt: skip
         obs, expected, *_ = env.step(opener.act(obs))
-        rewards.append((reward, expected))
-        assert not terminated and not truncated
+        rewards.append((reward - sweep_env.hold_weight * info["hold"], expected))
+        assert not terminated and not truncated and 0.0 < info["hold"] <= 1.0
     assert info["door"] == pytest.approx(opener.door_angle(obs), abs=1e-6)
     np.testing.assert_allclose(*np.array(rewards).T, atol=1e-6)
     assert opener.door_angle(obs) > 0.3  # the sweep is under way

@@ -216,13 +216,16 @@ class DoorOpener:
         legs: command walker for the approach and the grasp stages.
         pull_legs: walker for the pull (default: ``legs``).
         config: stances, speeds and forces.
+        sweep_legs: walker for the pull past the lock, the sweep (default: ``pull_legs``),
+            e.g. legs trained on the sweep itself (:mod:`~metaworld_hwm.skills.door_ppo`).
     """
 
     def __init__(
         self, legs: WalkExpert, pull_legs: WalkExpert | None = None,
-        config: DoorOpenerConfig | None = None,
+        config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
     ) -> None:  # fmt: skip
         self.legs, self.pull_legs = legs, pull_legs or legs
+        self.sweep_legs = sweep_legs or self.pull_legs
         self.config = config or DoorOpenerConfig()
         self.model = build_model("h1grip", "door")
         joint_names = (("torso",) if self.config.use_torso else ()) + LEFT_ARM
@@ -246,15 +249,21 @@ class DoorOpener:
         self.grip = 0.0
         self.unlocked = False
         self.hatch_rest = 0.0
-        self.legs.reset(1)
-        self.pull_legs.reset(1)
+        for walker in self._walkers():
+            walker.reset(1)
+
+    def _walkers(self) -> tuple[WalkExpert, ...]:
+        """The approach, pull and sweep walkers (the same walker once, however many roles)."""
+        return tuple({id(w): w for w in (self.legs, self.pull_legs, self.sweep_legs)}.values())
 
     def __copy__(self) -> DoorOpener:
         """An opener with its own episode state (stages, the walkers' clocks and commands,
         the IK's scratch data) sharing the model, settings and the walkers' weights."""
         twin = object.__new__(DoorOpener)
         twin.__dict__.update(self.__dict__)
-        twin.legs, twin.pull_legs = copy.copy(self.legs), copy.copy(self.pull_legs)
+        twins = {id(w): copy.copy(w) for w in self._walkers()}
+        twin.legs, twin.pull_legs = twins[id(self.legs)], twins[id(self.pull_legs)]
+        twin.sweep_legs = twins[id(self.sweep_legs)]
         twin.arm = GripperArm(self.model, self.arm.iterations, self.arm.joint_names)
         twin.reset()
         return twin
@@ -263,15 +272,20 @@ class DoorOpener:
         """Everything :meth:`act` carries between steps (stage, arm reference, gripper, the
         walkers' commands and gait clocks), copied: a snapshot to resume an episode from."""
         state = {name: copy.deepcopy(getattr(self, name)) for name in _EPISODE_FIELDS}
-        for key, walker in (("legs", self.legs), ("pull_legs", self.pull_legs)):
+        for key, walker in self._roles():
             state[key] = (walker.command, walker.clock.copy())
         return state
+
+    def _roles(self) -> tuple[tuple[str, WalkExpert], ...]:
+        """Each walker role with its walker."""
+        return (("legs", self.legs), ("pull_legs", self.pull_legs),
+                ("sweep_legs", self.sweep_legs))  # fmt: skip
 
     def load_episode_state(self, state: dict[str, object]) -> None:
         """Resume from :meth:`episode_state` (the scene's physics is restored separately)."""
         for name in _EPISODE_FIELDS:
             setattr(self, name, copy.deepcopy(state[name]))
-        for key, walker in (("legs", self.legs), ("pull_legs", self.pull_legs)):
+        for key, walker in self._roles():
             walker.command, clock = state[key]  # type: ignore[misc]
             walker.clock = np.array(clock, copy=True)
 
@@ -416,7 +430,9 @@ class DoorOpener:
             goal = point[:2] - np.array([[c, -s], [s, c]]) @ np.asarray(cfg.hatch_offset)
         else:
             goal = np.asarray(cfg.stance)
-        legs = self.pull_legs if self.stage == "pull" else self.legs
+        legs = self.legs
+        if self.stage == "pull":
+            legs = self.sweep_legs if self.unlocked else self.pull_legs
         action = np.zeros(self.model.nu)
         action[:19] = self._walk_action(legs, robot_obs, goal, qpos, heading)
         if self.stage != "approach":
