@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import shutil
 from pathlib import Path
 
@@ -80,25 +81,32 @@ def test_sweep_env_with_the_pull_network_is_the_opener(
     sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
 ) -> None:
     """The policy's inputs are the pull walker's: its own network in the env replays the
-    opener's sweep exactly (the reward: the task's plus the hold term)."""
+    opener's sweep exactly."""
     features, _ = sweep_env.reset(seed=0)
     assert sweep_env.opener.stage == "pull" and sweep_env.opener.unlocked
-    assert features.shape == (35,) and 0.27 < sweep_env.door_angle() < 0.3
+    start = sweep_env.door_angle()
+    assert features.shape == (35,) and 0.27 < start < 0.3
     snapshot = sweep_env.snapshots[0]
     env = HumanoidEnv("h1grip", "door", max_episode_steps=1000)
     env.set_state(snapshot["env"])
     opener = DoorOpener(*walkers)
     opener.load_episode_state(snapshot["opener"])
-    obs, rewards = snapshot["obs"], []
+    obs, task_rewards, rewards, holds = snapshot["obs"], [], [], [1.0]
     for _ in range(30):
         features, reward, terminated, truncated, info = sweep_env.step(
             _outputs(walkers[1], features))  # fmt: skip
         obs, expected, *_ = env.step(opener.act(obs))
-        rewards.append((reward - sweep_env.hold_weight * info["hold"], expected))
+        task_rewards.append((info["task_reward"], expected))
+        rewards.append(reward)
+        holds.append(info["hold"])
         assert not terminated and not truncated and 0.0 < info["hold"] <= 1.0
     assert info["door"] == pytest.approx(opener.door_angle(obs), abs=1e-6)
-    np.testing.assert_allclose(*np.array(rewards).T, atol=1e-6)
+    np.testing.assert_allclose(*np.array(task_rewards).T, atol=1e-6)
     assert opener.door_angle(obs) > 0.3  # the sweep is under way
+    # 10 per radian of new opening, and the hold term's shaping
+    shaping = sum(0.99 * after - before for before, after in itertools.pairwise(holds))
+    progress = 10.0 * (sweep_env._best_door - start)
+    assert sum(rewards) == pytest.approx(progress + sweep_env.hold_weight * shaping)
 
 
 def test_sweep_env_resumes_exactly_and_truncates(sweep_env: DoorSweepEnv,
@@ -140,3 +148,21 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
     assert expert.spec.config["provenance"]["settings"]["objective"] == "door-sweep"
     header = (tmp_path / "work" / "curve.csv").read_text().splitlines()[0].split(",")
     assert {"door_mean", "door_max", "eval_door"} <= set(header)
+
+
+def test_sweep_legs_walk_only_the_pull_past_the_lock(
+    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
+) -> None:
+    walk, pull = walkers
+    sweeper = copy.copy(pull)
+    opener = DoorOpener(walk, pull, sweep_legs=sweeper)
+    assert len({id(w) for w in copy.copy(opener)._walkers()}) == 3
+    snapshot = sweep_env.snapshots[0]
+    state = dict(snapshot["opener"], sweep_legs=snapshot["opener"]["pull_legs"])
+    opener.load_episode_state(state)
+    clocks = pull.clock.copy(), sweeper.clock.copy()
+    opener.act(snapshot["obs"])  # the sweep: the sweep legs step, the pull legs do not
+    assert np.array_equal(pull.clock, clocks[0]) and not np.array_equal(sweeper.clock, clocks[1])
+    opener.load_episode_state(dict(state, unlocked=False))  # a pull before the lock
+    opener.act(snapshot["obs"])
+    assert not np.array_equal(pull.clock, clocks[0])

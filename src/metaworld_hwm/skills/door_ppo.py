@@ -14,13 +14,22 @@ opener episodes, each run once per env), the opener drives the arm, gripper and 
 sets the legs' walk command toward its stance, and the policy's 10 leg outputs replace the
 pull expert's. Its observation is the walker's own input (:func:`~metaworld_hwm.skills.
 walk.walk_features` with the opener's command and the pull expert's gait clock), so the pull
-expert's network is the starting policy. Reward: ``h1grip-door``'s own (0.45 of it is
-``min(1, q |q|)`` of the door's angle q, every step) plus ``hold_weight`` times how well the
-pelvis keeps the offset from the receding stance and the yaw it had when the sweep began,
-``exp(-|dp|^2 / 2 0.1^2) exp(-dyaw^2 / 2 0.2^2)``: from there the arm reaches 0.95 rad
-(``bench/door_reach.py``), and the door's angle alone is a sparse, late signal. The episode
-ends on a fall, when the bar leaves the gripper (the opener goes back to its pregrasp) or
-after ``episode_steps``.
+expert's network is the starting policy. The episode ends on a fall, when the bar leaves the
+gripper (the opener goes back to its pregrasp) or after ``episode_steps``.
+
+Reward, per step:
+
+    r = PROGRESS_SCALE * (new highest door angle of the episode - the previous highest)
+        + hold_weight * (gamma * hold' - hold) - FALL_PENALTY * fell
+
+``hold`` = ``exp(-|dp|^2 / 2 0.1^2) exp(-dyaw^2 / 2 0.2^2)`` is how well the pelvis keeps the
+offset from the receding stance and the yaw it had when the sweep began: from there the arm
+reaches 0.95 rad (``bench/door_reach.py``). It enters as potential-based shaping, which
+leaves the best policy unchanged. A first run rewarded the task's own per-step terms
+(``0.45 min(1, q |q|)`` ...) with ``hold`` added each step: the episodes grew longer (the
+grasp kept) while the door opened no further (``results/door/README.md``), since a sweep
+that reaches the arm's end loses the bar and ends the rewards. Here an episode pays only
+for how far it takes the door.
 
     metaworld-hwm experts train door-pull --library experts/door --from pull \\
         --objective door-sweep --iterations 300
@@ -49,6 +58,11 @@ from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert
 SNAPSHOT_SEEDS = tuple(range(8))
 #: Spreads (m, rad) of the hold term's pelvis offset and yaw.
 HOLD_SIGMA = (0.1, 0.2)
+#: Reward per radian of new door opening, and for a fall.
+PROGRESS_SCALE = 10.0
+FALL_PENALTY = 2.0
+#: The discount of the hold term's shaping (PPO's gamma).
+SHAPING_GAMMA = 0.99
 #: Largest opener episode (steps) searched for the sweep's start.
 SEARCH_STEPS = 1000
 #: Sweep-start snapshots per (walkers, seeds, opener settings), built once per process.
@@ -71,14 +85,14 @@ class DoorSweepEnv(gym.Env):
         snapshot_seeds: opener episodes whose sweep starts are the episodes' first states.
         episode_steps: control steps per episode (truncation).
         velocity_noise: U(-x, x) m/s (rad/s) added to the robot's velocities at each reset.
-        hold_weight: weight of the pelvis-hold term added to the task's reward.
+        hold_weight: weight of the pelvis-hold shaping term.
         config: the opener's settings.
     """
 
     def __init__(
         self, legs: WalkExpert, pull_legs: WalkExpert,
         snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS, episode_steps: int = 300,
-        velocity_noise: float = 0.05, hold_weight: float = 0.2,
+        velocity_noise: float = 0.05, hold_weight: float = 1.0,
         config: DoorOpenerConfig | None = None,
     ) -> None:  # fmt: skip
         self.env = HumanoidEnv("h1grip", "door", max_episode_steps=10**9)
@@ -87,6 +101,7 @@ class DoorSweepEnv(gym.Env):
         self.velocity_noise = velocity_noise
         self.hold_weight = hold_weight
         self._hold_origin = np.zeros(3)  # pelvis offset from the stance (x, y) and yaw
+        self._hold, self._best_door = 1.0, 0.0
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (NUM_FEATURES,), np.float64)
         self.action_space = gym.spaces.Box(-np.inf, np.inf, (NUM_LEG_JOINTS,), np.float64)
         self._ctrlrange = pull_legs.ctrlrange
@@ -156,6 +171,7 @@ class DoorSweepEnv(gym.Env):
         obs[self.env.model.nq + robot_dofs] = data.qvel[robot_dofs]
         self._steps = 0
         self._hold_origin = self._pelvis_offset()
+        self._hold, self._best_door = 1.0, self.door_angle()
         self._prepare(obs)
         return self._features.copy(), {}
 
@@ -163,22 +179,26 @@ class DoorSweepEnv(gym.Env):
         legs = leg_action(np.asarray(action, dtype=np.float64)[None], self._ctrlrange)[0]
         full = self._pending.copy()
         full[:NUM_LEG_JOINTS] = legs[:NUM_LEG_JOINTS]
-        obs, reward, terminated, _, info = self.env.step(full)
-        hold = self.hold()
-        reward += self.hold_weight * hold
+        obs, task_reward, terminated, _, info = self.env.step(full)
+        door, hold = self.door_angle(), self.hold()
+        reward = (PROGRESS_SCALE * max(0.0, door - self._best_door)
+                  + self.hold_weight * (SHAPING_GAMMA * hold - self._hold)
+                  - FALL_PENALTY * terminated)  # fmt: skip
+        self._best_door, self._hold = max(self._best_door, door), hold
         self._steps += 1
         if not terminated:
             self._prepare(obs)
             terminated = self.opener.stage != "pull"  # the bar left the gripper
         truncated = self._steps >= self.episode_steps
-        info = dict(info, door=self.door_angle(), hold=hold)
+        info = dict(info, door=door, hold=hold, task_reward=task_reward)
         return self._features.copy(), float(reward), bool(terminated), truncated, info
 
     def get_state(self) -> dict[str, Any]:
         """Physics, opener, step count, pending action and RNG (for checkpoints)."""
         return {"env": self.env.get_state(), "opener": self.opener.episode_state(),
                 "steps": self._steps, "pending": self._pending.copy(),
-                "hold_origin": self._hold_origin.copy(),
+                "hold_origin": self._hold_origin.copy(), "hold": self._hold,
+                "best_door": self._best_door,
                 "features": self._features.copy(),
                 "rng": self.np_random.bit_generator.state}  # fmt: skip
 
@@ -189,6 +209,7 @@ class DoorSweepEnv(gym.Env):
         self._steps = int(state["steps"])
         self._pending = state["pending"].copy()
         self._hold_origin = state["hold_origin"].copy()
+        self._hold, self._best_door = state["hold"], state["best_door"]
         self._features = state["features"].copy()
         self.np_random.bit_generator.state = state["rng"]
 
@@ -205,7 +226,7 @@ def make_sweep_env(libraries: tuple[str, str, str, str], episode_steps: int) -> 
 
 
 class DoorSweepObjective(Objective):
-    """The sweep's legs: the env's own features in, 10 leg outputs out, the task's reward."""
+    """The sweep's legs: the env's own features in, 10 leg outputs out, the env's reward."""
 
     feature_dim = NUM_FEATURES
     output_dim = NUM_LEG_JOINTS
