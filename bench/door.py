@@ -6,15 +6,16 @@ protocol's bar), falls and the task's return. ``--loads`` measures instead the w
 with a steady force pulling the left hand forward (the door's spring needs ~50 N at 0.9 rad).
 
     python bench/door.py [--seeds 0 1 2] [--pull-legs NAME [--pull-library DIR] | --pull-run DIR]
-                         [--sweep-legs NAME] [--set FIELD=JSON ...] [--loads]
+                         [--sweep-legs NAME [--sweep-library DIR]] [--set FIELD=JSON ...]
+                         [--loads]
 
 ``--set`` overrides a :class:`~metaworld_hwm.skills.door.DoorOpenerConfig` field, e.g.
 ``--set use_torso=false --set pull_position_gain=1.5``.
 
 ``--pull-run`` takes the actor of a ``experts train --objective hand-load`` run's checkpoint
 (``--work-dir``), so a run in progress can be tried on the door before it is exported.
-``--sweep-legs`` (from ``--pull-library``) walks the pull past the lock, e.g. legs trained by
-``experts train --objective door-sweep``.
+``--sweep-legs`` (from ``--sweep-library``, default ``--pull-library``) walks the pull past the
+lock, e.g. legs trained by ``experts train --objective door-sweep`` (``experts/door_sweep``).
 """
 
 from __future__ import annotations
@@ -121,7 +122,9 @@ def main() -> None:
                         help="library holding --pull-legs (default: the default library)")
     parser.add_argument("--pull-run", default=None, help="hand-load PPO run dir for the pull")
     parser.add_argument("--sweep-legs", default=None,
-                        help="walker (in --pull-library) for the pull past the lock")  # fmt: skip
+                        help="walker for the pull past the lock")  # fmt: skip
+    parser.add_argument("--sweep-library", default=None,
+                        help="library holding --sweep-legs (default: --pull-library's)")
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=JSON",
                         help="override DoorOpenerConfig fields (values in JSON)")
@@ -146,7 +149,8 @@ def main() -> None:
                       f"{np.mean([r[1] for r in rows]):.2f} m/s, falls "
                       f"{sum(r[2] for r in rows)}/{len(rows)}")  # fmt: skip
         return
-    sweep = pull_library[args.sweep_legs] if args.sweep_legs else None
+    sweep_library = ExpertLibrary.load(args.sweep_library) if args.sweep_library else pull_library
+    sweep = sweep_library[args.sweep_legs] if args.sweep_legs else None
     opener = DoorOpener(library[args.legs], pull, opener_config(args.set), sweep)
     results = []
     for seed in args.seeds:
