@@ -19,7 +19,7 @@ from typing import Any
 
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door_ppo import DoorSweepObjective, sweep_evaluation, swept_walker
-from metaworld_hwm.skills.library import ExpertLibrary, LibraryError
+from metaworld_hwm.skills.library import LibraryError
 from metaworld_hwm.skills.locomotion import Cadence
 from metaworld_hwm.skills.locomotion_ppo import (
     ForwardSpeedObjective,
@@ -235,7 +235,7 @@ def train_expert(
             f"{work_dir} holds a training checkpoint; pass --resume to continue it or choose "
             "another --work-dir"
         )
-    objective, evaluate = _objective(args, task, cfg.hidden)
+    objective, evaluate = _objective(args, task, cfg.hidden, base)
     trainer = PPOTrainer(
         cfg, objective, work_dir, initial_policy=copy.deepcopy(base.policy).train(),
         evaluate=evaluate, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
@@ -303,14 +303,14 @@ def _spread(row: dict[str, float]) -> str:
             f"{row['eval_episodes']:.0f} episodes)")  # fmt: skip
 
 
-def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...]) -> tuple[
+def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
+               base: WalkExpert) -> tuple[
     Objective, Any
 ]:  # fmt: skip
-    """The objective ``args`` ask for and its evaluation callback."""
+    """The objective ``args`` ask for, starting from ``base``, and its evaluation callback."""
     if args.objective == "door-sweep":
         legs_library = Path(args.legs_library or default_library_path()).resolve()
         libraries = (str(legs_library), "walk", str(Path(args.library).resolve()), args.base)
-        base = ExpertLibrary.load(args.library)[args.base]
         return (DoorSweepObjective(libraries, args.episode_steps),
                 sweep_evaluation(libraries, base))  # fmt: skip
     if args.objective == "hand-load":
