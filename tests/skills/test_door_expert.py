@@ -3,6 +3,7 @@ fused by the guide on h1grip-door, and planned for by tier 1."""
 
 from __future__ import annotations
 
+import argparse
 import copy
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.hierarchy.adapters import make_action_adapter, make_adapter
 from metaworld_hwm.hierarchy.build import build_guide, resolve_library
 from metaworld_hwm.skills import DoorExpert, ExpertLibrary, FusionConfig
+from metaworld_hwm.skills.cli import add_experts_parser
 from metaworld_hwm.skills.door import DoorOpener
 from metaworld_hwm.skills.door_expert import build_door_expert
 
@@ -119,3 +121,32 @@ def test_a_copied_door_expert_keeps_its_own_stages(walkers) -> None:
     assert expert.stage == "pregrasp" and twin.stage == "approach"
     assert twin.opener.legs.policy is expert.opener.legs.policy  # weights shared
     assert twin.opener.legs.clock is not expert.opener.legs.clock
+
+
+def test_the_door_expert_stores_its_sweep_legs_when_they_differ(walkers, tmp_path: Path) -> None:
+    legs, pull_legs = walkers
+    sweep = ExpertLibrary.load(DOOR_LIBRARY.parent / "door_sweep")["door-pull"]
+    library = ExpertLibrary(tmp_path)
+    library.add(build_door_expert(legs, pull_legs, sweep_legs=sweep))
+    loaded = ExpertLibrary.load(tmp_path)["door"].opener
+    assert loaded.sweep_legs is not loaded.pull_legs
+    for name, array in sweep.arrays().items():
+        np.testing.assert_array_equal(loaded.sweep_legs.arrays()[name], array)
+    without = build_door_expert(legs, pull_legs)
+    assert not any(key.startswith("sweep_legs.") for key in without.arrays())
+    assert "sweep_legs" not in without.spec.config
+    with pytest.raises(ValueError, match="sweep_legs must be a command walker"):
+        build_door_expert(legs, pull_legs, sweep_legs=ExpertLibrary.load(DOOR_LIBRARY)["stand"])
+
+
+def test_experts_add_door_takes_the_sweep_legs(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    add_experts_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args([
+        "experts", "add", "door", "--library", str(tmp_path),
+        "--pull-legs", f"{DOOR_LIBRARY}:pull",
+        "--sweep-legs", f"{DOOR_LIBRARY.parent / 'door_sweep'}:door-pull",
+    ])  # fmt: skip
+    assert args.func(args) == 0
+    door = ExpertLibrary.load(tmp_path)["door"]
+    assert door.spec.config["sweep_legs"]["name"] == "door-pull"

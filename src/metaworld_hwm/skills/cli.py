@@ -103,7 +103,8 @@ def _cmd_add(args: argparse.Namespace) -> int:
     elif source == "door":
         legs = _expert_at(args.legs or f"{default_library_path()}:walk")
         pull_legs = _expert_at(args.pull_legs or f"{args.library}:pull")
-        expert = build_door_expert(legs, pull_legs)
+        sweep_legs = _expert_at(args.sweep_legs) if args.sweep_legs else None
+        expert = build_door_expert(legs, pull_legs, sweep_legs=sweep_legs)
     elif ":" in source:
         expert = _expert_at(source)
     else:
@@ -213,11 +214,14 @@ def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     show.set_defaults(func=_reporting(_cmd_show))
     add = with_library(sub.add_parser("add", help="add a built-in expert or copy one"))
     add.add_argument("source", help=f"built-in ({', '.join(BUILTIN)}), 'door' (the h1grip door "
-                     "opener, built from two walkers) or LIBRARY_DIR:NAME")
+                     "opener, built from its walkers) or LIBRARY_DIR:NAME")
     add.add_argument("--legs", help="door: LIBRARY_DIR:NAME of the approach walker "
                      "(default: the default library's walk)")
     add.add_argument("--pull-legs", help="door: LIBRARY_DIR:NAME of the walker that holds the "
                      "door's load (default: --library's pull)")
+    add.add_argument("--sweep-legs", help="door: LIBRARY_DIR:NAME of the walker for the pull "
+                     "past the lock, e.g. one trained by --objective door-sweep (default: the "
+                     "pull legs)")
     add.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
     add.set_defaults(func=_reporting(_cmd_add))
     distill = with_library(sub.add_parser(

@@ -3,10 +3,11 @@
 :class:`DoorExpert` wraps :class:`~metaworld_hwm.skills.door.DoorOpener` (approach, grasp,
 turn the hatch, pull, release and regrasp) behind the :class:`~metaworld_hwm.skills.expert.
 Expert` interface, so the guide can fuse it with the other experts and tier 1 can hand it the
-"open the door" sub-goal. It is self-contained: the library stores the networks of its two
-walkers (the legs for the approach and grasp, and the legs that hold the door's load while
-pulling) under ``legs.`` and ``pull_legs.``, with their specs and the opener's settings in its
-config, so it loads without the libraries it was built from.
+"open the door" sub-goal. It is self-contained: the library stores the networks of its
+walkers (the legs for the approach and grasp, the legs that hold the door's load while
+pulling, and optionally other legs for the pull past the lock, the sweep) under ``legs.``,
+``pull_legs.`` and ``sweep_legs.``, with their specs and the opener's settings in its config,
+so it loads without the libraries it was built from.
 
 Like the walkers it is stateful: :meth:`DoorExpert.reset` at every episode start restarts its
 stages; it acts for one robot at a time (the opener's stages are per episode). Tier 1 runs it
@@ -36,6 +37,8 @@ DOOR_DESCRIPTION = (
     "Open a door: grasp its handle with the gripper, turn the latch and pull the door open."
 )
 _PARTS = ("legs", "pull_legs")
+#: Optional part: without it the pull legs also walk the sweep.
+_SWEEP_PART = "sweep_legs"
 #: The opener's stages as tier 1's sub-goals: (the opener's stage limit, the sub-goal's text,
 #: whose completion condition `semantic.conditions.infer_condition` reads from the task).
 DOOR_STAGES = (
@@ -54,6 +57,7 @@ class DoorExpert(AnalyticExpert):
         legs: walker for the approach and the grasp stages.
         pull_legs: walker that holds a hand load, for the pull.
         config: the opener's stances, speeds and forces.
+        sweep_legs: walker for the pull past the lock (default: ``pull_legs``).
     """
 
     controller_name = "door_opener"
@@ -62,10 +66,10 @@ class DoorExpert(AnalyticExpert):
 
     def __init__(
         self, spec: ExpertSpec, legs: WalkExpert, pull_legs: WalkExpert,
-        config: DoorOpenerConfig | None = None,
+        config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
     ) -> None:  # fmt: skip
         super().__init__(spec)
-        self.opener = DoorOpener(legs, pull_legs, config)
+        self.opener = DoorOpener(legs, pull_legs, config, sweep_legs=sweep_legs)
         if spec.obs_dim != self.opener.model.nq + self.opener.model.nv:
             raise ValueError(
                 f"door expert {spec.name!r}: obs_dim {spec.obs_dim} is not h1grip-door's "
@@ -94,9 +98,10 @@ class DoorExpert(AnalyticExpert):
     @classmethod
     def from_arrays(cls, spec: ExpertSpec, arrays: dict[str, np.ndarray]) -> DoorExpert:
         """Rebuild from :meth:`arrays` and ``spec.config`` (the walkers' specs, the opener's
-        settings); a missing part raises ValueError."""
+        settings); a missing part raises ValueError (the sweep's legs are optional)."""
+        parts = _PARTS + ((_SWEEP_PART,) if _SWEEP_PART in spec.config else ())
         walkers = []
-        for part in _PARTS:
+        for part in parts:
             entry = spec.config.get(part)
             if entry is None:
                 raise ValueError(f"door expert {spec.name!r}: its config has no {part!r} spec")
@@ -104,7 +109,8 @@ class DoorExpert(AnalyticExpert):
             weights = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
             walkers.append(WalkExpert.from_arrays(ExpertSpec(**entry), weights))
         config = DoorOpenerConfig.from_settings(spec.config.get("opener", {}))
-        return cls(spec, walkers[0], walkers[1], config)
+        sweep_legs = walkers[2] if len(walkers) > 2 else None
+        return cls(spec, walkers[0], walkers[1], config, sweep_legs=sweep_legs)
 
     def reset(self, batch_size: int = 1) -> None:
         """Restart the opener at its approach stage (one robot only)."""
@@ -120,34 +126,42 @@ class DoorExpert(AnalyticExpert):
         return self.opener.act(obs[0])[None]
 
     def arrays(self) -> dict[str, np.ndarray]:
+        opener = self.opener
+        walkers = {"legs": opener.legs, "pull_legs": opener.pull_legs}
+        if opener.sweep_legs is not opener.pull_legs:
+            walkers[_SWEEP_PART] = opener.sweep_legs
         out: dict[str, np.ndarray] = {}
-        for part, walker in zip(_PARTS, (self.opener.legs, self.opener.pull_legs), strict=True):
+        for part, walker in walkers.items():
             out |= {f"{part}.{k}": v for k, v in walker.arrays().items()}
         return out
 
 
 def build_door_expert(
     legs: Expert, pull_legs: Expert, name: str = "door",
-    config: DoorOpenerConfig | None = None,
+    config: DoorOpenerConfig | None = None, sweep_legs: Expert | None = None,
 ) -> DoorExpert:  # fmt: skip
-    """A door expert from two library walkers (``walk`` and the hand-load ``pull``).
+    """A door expert from library walkers: ``walk``, the hand-load ``pull`` and, optionally,
+    legs trained on the door's sweep (``door-pull``; default: the pull legs sweep too).
 
     Raises:
-        ValueError: either is not a command walker (:class:`WalkExpert`).
+        ValueError: one is not a command walker (:class:`WalkExpert`).
     """
     legs, pull_legs = _walker("legs", legs), _walker("pull_legs", pull_legs)
+    sweep = None if sweep_legs is None else _walker(_SWEEP_PART, sweep_legs)
     config = config or DoorOpenerConfig()
+    parts = {"legs": _spec_entry(legs.spec), "pull_legs": _spec_entry(pull_legs.spec)}
+    if sweep is not None:
+        parts[_SWEEP_PART] = _spec_entry(sweep.spec)
     spec = ExpertSpec(
         name=name, skill="reach", kind="analytic", controller=DoorExpert.controller_name,
         robot="h1grip", task="h1grip-door", obs_layout="qpos_qvel_door", obs_dim=63,
         action_dim=21, description=DOOR_DESCRIPTION,
         config={
             "design": "staged opener: walk up, grasp IK, turn the hatch, pull (J^T F), regrasp",
-            "legs": _spec_entry(legs.spec), "pull_legs": _spec_entry(pull_legs.spec),
-            "opener": dataclasses.asdict(config),
+            **parts, "opener": dataclasses.asdict(config),
         },
     )  # fmt: skip
-    return DoorExpert(spec, legs, pull_legs, config)
+    return DoorExpert(spec, legs, pull_legs, config, sweep_legs=sweep)
 
 
 def _walker(part: str, expert: Expert) -> WalkExpert:
