@@ -37,7 +37,12 @@ import torch
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.tasks.door import LOCK_CLEAR_DOOR
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.door import (
+    DoorEpisode,
+    DoorOpener,
+    DoorOpenerConfig,
+    run_door_episode,
+)
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
 from metaworld_hwm.skills.walk import WalkExpert
@@ -82,34 +87,20 @@ def door_blockers(env: HumanoidEnv, door_bodies: set[int]) -> set[str]:
     return touching
 
 
-def door_episode(opener: DoorOpener, seed: int, steps: int) -> dict[str, object]:
-    """One episode's stages (name, first step), peak angles, opened/fell, return, and the
-    robot bodies other than the gripper that touched the door past its lock (with the door's
-    angle when they first did)."""
-    env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
-    door_bodies = {env.model.body(name).id for name in ("door", "door_hatch")}
-    obs, _ = env.reset(seed=seed)
-    opener.reset()
-    trace: list[tuple[str, int]] = []
+def door_episode(opener: DoorOpener, seed: int, steps: int) -> tuple[DoorEpisode, dict[str, float]]:
+    """One episode (:func:`run_door_episode`), and the robot bodies other than the gripper
+    that touched the door past its lock, with the door's angle when they first did."""
     hits: dict[str, float] = {}
-    ret, peak_door, peak_hatch, fell = 0.0, 0.0, 0.0, False
-    for t in range(steps):
-        if not trace or trace[-1][0] != opener.stage:
-            trace.append((opener.stage, t))
-        obs, reward, terminated, truncated, _ = env.step(opener.act(obs))
-        ret += reward
-        door = opener.door_angle(obs)
-        peak_door = max(peak_door, door)
-        peak_hatch = max(peak_hatch, opener.hatch_angle(obs))
+    door_bodies: set[int] = set()
+
+    def watch(env: HumanoidEnv, door: float) -> None:
+        if not door_bodies:
+            door_bodies.update(env.model.body(name).id for name in ("door", "door_hatch"))
         if door > LOCK_CLEAR_DOOR:
             for name in door_blockers(env, door_bodies):
                 hits.setdefault(name, round(door, 2))
-        if terminated or truncated:
-            fell = bool(terminated)
-            break
-    return {"trace": trace, "door": peak_door, "hatch": peak_hatch, "fell": fell,
-            "opened": peak_door >= 0.9 and not fell, "return": ret,
-            "final_stage": opener.stage, "hits": hits}  # fmt: skip
+
+    return run_door_episode(opener, seed, steps, watch), hits
 
 
 def main() -> None:
@@ -155,18 +146,18 @@ def main() -> None:
     results = []
     for seed in args.seeds:
         start = time.perf_counter()
-        r = door_episode(opener, seed, args.steps)
+        r, hits = door_episode(opener, seed, args.steps)
         results.append(r)
-        stages = " ".join(f"{k}@{v}" for k, v in r["trace"])
-        hits = "".join(f", door met {k} at {v:.2f} rad" for k, v in r["hits"].items())
-        print(f"seed {seed}: {stages} | hatch max {r['hatch']:.2f} rad, door max "
-              f"{r['door']:.2f} rad, opened {r['opened']}, fell {r['fell']}, return "
-              f"{r['return']:.1f}{hits} ({time.perf_counter() - start:.0f} s)")  # fmt: skip
-    opened = sum(r["opened"] for r in results)
-    print(f"opened {opened}/{len(results)}, falls {sum(r['fell'] for r in results)}, "
-          f"hatch >= 0.9 rad in {sum(r['hatch'] >= 0.9 for r in results)}, mean door max "
-          f"{np.mean([r['door'] for r in results]):.2f} rad, mean return "
-          f"{np.mean([r['return'] for r in results]):.1f}")  # fmt: skip
+        stages = " ".join(f"{k}@{v}" for k, v in r.stages)
+        met = "".join(f", door met {k} at {v:.2f} rad" for k, v in hits.items())
+        print(f"seed {seed}: {stages} | hatch max {r.hatch:.2f} rad, door max "
+              f"{r.door:.2f} rad, opened {r.opened}, fell {r.fell}, return "
+              f"{r.task_return:.1f}{met} ({time.perf_counter() - start:.0f} s)")  # fmt: skip
+    opened = sum(r.opened for r in results)
+    print(f"opened {opened}/{len(results)}, falls {sum(r.fell for r in results)}, "
+          f"hatch >= 0.9 rad in {sum(r.hatch >= 0.9 for r in results)}, mean door max "
+          f"{np.mean([r.door for r in results]):.2f} rad, mean return "
+          f"{np.mean([r.task_return for r in results]):.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

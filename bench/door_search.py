@@ -32,11 +32,13 @@ import numpy as np
 import torch
 
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.door import (
+    DoorEpisode,
+    DoorOpener,
+    DoorOpenerConfig,
+    run_door_episode,
+)
 from metaworld_hwm.skills.library import ExpertLibrary
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from door import door_episode
 
 #: (field, index in a tuple field or None, low, high): what the search moves.
 SPACE: tuple[tuple[str, int | None, float, float], ...] = (
@@ -76,11 +78,11 @@ def config_of(vector: np.ndarray) -> DoorOpenerConfig:
 
 def score(
     opener: DoorOpener, seeds: list[int], steps: int, bonus: float
-) -> tuple[float, list[dict]]:
+) -> tuple[float, list[DoorEpisode]]:
     """Mean of ``min(door max, 1) - 0.5 * fell + bonus * opened`` over ``seeds``, and the
     episodes."""
-    episodes = [door_episode(opener, seed, steps) for seed in seeds]
-    values = [min(e["door"], 1.0) - 0.5 * e["fell"] + bonus * e["opened"] for e in episodes]
+    episodes = [run_door_episode(opener, seed, steps) for seed in seeds]
+    values = [min(e.door, 1.0) - 0.5 * e.fell + bonus * e.opened for e in episodes]
     return float(np.mean(values)), episodes
 
 
@@ -126,10 +128,10 @@ def main() -> None:
             opener = DoorOpener(legs, pull, config_of(vector))
             value, episodes = score(opener, seeds, args.steps, args.success_bonus)
             scored.append((value, k))
-            opened = sum(e["door"] >= 0.9 and not e["fell"] for e in episodes)
+            opened = sum(e.opened for e in episodes)
             rows.append({"generation": generation, "candidate": k, "score": round(value, 4),
                          "control": round(control, 4), "opened": opened,
-                         "falls": sum(e["fell"] for e in episodes),
+                         "falls": sum(e.fell for e in episodes),
                          **{f"{f}[{i}]" if i is not None else f: round(float(v), 4)
                             for (f, i, _, _), v in zip(SPACE, vector, strict=True)}})  # fmt: skip
         scored.sort(reverse=True)

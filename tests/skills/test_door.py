@@ -12,9 +12,11 @@ from metaworld_hwm.skills.door import (
     BAR_GRASP,
     HATCH_IN_DOOR,
     LEFT_ARM,
+    DoorEpisode,
     DoorOpener,
     DoorOpenerConfig,
     GripperArm,
+    run_door_episode,
 )
 from metaworld_hwm.skills.library import ExpertLibrary
 
@@ -54,6 +56,18 @@ def test_opener_grasps_and_turns_the_hatch() -> None:
     assert max(signals["pregrasp", "hatch_grasped"]) == 0.0
     assert signals["grasp", "hatch_grasped"][-1] == 1.0 and min(signals["turn", "hatch_grasped"])
     assert max(signals["grasp", "door_unlocked"]) == 0.0 and max(signals["turn", "door_unlocked"])
+
+
+def test_a_door_episode_records_stages_peaks_and_each_step() -> None:
+    opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
+    doors: list[float] = []
+    episode = run_door_episode(opener, seed=0, steps=60, watch=lambda env, door: doors.append(door))
+    assert [stage for stage, _ in episode.stages] == ["approach", "pregrasp"]
+    assert episode.stages[0] == ("approach", 0) and episode.final_stage == "pregrasp"
+    assert len(doors) == 60 and episode.door == max(doors) < 0.05
+    assert not episode.fell and not episode.opened and episode.task_return > 0
+    assert DoorEpisode(door=DOOR_OPEN_RAD).opened
+    assert not DoorEpisode(door=DOOR_OPEN_RAD, fell=True).opened
 
 
 def test_a_stage_limit_holds_the_opener() -> None:

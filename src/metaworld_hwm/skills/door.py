@@ -38,11 +38,13 @@ to hold a load) can carry the body.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 
 import mujoco
 import numpy as np
 
+from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.robot import CONTROL_DT, GRIPPER_RANGE, JOINT_NAMES
 from metaworld_hwm.envs.scene import build_model
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
@@ -472,3 +474,51 @@ class DoorOpener:
     def _normalised(self, actuator: int, target: float) -> float:
         low, high = self._ctrlrange[actuator]
         return 2.0 * (target - low) / (high - low) - 1.0
+
+
+@dataclass
+class DoorEpisode:
+    """One :class:`DoorOpener` episode on ``h1grip-door`` (:func:`run_door_episode`)."""
+
+    stages: list[tuple[str, int]] = field(default_factory=list)
+    """Each stage the opener entered, with the step it began."""
+    door: float = 0.0
+    """The door's largest hinge angle (rad)."""
+    hatch: float = 0.0
+    """The hatch's largest angle (rad)."""
+    fell: bool = False
+    task_return: float = 0.0
+    final_stage: str = "approach"
+
+    @property
+    def opened(self) -> bool:
+        """The protocol's success: the door reached ``DOOR_OPEN_RAD`` and the robot stood."""
+        return self.door >= DOOR_OPEN_RAD and not self.fell
+
+
+def run_door_episode(
+    opener: DoorOpener, seed: int, steps: int = 1000,
+    watch: Callable[[HumanoidEnv, float], None] | None = None,
+) -> DoorEpisode:  # fmt: skip
+    """Run ``opener`` for one ``h1grip-door`` episode from ``seed`` (``steps`` control steps,
+    or until a fall); ``watch(env, door_angle)`` is called after every step."""
+    env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
+    obs, _ = env.reset(seed=seed)
+    opener.reset()
+    episode = DoorEpisode()
+    for t in range(steps):
+        if not episode.stages or episode.stages[-1][0] != opener.stage:
+            episode.stages.append((opener.stage, t))
+        obs, reward, terminated, truncated, _ = env.step(opener.act(obs))
+        episode.task_return += float(reward)
+        door = opener.door_angle(obs)
+        episode.door = max(episode.door, door)
+        episode.hatch = max(episode.hatch, opener.hatch_angle(obs))
+        if watch is not None:
+            watch(env, door)
+        if terminated or truncated:
+            episode.fell = bool(terminated)
+            break
+    env.close()
+    episode.final_stage = opener.stage
+    return episode

@@ -48,7 +48,7 @@ import torch
 from torch import nn
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig, run_door_episode
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, leg_action, wrap_angle, yaw_of
 from metaworld_hwm.skills.ppo import EvaluateFn, Objective
@@ -279,16 +279,9 @@ def sweep_evaluation(libraries: tuple[str, str, str, str], base: WalkExpert,
     def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
         sweep = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {})
         opener = DoorOpener(legs, copy.copy(base), sweep_legs=sweep)
-        env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
-        obs, _ = env.reset(seed=seed + episode)
-        total, peak, terminated = 0.0, 0.0, False
         with torch.no_grad():
-            for _ in range(steps):
-                obs, reward, terminated, truncated, _ = env.step(opener.act(obs))
-                total += reward
-                peak = max(peak, opener.door_angle(obs))
-                if terminated or truncated:
-                    break
-        return {"eval_return": total, "eval_fell": int(terminated), "eval_door": peak}
+            run = run_door_episode(opener, seed + episode, steps)
+        return {"eval_return": run.task_return, "eval_fell": int(run.fell),
+                "eval_door": run.door}  # fmt: skip
 
     return evaluate
