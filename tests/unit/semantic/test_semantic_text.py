@@ -52,7 +52,7 @@ def test_head_drops_the_destination():
 @pytest.mark.parametrize(
     ("text", "expert", "signal", "op", "threshold"),
     [
-        ("walk to the door", "walk", "hand_hatch_proximity_reward", ">=", 0.9),
+        ("walk to the door", "walk", "hand_hatch_proximity_reward", ">=", 0.8),
         ("open it", "reach", "door_openness_reward", ">=", 0.8),
         ("walk through the door", "walk", "passage_reward", ">=", 0.9),
         ("grab the handle", "reach", "hand_hatch_proximity_reward", ">=", 0.9),
