@@ -7,10 +7,15 @@ with a steady force pulling the left hand forward (the door's spring needs ~50 N
 
     python bench/door.py [--seeds 0 1 2] [--pull-legs NAME [--pull-library DIR] | --pull-run DIR]
                          [--sweep-legs NAME [--sweep-library DIR]] [--set FIELD=JSON ...]
-                         [--loads]
+                         [--loads] [--instruction TEXT [--library DIR]]
 
 ``--set`` overrides a :class:`~metaworld_hwm.skills.door.DoorOpenerConfig` field, e.g.
 ``--set use_torso=false --set pull_position_gain=1.5``.
+
+``--instruction TEXT`` drives the door through tiers 1 and 2 instead: the guide over
+``--library`` (default ``experts/door``) plans TEXT, and its fused reference action is executed
+as is (what the agent executes when its planner follows the guidance); each line then shows the
+sub-goals with the door expert's stages.
 
 ``--pull-run`` takes the actor of a ``experts train --objective hand-load`` run's checkpoint
 (``--work-dir``), so a run in progress can be tried on the door before it is exported.
@@ -34,8 +39,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 import torch
 
+from metaworld_hwm.agent.config import METAWORLD_FUSION_SHARPNESS
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.tasks.door import LOCK_CLEAR_DOOR
+from metaworld_hwm.hierarchy.build import build_guide
+from metaworld_hwm.skills import DoorExpert, FusionConfig
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door import (
     DoorEpisode,
@@ -103,6 +111,35 @@ def door_episode(opener: DoorOpener, seed: int, steps: int) -> tuple[DoorEpisode
     return run_door_episode(opener, seed, steps, watch), hits
 
 
+def guide_episode(library: str, instruction: str, seed: int, steps: int) -> DoorEpisode:
+    """One episode of the guide over ``library`` planning ``instruction`` (fusion sharpness
+    of ``--method metaworld``), its fused reference executed; the stages are
+    ``sub-goal / door expert's stage``."""
+    env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
+    guide = build_guide(env, library, instruction,
+                        FusionConfig(sharpness=METAWORLD_FUSION_SHARPNESS))  # fmt: skip
+    door = next(e for e in guide.experts if isinstance(e, DoorExpert))
+    obs, _ = env.reset(seed=seed)
+    guide.start_episode(obs)
+    episode = DoorEpisode()
+    for t in range(steps):
+        stage = f"{guide.subgoal} / {door.stage}"
+        if not episode.stages or episode.stages[-1][0] != stage:
+            episode.stages.append((stage, t))
+        action = guide.reference(obs[None], guide.context()[None])[0]
+        obs, reward, terminated, truncated, info = env.step(action)
+        guide.observe(obs, info)
+        episode.task_return += float(reward)
+        episode.door = max(episode.door, door.opener.door_angle(obs))
+        episode.hatch = max(episode.hatch, door.opener.hatch_angle(obs))
+        if terminated or truncated:
+            episode.fell = bool(terminated)
+            break
+    env.close()
+    episode.final_stage = door.stage
+    return episode
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -119,6 +156,10 @@ def main() -> None:
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=JSON",
                         help="override DoorOpenerConfig fields (values in JSON)")
+    parser.add_argument("--instruction", default=None,
+                        help="drive the door by the guide planning this instead")
+    parser.add_argument("--library", default="experts/door",
+                        help="--instruction: the guide's library (with a door expert)")
     args = parser.parse_args()
     library = ExpertLibrary.load(default_library_path())
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
@@ -146,9 +187,12 @@ def main() -> None:
     results = []
     for seed in args.seeds:
         start = time.perf_counter()
-        r, hits = door_episode(opener, seed, args.steps)
+        if args.instruction:
+            r, hits = guide_episode(args.library, args.instruction, seed, args.steps), {}
+        else:
+            r, hits = door_episode(opener, seed, args.steps)
         results.append(r)
-        stages = " ".join(f"{k}@{v}" for k, v in r.stages)
+        stages = (" | " if args.instruction else " ").join(f"{k}@{v}" for k, v in r.stages)
         met = "".join(f", door met {k} at {v:.2f} rad" for k, v in hits.items())
         print(f"seed {seed}: {stages} | hatch max {r.hatch:.2f} rad, door max "
               f"{r.door:.2f} rad, opened {r.opened}, fell {r.fell}, return "
