@@ -73,7 +73,7 @@ def test_h1_experts_act_on_h1grip_and_h1grip_experts_only_there(walkers) -> None
         make_adapter(HumanoidEnv("h1", "door"), door.spec)
 
 
-def test_guide_on_h1grip_door_plans_walk_then_the_door_experts_stages() -> None:
+def test_guide_on_h1grip_door_plans_the_door_experts_approach_then_its_stages() -> None:
     env = HumanoidEnv("h1grip", "door")
     guide = build_guide(env, str(DOOR_LIBRARY), "walk to the door and open it",
                         FusionConfig(sharpness=4.0))  # fmt: skip
@@ -81,7 +81,7 @@ def test_guide_on_h1grip_door_plans_walk_then_the_door_experts_stages() -> None:
     guide.start_episode(obs)
     plan = guide.tracker.plan
     best = [plan.experts[int(np.argmax(goal.weights))] for goal in plan.subgoals]
-    assert best == ["walk", "door", "door", "door"]
+    assert best == ["door", "door", "door", "door"]  # the walk to the door is its approach
     assert [g.params.stage for g in plan.subgoals] == [None, "grasp", "turn", "pull"]
     door = next(e for e in guide.experts if e.name == "door")
     assert door.opener.stage_limit is None  # walking to the door: the opener is not held

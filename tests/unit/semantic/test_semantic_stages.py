@@ -3,6 +3,8 @@ signals; a lost grasp while turning goes back to the grasp; a replan asks for th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from metaworld_hwm.semantic.conditions import infer_condition
@@ -48,6 +50,22 @@ def test_the_staged_experts_sub_goal_becomes_its_stages(cards) -> None:
     assert any(note.startswith("expanded 'open it'") for note in plan.notes)
     assert expand_stages(plan, cards) == plan  # stage sub-goals stay as they are
     assert Plan.from_dict(plan.to_dict()) == plan
+
+
+def test_a_walk_to_what_the_staged_expert_acts_on_is_its_approach(cards) -> None:
+    door = SkillParams(target="door")
+    plan = _plan(cards, ("walk to the door", "walk"), ("open it", "door"))
+    walk, open_it = (replace(g, params=door) for g in plan.subgoals)
+    plan = expand_stages(replace(plan, subgoals=(walk, open_it)), cards)
+    assert [g.text for g in plan.subgoals] == ["walk to the door", *(t for _, t in STAGES)]
+    assert [g.top(plan.experts) for g in plan.subgoals] == ["door"] * 4
+    assert plan.subgoals[0].params.stage is None  # the door expert walks up unheld
+    assert plan.subgoals[0].condition == walk.condition
+    assert "expanded 'walk to the door' -> door's approach" in plan.notes
+    kitchen = replace(walk, text="walk to the kitchen", params=SkillParams(target="kitchen"))
+    plan = _plan(cards, ("walk to the kitchen", "walk"), ("open it", "door"))
+    plan = expand_stages(replace(plan, subgoals=(kitchen, open_it)), cards)
+    assert plan.subgoals[0].top(plan.experts) == "walk"  # elsewhere: the walker walks
 
 
 def test_a_plan_without_staged_experts_is_unchanged(cards) -> None:
