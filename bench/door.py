@@ -181,6 +181,10 @@ def main() -> None:
                       f"{np.mean([r[1] for r in rows]):.2f} m/s, falls "
                       f"{sum(r[2] for r in rows)}/{len(rows)}")  # fmt: skip
         return
+    if args.instruction and (args.set or args.sweep_legs or args.pull_legs or args.pull_run):
+        raise SystemExit("bench/door.py: --instruction runs --library's door expert as built; "
+                         "--set, --pull-legs, --pull-run and --sweep-legs shape the opener "
+                         "alone (rebuild the door expert with `experts add door` instead)")
     sweep_library = ExpertLibrary.load(args.sweep_library) if args.sweep_library else pull_library
     sweep = sweep_library[args.sweep_legs] if args.sweep_legs else None
     opener = DoorOpener(library[args.legs], pull, opener_config(args.set), sweep)
