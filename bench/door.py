@@ -111,33 +111,27 @@ def door_episode(opener: DoorOpener, seed: int, steps: int) -> tuple[DoorEpisode
     return run_door_episode(opener, seed, steps, watch), hits
 
 
-def guide_episode(library: str, instruction: str, seed: int, steps: int) -> DoorEpisode:
-    """One episode of the guide over ``library`` planning ``instruction`` (fusion sharpness
-    of ``--method metaworld``), its fused reference executed; the stages are
-    ``sub-goal / door expert's stage``."""
-    env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
-    guide = build_guide(env, library, instruction,
-                        FusionConfig(sharpness=METAWORLD_FUSION_SHARPNESS))  # fmt: skip
-    door = next(e for e in guide.experts if isinstance(e, DoorExpert))
-    obs, _ = env.reset(seed=seed)
-    guide.start_episode(obs)
-    episode = DoorEpisode()
-    for t in range(steps):
-        stage = f"{guide.subgoal} / {door.stage}"
-        if not episode.stages or episode.stages[-1][0] != stage:
-            episode.stages.append((stage, t))
-        action = guide.reference(obs[None], guide.context()[None])[0]
-        obs, reward, terminated, truncated, info = env.step(action)
-        guide.observe(obs, info)
-        episode.task_return += float(reward)
-        episode.door = max(episode.door, door.opener.door_angle(obs))
-        episode.hatch = max(episode.hatch, door.opener.hatch_angle(obs))
-        if terminated or truncated:
-            episode.fell = bool(terminated)
-            break
-    env.close()
-    episode.final_stage = door.stage
-    return episode
+class GuideDriver:
+    """The guide over ``library`` planning ``instruction`` (fusion sharpness of ``--method
+    metaworld``) as a :class:`~metaworld_hwm.skills.door.EpisodeDriver`: its fused reference
+    executed, stages recorded as ``sub-goal / door expert's stage``."""
+
+    def __init__(self, library: str, instruction: str) -> None:
+        self.guide = build_guide(HumanoidEnv("h1grip", "door"), library, instruction,
+                                 FusionConfig(sharpness=METAWORLD_FUSION_SHARPNESS))  # fmt: skip
+        self.door = next(e for e in self.guide.experts if isinstance(e, DoorExpert))
+
+    def start(self, obs: np.ndarray) -> None:
+        self.guide.start_episode(obs)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return self.guide.reference(obs[None], self.guide.context()[None])[0]
+
+    def observe(self, obs: np.ndarray, info: dict[str, object]) -> None:
+        self.guide.observe(obs, info)
+
+    def stage(self) -> str:
+        return f"{self.guide.subgoal} / {self.door.stage}"
 
 
 def main() -> None:
@@ -187,12 +181,14 @@ def main() -> None:
                          "alone (rebuild the door expert with `experts add door` instead)")
     sweep_library = ExpertLibrary.load(args.sweep_library) if args.sweep_library else pull_library
     sweep = sweep_library[args.sweep_legs] if args.sweep_legs else None
-    opener = DoorOpener(library[args.legs], pull, opener_config(args.set), sweep)
+    opener = None if args.instruction else DoorOpener(library[args.legs], pull,
+                                                      opener_config(args.set), sweep)
     results = []
     for seed in args.seeds:
         start = time.perf_counter()
-        if args.instruction:
-            r, hits = guide_episode(args.library, args.instruction, seed, args.steps), {}
+        if opener is None:  # a fresh guide (and its door expert) per seed
+            guide = GuideDriver(args.library, args.instruction)
+            r, hits = run_door_episode(guide.door.opener, seed, args.steps, driver=guide), {}
         else:
             r, hits = door_episode(opener, seed, args.steps)
         results.append(r)

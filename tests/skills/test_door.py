@@ -70,6 +70,28 @@ def test_a_door_episode_records_stages_peaks_and_each_step() -> None:
     assert not DoorEpisode(door=DOOR_OPEN_RAD, fell=True).opened
 
 
+def test_a_driver_acts_in_the_openers_place() -> None:
+    opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
+    heard: list[float] = []
+
+    class Holding:  # the opener held at its approach, as a guide's stage limit would
+        def start(self, obs: np.ndarray) -> None:
+            opener.stage_limit = "approach"
+
+        def act(self, obs: np.ndarray) -> np.ndarray:
+            return opener.act(obs)
+
+        def observe(self, obs: np.ndarray, info: dict) -> None:
+            heard.append(info["hand_hatch_proximity_reward"])
+
+        def stage(self) -> str:
+            return f"held / {opener.stage}"
+
+    episode = run_door_episode(opener, seed=0, steps=60, driver=Holding())
+    assert episode.stages == [("held / approach", 0)] and episode.final_stage == "approach"
+    assert len(heard) == 60
+
+
 def test_a_stage_limit_holds_the_opener() -> None:
     opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
     obs = np.zeros(opener.model.nq + opener.model.nv)

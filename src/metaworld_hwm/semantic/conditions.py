@@ -77,7 +77,7 @@ def infer_condition(text: str, expert: str, params: SkillParams | None = None) -
     if _TO_DOOR.search(t):
         # within arm's reach: the hands start ~0.5 m from the handle (proximity 0.74-0.76) and
         # are 0.43-0.45 m from it (0.80-0.82) where the door expert's arm grasps from; at 0.9
-        # the walker had to carry the body ~0.2 m past that stance (~75 steps)
+        # the walker carried the body ~0.2 m past that stance (111 steps of walking, not 31)
         return Condition("hand_hatch_proximity_reward", ">=", 0.8, DEFAULT_TIMEOUT_S,
                          description="a hand within 0.45 m of the door handle")  # fmt: skip
     if expert == "reach":

@@ -40,6 +40,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
 
 import mujoco
 import numpy as np
@@ -497,20 +498,45 @@ class DoorEpisode:
         return self.door >= DOOR_OPEN_RAD and not self.fell
 
 
+class EpisodeDriver(Protocol):
+    """What acts in :func:`run_door_episode` in the opener's place, e.g. a guide fusing the
+    door expert that holds the opener."""
+
+    def start(self, obs: np.ndarray) -> None:
+        """Begin the episode at its first observation."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """The action (21,) for an observation (63,)."""
+
+    def observe(self, obs: np.ndarray, info: dict[str, Any]) -> None:
+        """Hear the step's new observation and the task's ``info``."""
+
+    def stage(self) -> str:
+        """The label :attr:`DoorEpisode.stages` records now."""
+
+
 def run_door_episode(
     opener: DoorOpener, seed: int, steps: int = 1000,
     watch: Callable[[HumanoidEnv, float], None] | None = None,
+    driver: EpisodeDriver | None = None,
 ) -> DoorEpisode:  # fmt: skip
     """Run ``opener`` for one ``h1grip-door`` episode from ``seed`` (``steps`` control steps,
-    or until a fall); ``watch(env, door_angle)`` is called after every step."""
+    or until a fall); ``watch(env, door_angle)`` is called after every step. With a
+    ``driver`` the driver acts (``opener`` is the one it runs, read for the angles)."""
     env = HumanoidEnv("h1grip", "door", max_episode_steps=steps)
     obs, _ = env.reset(seed=seed)
     opener.reset()
+    if driver is not None:
+        driver.start(obs)
     episode = DoorEpisode()
     for t in range(steps):
-        if not episode.stages or episode.stages[-1][0] != opener.stage:
-            episode.stages.append((opener.stage, t))
-        obs, reward, terminated, truncated, _ = env.step(opener.act(obs))
+        stage = opener.stage if driver is None else driver.stage()
+        if not episode.stages or episode.stages[-1][0] != stage:
+            episode.stages.append((stage, t))
+        action = opener.act(obs) if driver is None else driver.act(obs)
+        obs, reward, terminated, truncated, info = env.step(action)
+        if driver is not None:
+            driver.observe(obs, info)
         episode.task_return += float(reward)
         door = opener.door_angle(obs)
         episode.door = max(episode.door, door)
