@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.vector import VectorEnv
 from metaworld_hwm.skills.locomotion_ppo import locomotion_signals
 
 H1_WALK = functools.partial(HumanoidEnv, "h1", "walk", max_episode_steps=5)
+
+
+class TorchThreadsEnv(gym.Env):
+    """An env whose module loads torch before the worker starts (as the door sweep's does)."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,))
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[np.ndarray, dict[str, Any]]:  # fmt: skip
+        return np.zeros(1), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        return np.zeros(1), 0.0, False, False, {}
+
+    def torch_threads(self, _: object) -> int:
+        return torch.get_num_threads()
+
+
+def test_workers_keep_to_their_torch_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Envs that run a network in the worker: one torch thread each, whatever the parent's
+    ``OMP_NUM_THREADS`` (read by torch when it loads, before the worker sets it)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    with VectorEnv(TorchThreadsEnv, 2, workers=2) as envs:
+        assert envs.call("torch_threads", [None, None]) == [1, 1]
 
 
 def _actions(env: VectorEnv, seed: int) -> np.ndarray:

@@ -109,6 +109,24 @@ def test_sweep_env_with_the_pull_network_is_the_opener(
     assert sum(rewards) == pytest.approx(progress + sweep_env.hold_weight * shaping)
 
 
+def test_sweep_env_keeps_its_pull_walker_before_the_lock(
+    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
+) -> None:
+    """Sweep legs of their own (``--from`` one walker, ``--pull-legs`` another): the snapshots
+    are the opener's with the pull walker, the policy steps the sweep legs' clock."""
+    walk, pull = walkers
+    env = DoorSweepEnv(walk, pull, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0,
+                       sweep_legs=copy.copy(pull))  # fmt: skip
+    opener = env.opener
+    assert len({id(w) for w in (opener.legs, opener.pull_legs, opener.sweep_legs)}) == 3
+    assert env.snapshots is sweep_env.snapshots  # taken before the sweep: the same states
+    features, _ = env.reset(seed=0)
+    clocks = opener.pull_legs.clock.copy(), opener.sweep_legs.clock.copy()
+    env.step(_outputs(pull, features))
+    assert np.array_equal(opener.pull_legs.clock, clocks[0])
+    assert not np.array_equal(opener.sweep_legs.clock, clocks[1])
+
+
 def test_sweep_env_resumes_exactly_and_truncates(sweep_env: DoorSweepEnv,
                                                  walkers: tuple[WalkExpert, WalkExpert]
                                                  ) -> None:  # fmt: skip
@@ -137,8 +155,8 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
     library = tmp_path / "door"
     shutil.copytree(DOOR_LIBRARY, library)
     assert main(["experts", "train", "door-legs", "--library", str(library), "--from", "pull",
-                 "--objective", "door-sweep", "--episode-steps", "20", "--envs", "2",
-                 "--workers", "1", "--steps-per-env", "8", "--critic-warmup", "1",
+                 "--pull-legs", "pull", "--objective", "door-sweep", "--episode-steps", "20",
+                 "--envs", "2", "--workers", "1", "--steps-per-env", "8", "--critic-warmup", "1",
                  "--iterations", "1", "--eval-every", "1", "--eval-episodes", "1",
                  "--work-dir", str(tmp_path / "work")]) == 0  # fmt: skip
     assert "on the door: return" in capsys.readouterr().out

@@ -33,6 +33,9 @@ for how far it takes the door.
 
     metaworld-hwm experts train door-pull --library experts/door --from pull \\
         --objective door-sweep --iterations 300
+
+``--pull-legs NAME`` (from ``--library``) keeps another walker for the pull before the lock, as
+the door expert does (``pull``) when its sweep legs (``--from door-pull``) train on.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from metaworld_hwm.skills.ppo import EvaluateFn, Objective
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert
 
 #: Seeds of the opener episodes whose sweep starts become the snapshots.
-SNAPSHOT_SEEDS = tuple(range(8))
+SNAPSHOT_SEEDS = tuple(range(16))
 #: Spreads (m, rad) of the hold term's pelvis offset and yaw.
 HOLD_SIGMA = (0.1, 0.2)
 #: Reward per radian of new door opening, and for a fall.
@@ -69,10 +72,10 @@ SEARCH_STEPS = 1000
 _SNAPSHOTS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 
 
-def opener_walkers(legs_library: str, legs: str, pull_library: str, pull: str
-                   ) -> tuple[WalkExpert, WalkExpert]:  # fmt: skip
-    """The approach walker and the pull walker, loaded from their libraries."""
-    return ExpertLibrary.load(legs_library)[legs], ExpertLibrary.load(pull_library)[pull]
+def load_walkers(libraries: tuple[str, ...]) -> tuple[WalkExpert, ...]:
+    """The walkers named by ``(library, name, library, name, ...)``."""
+    pairs = zip(libraries[::2], libraries[1::2], strict=True)
+    return tuple(ExpertLibrary.load(library)[name] for library, name in pairs)
 
 
 class DoorSweepEnv(gym.Env):
@@ -80,8 +83,9 @@ class DoorSweepEnv(gym.Env):
 
     Args:
         legs: the opener's walker for the approach and the grasp stages.
-        pull_legs: the walker whose command and gait clock the policy is given (its network
-            is what PPO starts from); it drives the legs before the sweep, for the snapshots.
+        pull_legs: the opener's walker for the pull before the lock (for the snapshots).
+        sweep_legs: the walker whose command and gait clock the policy is given (its network
+            is what PPO starts from; default: ``pull_legs``).
         snapshot_seeds: opener episodes whose sweep starts are the episodes' first states.
         episode_steps: control steps per episode (truncation).
         velocity_noise: U(-x, x) m/s (rad/s) added to the robot's velocities at each reset.
@@ -93,10 +97,12 @@ class DoorSweepEnv(gym.Env):
         self, legs: WalkExpert, pull_legs: WalkExpert,
         snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS, episode_steps: int = 300,
         velocity_noise: float = 0.05, hold_weight: float = 1.0,
-        config: DoorOpenerConfig | None = None,
+        config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
     ) -> None:  # fmt: skip
         self.env = HumanoidEnv("h1grip", "door", max_episode_steps=10**9)
-        self.opener = DoorOpener(copy.copy(legs), copy.copy(pull_legs), config)
+        sweep_legs = sweep_legs or pull_legs
+        self.opener = DoorOpener(copy.copy(legs), copy.copy(pull_legs), config,
+                                 copy.copy(sweep_legs) if sweep_legs is not pull_legs else None)
         self.episode_steps = episode_steps
         self.velocity_noise = velocity_noise
         self.hold_weight = hold_weight
@@ -104,7 +110,7 @@ class DoorSweepEnv(gym.Env):
         self._hold, self._best_door = 1.0, 0.0
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (NUM_FEATURES,), np.float64)
         self.action_space = gym.spaces.Box(-np.inf, np.inf, (NUM_LEG_JOINTS,), np.float64)
-        self._ctrlrange = pull_legs.ctrlrange
+        self._ctrlrange = sweep_legs.ctrlrange
         key = (legs.name, pull_legs.name, tuple(snapshot_seeds), self.opener.config)
         if key not in _SNAPSHOTS:  # the envs of one worker process share them (copied on use)
             _SNAPSHOTS[key] = [s for s in map(self._sweep_start, snapshot_seeds) if s]
@@ -219,10 +225,11 @@ def door_signals(env: DoorSweepEnv, info: dict[str, Any]) -> np.ndarray:
     return np.array([info["door"], info["hold"]])
 
 
-def make_sweep_env(libraries: tuple[str, str, str, str], episode_steps: int) -> DoorSweepEnv:
+def make_sweep_env(libraries: tuple[str, ...], episode_steps: int) -> DoorSweepEnv:
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
-    pull)`` (picklable for worker processes)."""
-    return DoorSweepEnv(*opener_walkers(*libraries), episode_steps=episode_steps)
+    pull, sweep library, sweep)`` (picklable for worker processes)."""
+    legs, pull, sweep = load_walkers(libraries)
+    return DoorSweepEnv(legs, pull, episode_steps=episode_steps, sweep_legs=sweep)
 
 
 class DoorSweepObjective(Objective):
@@ -232,7 +239,7 @@ class DoorSweepObjective(Objective):
     output_dim = NUM_LEG_JOINTS
     signal_fn = staticmethod(door_signals)
 
-    def __init__(self, libraries: tuple[str, str, str, str], episode_steps: int = 300) -> None:
+    def __init__(self, libraries: tuple[str, ...], episode_steps: int = 300) -> None:
         self.libraries = libraries
         self.episode_steps = episode_steps
         self._door_sum, self._door_max, self._hold_sum, self._steps = 0.0, 0.0, 0.0, 0
@@ -269,16 +276,16 @@ def swept_walker(base: WalkExpert, policy: nn.Module, name: str,
     return WalkExpert(spec, policy, base.ctrlrange)
 
 
-def sweep_evaluation(libraries: tuple[str, str, str, str], base: WalkExpert,
+def sweep_evaluation(libraries: tuple[str, ...], base: WalkExpert,
                      seed: int = 20_000, steps: int = 1000) -> EvaluateFn:  # fmt: skip
     """An ``evaluate`` callback: a whole opener episode on ``h1grip-door`` (seed ``seed + k``)
-    with ``base`` as the pull legs and the policy as the sweep's; its return, fall and largest
-    door angle."""
-    legs, _ = opener_walkers(*libraries)
+    with the walkers of ``libraries`` (:func:`make_sweep_env`) and the policy in ``base``'s
+    place as the sweep's legs; its return, fall and largest door angle."""
+    legs, pull, _ = load_walkers(libraries)
 
     def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
         sweep = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {})
-        opener = DoorOpener(legs, copy.copy(base), sweep_legs=sweep)
+        opener = DoorOpener(legs, copy.copy(pull), sweep_legs=sweep)
         with torch.no_grad():
             run = run_door_episode(opener, seed + episode, steps)
         return {"eval_return": run.task_return, "eval_fell": int(run.fell),

@@ -76,6 +76,11 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         "default library)",
     )
     p.add_argument(
+        "--pull-legs",
+        default=None,
+        help="door-sweep: walker in --library for the pull before the lock (default: --from)",
+    )
+    p.add_argument(
         "--episode-steps",
         type=int,
         default=300,
@@ -310,7 +315,9 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
     """The objective ``args`` ask for, starting from ``base``, and its evaluation callback."""
     if args.objective == "door-sweep":
         legs_library = Path(args.legs_library or default_library_path()).resolve()
-        libraries = (str(legs_library), "walk", str(Path(args.library).resolve()), args.base)
+        library = str(Path(args.library).resolve())
+        libraries = (str(legs_library), "walk", library, args.pull_legs or args.base,
+                     library, args.base)  # fmt: skip
         return (DoorSweepObjective(libraries, args.episode_steps),
                 sweep_evaluation(libraries, base))  # fmt: skip
     if args.objective == "hand-load":
