@@ -2,7 +2,9 @@
 
 Per seed, one 1000-step episode of :class:`~metaworld_hwm.skills.door.DoorOpener`: the step
 each stage began, the largest hatch and door angles, whether the door opened (>= 0.9 rad, the
-protocol's bar), falls and the task's return. ``--loads`` measures instead the walkers alone
+protocol's bar), falls and the task's return, the robot's bodies the door met, and the grasp
+IK's pose (torso yaw, left shoulder pitch, roll, yaw, elbow) when the sweep began: the first
+pull picks one of several (``results/door/README.md``). ``--loads`` measures instead the walkers alone
 with a steady force pulling the left hand forward (the door's spring needs ~50 N at 0.9 rad).
 
     python bench/door.py [--seeds 0 1 2] [--pull-legs NAME [--pull-library DIR] | --pull-run DIR]
@@ -95,11 +97,14 @@ def door_blockers(env: HumanoidEnv, door_bodies: set[int]) -> set[str]:
     return touching
 
 
-def door_episode(opener: DoorOpener, seed: int, steps: int) -> tuple[DoorEpisode, dict[str, float]]:
-    """One episode (:func:`run_door_episode`), and the robot bodies other than the gripper
-    that touched the door past its lock, with the door's angle when they first did."""
+def door_episode(opener: DoorOpener, seed: int, steps: int
+                 ) -> tuple[DoorEpisode, dict[str, float], np.ndarray | None]:  # fmt: skip
+    """One episode (:func:`run_door_episode`); the robot bodies other than the gripper that
+    touched the door past its lock, with the door's angle when they first did; and the grasp
+    IK's joints (torso yaw, left arm) when the sweep began (None: it did not)."""
     hits: dict[str, float] = {}
     door_bodies: set[int] = set()
+    sweep_pose: list[np.ndarray] = []
 
     def watch(env: HumanoidEnv, door: float) -> None:
         if not door_bodies:
@@ -107,8 +112,11 @@ def door_episode(opener: DoorOpener, seed: int, steps: int) -> tuple[DoorEpisode
         if door > LOCK_CLEAR_DOOR:
             for name in door_blockers(env, door_bodies):
                 hits.setdefault(name, round(door, 2))
+        if not sweep_pose and opener.stage == "pull" and opener.unlocked:
+            sweep_pose.append(env.data.qpos[opener.arm.qpos_adr].copy())
 
-    return run_door_episode(opener, seed, steps, watch), hits
+    episode = run_door_episode(opener, seed, steps, watch)
+    return episode, hits, sweep_pose[0] if sweep_pose else None
 
 
 class GuideDriver:
@@ -189,11 +197,14 @@ def main() -> None:
         if opener is None:  # a fresh guide (and its door expert) per seed
             guide = GuideDriver(args.library, args.instruction)
             r, hits = run_door_episode(guide.door.opener, seed, args.steps, driver=guide), {}
+            sweep_pose = None
         else:
-            r, hits = door_episode(opener, seed, args.steps)
+            r, hits, sweep_pose = door_episode(opener, seed, args.steps)
         results.append(r)
         stages = (" | " if args.instruction else " ").join(f"{k}@{v}" for k, v in r.stages)
         met = "".join(f", door met {k} at {v:.2f} rad" for k, v in hits.items())
+        if sweep_pose is not None:
+            met += f", sweep began in pose {np.array2string(sweep_pose, precision=2)}"
         print(f"seed {seed}: {stages} | hatch max {r.hatch:.2f} rad, door max "
               f"{r.door:.2f} rad, opened {r.opened}, fell {r.fell}, return "
               f"{r.task_return:.1f}{met} ({time.perf_counter() - start:.0f} s)")  # fmt: skip
