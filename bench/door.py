@@ -4,11 +4,13 @@ Per seed, one 1000-step episode of :class:`~metaworld_hwm.skills.door.DoorOpener
 each stage began, the largest hatch and door angles, whether the door opened (>= 0.9 rad, the
 protocol's bar), falls and the task's return, the robot's bodies the door met, and the grasp
 IK's pose (torso yaw, left shoulder pitch, roll, yaw, elbow) when the sweep began: the first
-pull picks one of several (``results/door/README.md``). ``--loads`` measures instead the walkers alone
-with a steady force pulling the left hand forward (the door's spring needs ~50 N at 0.9 rad).
+pull picks one of several (``results/door/README.md``). ``--loads`` measures instead the
+walkers alone with a steady force pulling the left hand forward (the door's spring needs ~50 N
+at 0.9 rad).
 
     python bench/door.py [--seeds 0 1 2] [--pull-legs NAME [--pull-library DIR] | --pull-run DIR]
-                         [--sweep-legs NAME [--sweep-library DIR]] [--set FIELD=JSON ...]
+                         [--sweep-legs NAME [--sweep-library DIR] [--sweep-run DIR]]
+                         [--set FIELD=JSON ...]
                          [--loads] [--instruction TEXT [--library DIR]]
 
 ``--set`` overrides a :class:`~metaworld_hwm.skills.door.DoorOpenerConfig` field, e.g.
@@ -22,7 +24,8 @@ sub-goals with the door expert's stages.
 ``--pull-run`` takes the actor of a ``experts train --objective hand-load`` run's checkpoint
 (``--work-dir``), so a run in progress can be tried on the door before it is exported.
 ``--sweep-legs`` (from ``--sweep-library``, default ``--pull-library``) walks the pull past the
-lock, e.g. legs trained by ``experts train --objective door-sweep`` (``experts/door_sweep``).
+lock, e.g. legs trained by ``experts train --objective door-sweep`` (``experts/door_sweep``);
+``--sweep-run`` puts the actor of such a run's checkpoint in their place.
 """
 
 from __future__ import annotations
@@ -53,21 +56,29 @@ from metaworld_hwm.skills.door import (
     DoorOpenerConfig,
     run_door_episode,
 )
+from metaworld_hwm.skills.door_ppo import swept_walker
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
 from metaworld_hwm.skills.walk import WalkExpert
 
 
-def checkpoint_walker(run_dir: str, base: WalkExpert) -> WalkExpert:
-    """The actor of a hand-load PPO run's checkpoint as a slow walker (``base``'s network)."""
+def checkpoint_policy(run_dir: str, base: WalkExpert) -> tuple[torch.nn.Module, int]:
+    """The actor of a PPO run's checkpoint (``--work-dir``) in ``base``'s network, and the
+    run's iteration."""
     state = torch.load(f"{run_dir}/checkpoint.pt", weights_only=False, map_location="cpu")
     actor = state["algorithm"]["actor_state_dict"]
     policy = copy.deepcopy(base.policy)
     policy.load_state_dict({k.removeprefix("mlp."): v for k, v in actor.items()
                             if k.startswith("mlp.")})  # fmt: skip
+    return policy.eval(), int(state["iteration"])
+
+
+def checkpoint_walker(run_dir: str, base: WalkExpert) -> WalkExpert:
+    """The actor of a hand-load PPO run's checkpoint as a slow walker (``base``'s network)."""
+    policy, iteration = checkpoint_policy(run_dir, base)
     hidden = tuple(base.spec.config.get("hidden", (256, 256)))
-    provenance = {"checkpoint": run_dir, "iteration": state["iteration"]}
-    return trained_pull_expert("pull-run", policy.eval(), base.ctrlrange, LoadCurriculum(),
+    provenance = {"checkpoint": run_dir, "iteration": iteration}
+    return trained_pull_expert("pull-run", policy, base.ctrlrange, LoadCurriculum(),
                                provenance, hidden)  # fmt: skip
 
 
@@ -153,6 +164,8 @@ def main() -> None:
     parser.add_argument("--pull-run", default=None, help="hand-load PPO run dir for the pull")
     parser.add_argument("--sweep-legs", default=None,
                         help="walker for the pull past the lock")  # fmt: skip
+    parser.add_argument("--sweep-run", default=None,
+                        help="door-sweep PPO run dir: its actor in --sweep-legs's place")
     parser.add_argument("--sweep-library", default=None,
                         help="library holding --sweep-legs (default: --pull-library's)")
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
@@ -183,12 +196,21 @@ def main() -> None:
                       f"{np.mean([r[1] for r in rows]):.2f} m/s, falls "
                       f"{sum(r[2] for r in rows)}/{len(rows)}")  # fmt: skip
         return
-    if args.instruction and (args.set or args.sweep_legs or args.pull_legs or args.pull_run):
+    if args.instruction and (args.set or args.sweep_legs or args.pull_legs or args.pull_run
+                             or args.sweep_run):  # fmt: skip
         raise SystemExit("bench/door.py: --instruction runs --library's door expert as built; "
-                         "--set, --pull-legs, --pull-run and --sweep-legs shape the opener "
+                         "--set, --pull-legs, --pull-run and --sweep-legs/-run shape the opener "
                          "alone (rebuild the door expert with `experts add door` instead)")
     sweep_library = ExpertLibrary.load(args.sweep_library) if args.sweep_library else pull_library
     sweep = sweep_library[args.sweep_legs] if args.sweep_legs else None
+    if args.sweep_run:
+        if sweep is None:
+            raise SystemExit("bench/door.py: --sweep-run needs --sweep-legs, the walker the "
+                             "run started from (e.g. --sweep-legs door-pull --sweep-library "
+                             "experts/door_sweep)")
+        policy, iteration = checkpoint_policy(args.sweep_run, sweep)
+        sweep = swept_walker(sweep, policy, "sweep-run", {"checkpoint": args.sweep_run})
+        print(f"# sweep legs: {args.sweep_run} at iteration {iteration}")
     opener = None if args.instruction else DoorOpener(library[args.legs], pull,
                                                       opener_config(args.set), sweep)
     results = []
