@@ -529,8 +529,18 @@ def _mean(values: Iterable[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+#: Curve columns drawn on a second axis when present: (column, label, unit). A curve has the
+#: speed objective's or the door sweep's, not both.
+SECOND_AXIS = (
+    ("target_speed", "target speed", "m/s"),
+    ("eval_speed", "eval speed", "m/s"),
+    ("eval_door", "largest door angle, policy alone (mean)", "rad"),
+)
+
+
 def plot_ppo_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
-    """Training return per iteration (and evaluation columns when present), as a PNG."""
+    """Training return per iteration (and evaluation columns when present), as a PNG; speeds
+    or door angles on a second axis (:data:`SECOND_AXIS`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -551,15 +561,15 @@ def plot_ppo_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
     ax.set_xlabel("env steps (millions)")
     ax.set_ylabel("return")
     ax.grid(alpha=0.3)
-    extra = [k for k in ("target_speed", "eval_speed") if any(k in row for row in curve)]
+    extra = [series for series in SECOND_AXIS if any(series[0] in row for row in curve)]
     if extra:
-        speed_ax = ax.twinx()
-        for key, style in zip(extra, ("--", ":"), strict=False):
+        second_ax = ax.twinx()
+        for (key, label, _), style in zip(extra, ("--", ":"), strict=False):
             pts = [(s, row[key]) for s, row in zip(steps, curve, strict=True) if key in row]
-            speed_ax.plot(*zip(*pts, strict=True), style, label=key.replace("_", " "))
-        speed_ax.set_ylabel("m/s")
-        handles = ax.get_legend_handles_labels()[0] + speed_ax.get_legend_handles_labels()[0]
-        ax.legend(handles=handles, loc="lower right", fontsize=7)
+            second_ax.plot(*zip(*pts, strict=True), style, label=label)
+        second_ax.set_ylabel(extra[0][2])
+        handles = ax.get_legend_handles_labels()[0] + second_ax.get_legend_handles_labels()[0]
+        ax.legend(handles=handles, loc="best", fontsize=7)
     else:
         ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
