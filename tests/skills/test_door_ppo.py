@@ -13,9 +13,10 @@ import torch
 
 from metaworld_hwm.cli import main
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.skills import door_ppo
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import DoorOpener
-from metaworld_hwm.skills.door_ppo import DoorSweepEnv
+from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.door_ppo import SNAPSHOT_SEEDS, DoorSweepEnv, make_sweep_env
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import leg_action
 from metaworld_hwm.skills.walk import WalkExpert
@@ -125,6 +126,20 @@ def test_sweep_env_keeps_its_pull_walker_before_the_lock(
     env.step(_outputs(pull, features))
     assert np.array_equal(opener.pull_legs.clock, clocks[0])
     assert not np.array_equal(opener.sweep_legs.clock, clocks[1])
+
+
+def test_made_sweep_env_has_sweep_legs_only_when_named_apart(
+    sweep_env: DoorSweepEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--from pull`` alone: one walker pulls and sweeps (as before ``--pull-legs``);
+    ``--from walk --pull-legs pull``: the sweep's legs are their own."""
+    key = ("walk", "pull", SNAPSHOT_SEEDS, DoorOpenerConfig())
+    monkeypatch.setitem(door_ppo._SNAPSHOTS, key, sweep_env.snapshots)  # skip 16 episodes
+    default, door = str(default_library_path()), str(DOOR_LIBRARY)
+    one = make_sweep_env((default, "walk", door, "pull", door, "pull"), 10).opener
+    assert one.sweep_legs is one.pull_legs
+    apart = make_sweep_env((default, "walk", door, "pull", door, "walk"), 10).opener
+    assert apart.sweep_legs is not apart.pull_legs and apart.pull_legs.name == "pull"
 
 
 def test_sweep_env_resumes_exactly_and_truncates(sweep_env: DoorSweepEnv,

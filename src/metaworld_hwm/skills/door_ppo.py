@@ -227,9 +227,11 @@ def door_signals(env: DoorSweepEnv, info: dict[str, Any]) -> np.ndarray:
 
 def make_sweep_env(libraries: tuple[str, ...], episode_steps: int) -> DoorSweepEnv:
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
-    pull, sweep library, sweep)`` (picklable for worker processes)."""
+    pull, sweep library, sweep)`` (picklable for worker processes); the same pull and sweep
+    walker is one walker, as in an opener without sweep legs of its own."""
     legs, pull, sweep = load_walkers(libraries)
-    return DoorSweepEnv(legs, pull, episode_steps=episode_steps, sweep_legs=sweep)
+    own_sweep = sweep if libraries[2:4] != libraries[4:6] else None
+    return DoorSweepEnv(legs, pull, episode_steps=episode_steps, sweep_legs=own_sweep)
 
 
 class DoorSweepObjective(Objective):
