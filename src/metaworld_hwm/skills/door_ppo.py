@@ -283,7 +283,7 @@ def sweep_evaluation(libraries: tuple[str, ...], base: WalkExpert,
     """An ``evaluate`` callback: a whole opener episode on ``h1grip-door`` (seed ``seed + k``)
     with the walkers of ``libraries`` (:func:`make_sweep_env`) and the policy in ``base``'s
     place as the sweep's legs; its return, fall and largest door angle."""
-    legs, pull, _ = load_walkers(libraries)
+    legs, pull = load_walkers(libraries[:4])  # the policy is the sweep's legs
 
     def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
         sweep = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {})
