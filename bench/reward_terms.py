@@ -73,7 +73,7 @@ def main() -> None:
     share = np.maximum(0.0, 1.0 - (force / 10.0) ** 2)
     print(f"  small_control = (4 + {share.mean():.3f}) / 5 = {(4 + share.mean()) / 5:.4f}; "
           "per actuator (mean |force| N m, mean effort term):")
-    for name, f, s in zip(names, force.mean(0), share.mean(0)):
+    for name, f, s in zip(names, force.mean(0), share.mean(0), strict=True):
         print(f"    {name:22s} {f:6.1f}  {s:.2f}")
 
 
