@@ -94,23 +94,30 @@ class ForwardSpeedObjective(Objective):
     Args:
         task: ``"run"`` or ``"walk"``: the env whose own reward is reported alongside.
         curriculum: commanded speeds, curriculum and pushes.
+        episode_steps: control steps per training episode (the benchmark's episodes are
+            1000, its 30-s hold 1500: a gait that creeps faster than its command and falls
+            after 1000 steps is never seen in 1000-step episodes).
     """
 
     feature_dim = NUM_FEATURES
     output_dim = NUM_LEG_JOINTS
     signal_fn = staticmethod(locomotion_signals)
 
-    def __init__(self, task: str, curriculum: SpeedCurriculum) -> None:
+    def __init__(self, task: str, curriculum: SpeedCurriculum, episode_steps: int = 1000) -> None:
         if task not in ("run", "walk"):
             raise ValueError(f"forward-speed PPO trains on run or walk, not {task!r}")
+        if episode_steps < 1:
+            raise ValueError(f"episode_steps must be >= 1, got {episode_steps}")
         self.task = task
+        self.episode_steps = episode_steps
         self.curriculum = curriculum
         self.ctrlrange = HumanoidEnv("h1", task).model.actuator_ctrlrange.copy()
         self.target_speed = curriculum.start_speed
         self._reset_tallies()
 
     def env_factory(self) -> EnvFactory:
-        return functools.partial(HumanoidEnv, "h1", self.task)
+        return functools.partial(HumanoidEnv, "h1", self.task,
+                                 max_episode_steps=self.episode_steps)  # fmt: skip
 
     def _reset_tallies(self) -> None:
         self._held, self._top_steps, self._falls, self._iterations = 0.0, 0, 0, 0
@@ -196,17 +203,21 @@ class ForwardSpeedObjective(Objective):
 
 
 def forward_episode(
-    expert: WalkExpert, task: str, speed: float, seed: int, steps: int = 1000
-) -> tuple[float, float, bool]:
-    """(task return, mean forward COM speed, fell) of ``expert`` commanded ``speed`` forward."""
-    env = HumanoidEnv("h1", task, max_episode_steps=steps)
+    expert: WalkExpert, task: str, speed: float, seed: int, steps: int = 1000,
+    hold_steps: int = 0,
+) -> tuple[float, float, bool]:  # fmt: skip
+    """(task return over ``steps``, mean forward COM speed, fell) of ``expert`` commanded
+    ``speed`` forward; the episode runs on to ``hold_steps`` when longer (a fall there
+    counts, its reward does not: the benchmark's return and its 30-s hold)."""
+    length = max(steps, hold_steps)
+    env = HumanoidEnv("h1", task, max_episode_steps=length)
     obs, _ = env.reset(seed=seed)
     expert.reset(1)
     expert.set_command(vx=speed, vy=0.0, heading=0.0)
     ret, speeds, terminated = 0.0, [], False
-    for _ in range(steps):
+    for t in range(length):
         obs, reward, terminated, truncated, _ = env.step(expert.act(obs))
-        ret += reward
+        ret += reward if t < steps else 0.0
         speeds.append(float(env.physics.center_of_mass_velocity()[0]))
         if terminated or truncated:
             break
@@ -250,16 +261,19 @@ def evaluation(
     hidden: tuple[int, ...],
     seed: int = 10_000,
     steps: int = 1000,
+    hold_steps: int = 0,
 ) -> EvaluateFn:
     """An ``evaluate`` callback for :class:`~metaworld_hwm.skills.ppo.PPOTrainer`: episode k
     (seed ``seed + k``, away from the benchmark's seeds 0-9) of ``task`` with the policy alone,
-    commanded the curriculum's current top speed."""
+    commanded the curriculum's current top speed; its return over ``steps``, a fall within
+    ``hold_steps`` (:func:`forward_episode`)."""
 
     def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
         speed = objective.target_speed
         expert = trained_expert("eval", task, task, policy, objective.ctrlrange, (0.5, speed),
                                 {}, hidden, objective.curriculum.cadence)  # fmt: skip
-        ret, mean_speed, fell = forward_episode(expert, task, speed, seed + episode, steps)
+        ret, mean_speed, fell = forward_episode(expert, task, speed, seed + episode, steps,
+                                                hold_steps)  # fmt: skip
         return {"eval_return": ret, "eval_speed": mean_speed, "eval_fell": int(fell)}
 
     return evaluate

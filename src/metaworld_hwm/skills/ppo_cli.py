@@ -17,6 +17,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from metaworld_hwm.envs.tasks.locomotion import SURVIVAL_STEPS
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door_ppo import DoorSweepObjective, sweep_evaluation, swept_walker
 from metaworld_hwm.skills.library import LibraryError
@@ -83,8 +84,8 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--episode-steps",
         type=int,
-        default=300,
-        help="door-sweep: control steps per training episode",
+        help="control steps per training episode (default: door-sweep 300, speed 1000; a "
+        "speed run at 1500 also sees the 30-s hold's last 500 steps)",
     )
     p.add_argument("--start-force", type=float, default=20.0, help="hand-load: first top force (N)")
     p.add_argument("--max-force", type=float, default=70.0, help="hand-load: ceiling (N)")
@@ -318,9 +319,12 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         library = str(Path(args.library).resolve())
         libraries = (str(legs_library), "walk", library, args.pull_legs or args.base,
                      library, args.base)  # fmt: skip
-        return (DoorSweepObjective(libraries, args.episode_steps),
+        return (DoorSweepObjective(libraries, args.episode_steps or 300),
                 sweep_evaluation(libraries, base))  # fmt: skip
     if args.objective == "hand-load":
+        if args.episode_steps is not None:
+            raise LibraryError("--episode-steps applies to door-sweep and speed runs; "
+                               "hand-load episodes end with the env's own 1000 steps")  # fmt: skip
         load = LoadedWalkObjective(LoadCurriculum(
             start_force=args.start_force, max_force=args.max_force, force_step=args.force_step,
             level_iterations=args.level_iterations, max_heading=args.max_heading,
@@ -335,5 +339,5 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
                         max_feature_speed=args.max_feature_speed),
         push_speed=args.push_speed,
     )  # fmt: skip
-    speed = ForwardSpeedObjective(task, curriculum)
-    return speed, evaluation(task, speed, hidden)
+    speed = ForwardSpeedObjective(task, curriculum, args.episode_steps or 1000)
+    return speed, evaluation(task, speed, hidden, hold_steps=SURVIVAL_STEPS)

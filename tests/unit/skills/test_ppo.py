@@ -18,6 +18,7 @@ from metaworld_hwm.skills.locomotion_ppo import (
     ForwardSpeedObjective,
     SpeedCurriculum,
     evaluation,
+    forward_episode,
     locomotion_signals,
     trained_expert,
 )
@@ -199,3 +200,19 @@ def test_a_run_expert_steps_faster_when_asked_to_go_faster() -> None:
     assert runner.clock[0] == pytest.approx(1.5 * 0.02)
     with pytest.raises(ValueError, match="outside the trained range"):
         runner.set_command(vx=2.0)
+
+
+def test_speed_runs_can_train_and_judge_over_the_30_s_hold() -> None:
+    objective = ForwardSpeedObjective("run", SpeedCurriculum(), episode_steps=7)
+    env = objective.env_factory()()
+    env.reset(seed=0)
+    assert [env.step(np.zeros(19))[3] for _ in range(7)] == [False] * 6 + [True]
+    with pytest.raises(ValueError, match="episode_steps"):
+        ForwardSpeedObjective("run", SpeedCurriculum(), episode_steps=0)
+    torch.manual_seed(0)
+    untrained = trained_expert("run", "run", "run", walk_policy((32, 32)), objective.ctrlrange,
+                               (0.5, 1.0), {}, (32, 32), Cadence())  # fmt: skip
+    short = forward_episode(untrained, "run", 1.0, seed=0, steps=5)
+    held = forward_episode(untrained, "run", 1.0, seed=0, steps=5, hold_steps=300)
+    assert not short[2] and held[2]  # the untrained legs fall after the return's 5 steps
+    assert held[0] == short[0]  # the return is the first 5 steps' alone
