@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import platform
 import shlex
@@ -84,9 +83,8 @@ def checkpoint_walker(run_dir: str, base: WalkExpert) -> WalkExpert:
 
 def opener_config(overrides: list[str]) -> DoorOpenerConfig:
     """:class:`DoorOpenerConfig` with ``FIELD=JSON`` overrides."""
-    values = {name: json.loads(text) for name, _, text in (o.partition("=") for o in overrides)}
     try:
-        return DoorOpenerConfig.from_settings(values)
+        return DoorOpenerConfig.from_overrides(overrides)
     except ValueError as exc:
         raise SystemExit(f"bench/door.py: {exc}") from exc
 

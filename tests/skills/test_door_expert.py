@@ -15,7 +15,7 @@ from metaworld_hwm.hierarchy.adapters import make_action_adapter, make_adapter
 from metaworld_hwm.hierarchy.build import build_guide, resolve_library
 from metaworld_hwm.skills import DoorExpert, ExpertLibrary, FusionConfig
 from metaworld_hwm.skills.cli import add_experts_parser
-from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
 from metaworld_hwm.skills.door_expert import build_door_expert
 
 DOOR_LIBRARY = Path(__file__).resolve().parents[2] / "experts" / "door"
@@ -150,3 +150,21 @@ def test_experts_add_door_takes_the_sweep_legs(tmp_path: Path) -> None:
     assert args.func(args) == 0
     door = ExpertLibrary.load(tmp_path)["door"]
     assert door.spec.config["sweep_legs"]["name"] == "door-pull"
+    assert door.opener.config == DoorOpenerConfig()
+    args = parser.parse_args(["experts", "add", "door", "--library", str(tmp_path),
+                              "--pull-legs", f"{DOOR_LIBRARY}:pull", "--overwrite",
+                              "--opener-set", "pregrasp_steps=120",
+                              "sweep_stance_open=[-0.4,-0.3,0.0]"])  # fmt: skip
+    assert args.func(args) == 0
+    opener = ExpertLibrary.load(tmp_path)["door"].opener  # the settings travel in the manifest
+    assert opener.config.pregrasp_steps == 120
+    assert opener.config.sweep_stance_open == (-0.4, -0.3, 0.0)
+
+
+def test_opener_settings_from_a_command_line_are_checked() -> None:
+    config = DoorOpenerConfig.from_overrides(["use_torso=false", "hatch_offset=[0.4,0.3]"])
+    assert not config.use_torso and config.hatch_offset == (0.4, 0.3)
+    for bad, message in (("pregrasp_steps", "not FIELD=JSON"), ("turn_rate=fast", "not FIELD"),
+                         ("no_such=1", "no DoorOpenerConfig field")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            DoorOpenerConfig.from_overrides([bad])

@@ -16,7 +16,12 @@ from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.skills import door_ppo
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
-from metaworld_hwm.skills.door_ppo import SNAPSHOT_SEEDS, DoorSweepEnv, make_sweep_env
+from metaworld_hwm.skills.door_ppo import (
+    SNAPSHOT_SEEDS,
+    DoorSweepEnv,
+    DoorSweepObjective,
+    make_sweep_env,
+)
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import leg_action
 from metaworld_hwm.skills.walk import WalkExpert
@@ -140,6 +145,10 @@ def test_made_sweep_env_has_sweep_legs_only_when_named_apart(
     assert one.sweep_legs is one.pull_legs
     apart = make_sweep_env((default, "walk", door, "pull", door, "walk"), 10).opener
     assert apart.sweep_legs is not apart.pull_legs and apart.pull_legs.name == "pull"
+    slow = DoorOpenerConfig(turn_rate=0.4)  # --opener-set turn_rate=0.4
+    monkeypatch.setitem(door_ppo._SNAPSHOTS, (*key[:3], slow), sweep_env.snapshots)
+    objective = DoorSweepObjective((default, "walk", door, "pull", door, "pull"), 10, slow)
+    assert objective.env_factory()().opener.config == slow
 
 
 def test_sweep_env_resumes_exactly_and_truncates(sweep_env: DoorSweepEnv,
@@ -181,6 +190,10 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
     assert expert.spec.config["provenance"]["settings"]["objective"] == "door-sweep"
     header = (tmp_path / "work" / "curve.csv").read_text().splitlines()[0].split(",")
     assert {"door_mean", "door_max", "eval_door"} <= set(header)
+    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
+                 "--objective", "hand-load", "--opener-set", "turn_rate=0.4",
+                 "--work-dir", str(tmp_path / "w3")]) == 2  # fmt: skip
+    assert "--opener-set applies to --objective door-sweep" in capsys.readouterr().err
 
 
 def test_sweep_legs_walk_only_the_pull_past_the_lock(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from metaworld_hwm.skills.builtin import BUILTIN, build_builtin, default_library_path
 from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS
+from metaworld_hwm.skills.door import DoorOpenerConfig
 from metaworld_hwm.skills.door_expert import build_door_expert
 from metaworld_hwm.skills.expert import Expert
 from metaworld_hwm.skills.library import MANIFEST, ExpertLibrary, LibraryError
@@ -98,13 +99,16 @@ def _expert_at(reference: str) -> Expert:
 def _cmd_add(args: argparse.Namespace) -> int:
     library = _open(Path(args.library), create=True)
     source = args.source
+    if args.opener_set and source != "door":
+        raise LibraryError("--opener-set applies to 'experts add door' only")
     if source in BUILTIN:
         expert = build_builtin(source)
     elif source == "door":
         legs = _expert_at(args.legs or f"{default_library_path()}:walk")
         pull_legs = _expert_at(args.pull_legs or f"{args.library}:pull")
         sweep_legs = _expert_at(args.sweep_legs) if args.sweep_legs else None
-        expert = build_door_expert(legs, pull_legs, sweep_legs=sweep_legs)
+        config = DoorOpenerConfig.from_overrides(args.opener_set)
+        expert = build_door_expert(legs, pull_legs, config=config, sweep_legs=sweep_legs)
     elif ":" in source:
         expert = _expert_at(source)
     else:
@@ -222,6 +226,9 @@ def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     add.add_argument("--sweep-legs", help="door: LIBRARY_DIR:NAME of the walker for the pull "
                      "past the lock, e.g. one trained by --objective door-sweep (default: the "
                      "pull legs)")
+    add.add_argument("--opener-set", nargs="+", default=[], metavar="FIELD=JSON",
+                     help="door: the opener's settings (DoorOpenerConfig), e.g. "
+                     "sweep_extra_force=85: those its sweep legs were trained under")
     add.add_argument("--overwrite", action="store_true", help="replace an expert of that name")
     add.set_defaults(func=_reporting(_cmd_add))
     distill = with_library(sub.add_parser(

@@ -38,7 +38,8 @@ to hold a load) can carry the body.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
@@ -142,6 +143,26 @@ class DoorOpenerConfig:
         if unknown:
             raise ValueError(f"no DoorOpenerConfig field(s) {unknown}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
+
+    @classmethod
+    def from_overrides(cls, overrides: Sequence[str]) -> DoorOpenerConfig:
+        """The default config with ``FIELD=JSON`` overrides (a command line's), e.g.
+        ``["sweep_extra_force=85", "sweep_stance_open=[-0.46,-0.31,0.0]"]``.
+
+        Raises:
+            ValueError: an override that is not ``FIELD=JSON`` or names no field.
+        """
+        settings = {}
+        for override in overrides:
+            name, equals, text = override.partition("=")
+            try:
+                settings[name] = json.loads(text) if equals else None
+            except json.JSONDecodeError:
+                equals = ""
+            if not equals:
+                raise ValueError(f"opener setting {override!r} is not FIELD=JSON, e.g. "
+                                 "sweep_extra_force=85 or use_torso=false")  # fmt: skip
+        return cls.from_settings(settings)
 
 
 class GripperArm:

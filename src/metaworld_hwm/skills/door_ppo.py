@@ -225,13 +225,16 @@ def door_signals(env: DoorSweepEnv, info: dict[str, Any]) -> np.ndarray:
     return np.array([info["door"], info["hold"]])
 
 
-def make_sweep_env(libraries: tuple[str, ...], episode_steps: int) -> DoorSweepEnv:
+def make_sweep_env(libraries: tuple[str, ...], episode_steps: int,
+                   config: DoorOpenerConfig | None = None) -> DoorSweepEnv:  # fmt: skip
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
-    pull, sweep library, sweep)`` (picklable for worker processes); the same pull and sweep
-    walker is one walker, as in an opener without sweep legs of its own."""
+    pull, sweep library, sweep)`` (picklable for worker processes) and the opener's settings
+    ``config``; the same pull and sweep walker is one walker, as in an opener without sweep
+    legs of its own."""
     legs, pull, sweep = load_walkers(libraries)
     own_sweep = sweep if libraries[2:4] != libraries[4:6] else None
-    return DoorSweepEnv(legs, pull, episode_steps=episode_steps, sweep_legs=own_sweep)
+    return DoorSweepEnv(legs, pull, episode_steps=episode_steps, config=config,
+                        sweep_legs=own_sweep)  # fmt: skip
 
 
 class DoorSweepObjective(Objective):
@@ -241,13 +244,16 @@ class DoorSweepObjective(Objective):
     output_dim = NUM_LEG_JOINTS
     signal_fn = staticmethod(door_signals)
 
-    def __init__(self, libraries: tuple[str, ...], episode_steps: int = 300) -> None:
+    def __init__(self, libraries: tuple[str, ...], episode_steps: int = 300,
+                 config: DoorOpenerConfig | None = None) -> None:  # fmt: skip
         self.libraries = libraries
         self.episode_steps = episode_steps
+        self.config = config or DoorOpenerConfig()
         self._door_sum, self._door_max, self._hold_sum, self._steps = 0.0, 0.0, 0.0, 0
 
     def env_factory(self) -> functools.partial[DoorSweepEnv]:
-        return functools.partial(make_sweep_env, self.libraries, self.episode_steps)
+        return functools.partial(make_sweep_env, self.libraries, self.episode_steps,
+                                 self.config)  # fmt: skip
 
     def reward(self, step: Any) -> np.ndarray:
         door = step.signals[:, 0]
@@ -279,15 +285,17 @@ def swept_walker(base: WalkExpert, policy: nn.Module, name: str,
 
 
 def sweep_evaluation(libraries: tuple[str, ...], base: WalkExpert,
-                     seed: int = 20_000, steps: int = 1000) -> EvaluateFn:  # fmt: skip
+                     config: DoorOpenerConfig | None = None, seed: int = 20_000,
+                     steps: int = 1000) -> EvaluateFn:  # fmt: skip
     """An ``evaluate`` callback: a whole opener episode on ``h1grip-door`` (seed ``seed + k``)
-    with the walkers of ``libraries`` (:func:`make_sweep_env`) and the policy in ``base``'s
-    place as the sweep's legs; its return, fall and largest door angle."""
+    with the walkers of ``libraries`` (:func:`make_sweep_env`), the opener's settings
+    ``config`` and the policy in ``base``'s place as the sweep's legs; its return, fall and
+    largest door angle."""
     legs, pull = load_walkers(libraries[:4])  # the policy is the sweep's legs
 
     def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
         sweep = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {})
-        opener = DoorOpener(legs, copy.copy(pull), sweep_legs=sweep)
+        opener = DoorOpener(legs, copy.copy(pull), config, sweep_legs=sweep)
         with torch.no_grad():
             run = run_door_episode(opener, seed + episode, steps)
         return {"eval_return": run.task_return, "eval_fell": int(run.fell),

@@ -19,6 +19,7 @@ from typing import Any
 
 from metaworld_hwm.envs.tasks.locomotion import SURVIVAL_STEPS
 from metaworld_hwm.skills.builtin import default_library_path
+from metaworld_hwm.skills.door import DoorOpenerConfig
 from metaworld_hwm.skills.door_ppo import DoorSweepObjective, sweep_evaluation, swept_walker
 from metaworld_hwm.skills.library import LibraryError
 from metaworld_hwm.skills.locomotion import Cadence
@@ -80,6 +81,15 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         "--pull-legs",
         default=None,
         help="door-sweep: walker in --library for the pull before the lock (default: --from)",
+    )
+    p.add_argument(
+        "--opener-set",
+        nargs="+",
+        default=[],
+        metavar="FIELD=JSON",
+        help="door-sweep: the door opener's settings (DoorOpenerConfig), e.g. "
+        "pregrasp_steps=120; the legs fit that pipeline only, so build the door expert with "
+        "the same (experts add door --opener-set ...)",
     )
     p.add_argument(
         "--episode-steps",
@@ -319,8 +329,12 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         library = str(Path(args.library).resolve())
         libraries = (str(legs_library), "walk", library, args.pull_legs or args.base,
                      library, args.base)  # fmt: skip
-        return (DoorSweepObjective(libraries, args.episode_steps or 300),
-                sweep_evaluation(libraries, base))  # fmt: skip
+        config = DoorOpenerConfig.from_overrides(args.opener_set)
+        return (DoorSweepObjective(libraries, args.episode_steps or 300, config),
+                sweep_evaluation(libraries, base, config))  # fmt: skip
+    if args.opener_set:
+        raise LibraryError("--opener-set applies to --objective door-sweep (the door opener's "
+                           "settings while the legs train)")  # fmt: skip
     if args.objective == "hand-load":
         if args.episode_steps is not None:
             raise LibraryError("--episode-steps applies to door-sweep and speed runs; "
