@@ -156,12 +156,12 @@ class DoorOpenerConfig:
         for override in overrides:
             name, equals, text = override.partition("=")
             try:
-                settings[name] = json.loads(text) if equals else None
-            except json.JSONDecodeError:
-                equals = ""
-            if not equals:
+                if not equals:
+                    raise ValueError
+                settings[name] = json.loads(text)
+            except ValueError:  # json.JSONDecodeError is one
                 raise ValueError(f"opener setting {override!r} is not FIELD=JSON, e.g. "
-                                 "sweep_extra_force=85 or use_torso=false")  # fmt: skip
+                                 "sweep_extra_force=85 or use_torso=false") from None  # fmt: skip
         return cls.from_settings(settings)
 
 

@@ -324,13 +324,16 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
     Objective, Any
 ]:  # fmt: skip
     """The objective ``args`` ask for, starting from ``base``, and its evaluation callback."""
+    if args.episode_steps is not None and args.episode_steps < 1:
+        raise LibraryError(f"--episode-steps must be >= 1, got {args.episode_steps}")
     if args.objective == "door-sweep":
         legs_library = Path(args.legs_library or default_library_path()).resolve()
         library = str(Path(args.library).resolve())
         libraries = (str(legs_library), "walk", library, args.pull_legs or args.base,
                      library, args.base)  # fmt: skip
         config = DoorOpenerConfig.from_overrides(args.opener_set)
-        return (DoorSweepObjective(libraries, args.episode_steps or 300, config),
+        steps = 300 if args.episode_steps is None else args.episode_steps
+        return (DoorSweepObjective(libraries, steps, config),
                 sweep_evaluation(libraries, base, config))  # fmt: skip
     if args.opener_set:
         raise LibraryError("--opener-set applies to --objective door-sweep (the door opener's "
@@ -353,5 +356,6 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
                         max_feature_speed=args.max_feature_speed),
         push_speed=args.push_speed,
     )  # fmt: skip
-    speed = ForwardSpeedObjective(task, curriculum, args.episode_steps or 1000)
+    steps = 1000 if args.episode_steps is None else args.episode_steps
+    speed = ForwardSpeedObjective(task, curriculum, steps)
     return speed, evaluation(task, speed, hidden, hold_steps=SURVIVAL_STEPS)
