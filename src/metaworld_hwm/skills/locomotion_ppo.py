@@ -45,14 +45,15 @@ from metaworld_hwm.skills.ppo import EvaluateFn, Objective
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features
 
 #: Signals the workers report after each step: COM vx, vy (m/s), small_control, stand_reward.
-SIGNALS = ("com_vx", "com_vy", "small_control", "stand_reward")
+SIGNALS = ("com_vx", "com_vy", "small_control", "stand_reward", "yaw")
 
 
 def locomotion_signals(env: HumanoidEnv, info: dict[str, float]) -> np.ndarray:
     """:data:`SIGNALS` of a stepped h1 env from its physics and the step's reward terms
     (computed in the worker process)."""
     vel = env.unwrapped.physics.center_of_mass_velocity()
-    return np.array([vel[0], vel[1], info["small_control"], info["stand_reward"]])
+    yaw = yaw_of(env.unwrapped.data.qpos[None, 3:7])[0]
+    return np.array([vel[0], vel[1], info["small_control"], info["stand_reward"], yaw])
 
 
 @dataclass(frozen=True)
@@ -97,19 +98,26 @@ class ForwardSpeedObjective(Objective):
         episode_steps: control steps per training episode (the benchmark's episodes are
             1000, its 30-s hold 1500: a gait that creeps faster than its command and falls
             after 1000 steps is never seen in 1000-step episodes).
+        heading_sigma: when > 0, the training reward is also scaled by
+            ``exp(-(yaw / heading_sigma)^2 / 2)``: the envs command heading 0, and h1-run's
+            reward (forward COM speed) does not say so; a runner whose heading drifts by
+            0.6 rad must run 1.2x faster for the same forward speed, and falls.
     """
 
     feature_dim = NUM_FEATURES
     output_dim = NUM_LEG_JOINTS
     signal_fn = staticmethod(locomotion_signals)
 
-    def __init__(self, task: str, curriculum: SpeedCurriculum, episode_steps: int = 1000) -> None:
+    def __init__(self, task: str, curriculum: SpeedCurriculum, episode_steps: int = 1000,
+                 heading_sigma: float = 0.0) -> None:  # fmt: skip
         if task not in ("run", "walk"):
             raise ValueError(f"forward-speed PPO trains on run or walk, not {task!r}")
-        if episode_steps < 1:
-            raise ValueError(f"episode_steps must be >= 1, got {episode_steps}")
+        if episode_steps < 1 or heading_sigma < 0:
+            raise ValueError("episode_steps must be >= 1 and heading_sigma >= 0, got "
+                             f"{episode_steps}, {heading_sigma}")  # fmt: skip
         self.task = task
         self.episode_steps = episode_steps
+        self.heading_sigma = heading_sigma
         self.curriculum = curriculum
         self.ctrlrange = HumanoidEnv("h1", task).model.actuator_ctrlrange.copy()
         self.target_speed = curriculum.start_speed
@@ -155,11 +163,14 @@ class ForwardSpeedObjective(Objective):
         return leg_action(outputs, self.ctrlrange)
 
     def reward(self, step: VectorStep) -> np.ndarray:
-        vx, _, small_control, stand = step.signals.T
+        vx, _, small_control, stand, yaw = step.signals.T
         move = np.clip(vx / self.speed, 0.0, 1.0)  # tolerance(bounds=(v, inf), margin=v, linear)
         self._held += float(move[self.top].sum())
         self._top_steps += int(self.top.sum())
-        return small_control * stand * (1.0 + 5.0 * move) / 6.0
+        reward = small_control * stand * (1.0 + 5.0 * move) / 6.0
+        if self.heading_sigma > 0:
+            reward = reward * np.exp(-0.5 * (yaw / self.heading_sigma) ** 2)
+        return reward
 
     def after_step(self, step: VectorStep, rng: np.random.Generator) -> np.ndarray | None:
         self.clock += CONTROL_DT

@@ -92,6 +92,13 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         "the same (experts add door --opener-set ...)",
     )
     p.add_argument(
+        "--heading-sigma",
+        type=float,
+        default=0.0,
+        help="speed: scale the training reward by exp(-(yaw/SIGMA)^2/2) so the robot holds "
+        "its heading 0 (h1-run's reward counts forward speed only); 0 (default): off",
+    )
+    p.add_argument(
         "--episode-steps",
         type=int,
         help="control steps per training episode (default: door-sweep 300, speed 1000; a "
@@ -357,5 +364,5 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         push_speed=args.push_speed,
     )  # fmt: skip
     steps = 1000 if args.episode_steps is None else args.episode_steps
-    speed = ForwardSpeedObjective(task, curriculum, steps)
+    speed = ForwardSpeedObjective(task, curriculum, steps, args.heading_sigma)
     return speed, evaluation(task, speed, hidden, hold_steps=SURVIVAL_STEPS)

@@ -152,7 +152,7 @@ class LoadedWalkObjective(Objective):
         return actions
 
     def reward(self, step: VectorStep) -> np.ndarray:
-        vx, vy, small_control, stand = step.signals.T
+        vx, vy, small_control, stand, _ = step.signals.T
         error = (vx - self.command[:, 0]) ** 2 + (vy - self.command[:, 1]) ** 2
         track = np.exp(-error / (2 * self.curriculum.tracking_sigma**2))
         if self.curriculum.max_heading > 0:
@@ -246,7 +246,7 @@ def loaded_episode(
             out = policy(torch.as_tensor(objective.features(obs[None]), dtype=torch.float32))
         obs, _, terminated, truncated, info = env.step(objective.env_actions(out.numpy())[0])
         vel = env.unwrapped.physics.center_of_mass_velocity()
-        signals = np.array([[vel[0], vel[1], info["small_control"], info["stand_reward"]]])
+        signals = locomotion_signals(env, info)[None]
         step = VectorStep(obs[None], np.zeros(1), np.zeros(1, bool), np.zeros(1, bool), signals)
         ret += float(objective.reward(step)[0])
         errors.append(float(np.hypot(vel[0] - command[0], vel[1] - command[1])))

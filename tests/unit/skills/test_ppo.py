@@ -173,7 +173,7 @@ def test_the_curriculum_rises_only_after_a_held_window_without_falls() -> None:
     objective.start(4, np.zeros((4, 51)), np.random.default_rng(0))
 
     def iteration(vx: float, falls: int) -> float:
-        signals = np.tile([vx, 0.0, 1.0, 1.0], (4, 1))
+        signals = np.tile([vx, 0.0, 1.0, 1.0, 0.0], (4, 1))
         objective.reward(VectorStep(np.zeros((4, 51)), np.zeros(4), np.zeros(4, bool),
                                     np.zeros(4, bool), signals))  # fmt: skip
         return objective.end_iteration({"falls": falls})["target_speed"]
@@ -216,3 +216,18 @@ def test_speed_runs_can_train_and_judge_over_the_30_s_hold() -> None:
     held = forward_episode(untrained, "run", 1.0, seed=0, steps=5, hold_steps=300)
     assert not short[2] and held[2]  # the untrained legs fall after the return's 5 steps
     assert held[0] == short[0]  # the return is the first 5 steps' alone
+
+
+def test_the_heading_term_scales_the_run_reward_by_the_yaw_alone() -> None:
+    plain = ForwardSpeedObjective("run", SpeedCurriculum(start_speed=2.0))
+    shaped = ForwardSpeedObjective("run", SpeedCurriculum(start_speed=2.0), heading_sigma=0.5)
+    rewards = []
+    for objective in (plain, shaped):
+        objective.start(3, np.zeros((3, 51)), np.random.default_rng(0))
+        signals = np.array([[1.5, 0.0, 0.9, 1.0, yaw] for yaw in (0.0, 0.5, -1.0)])
+        rewards.append(objective.reward(VectorStep(np.zeros((3, 51)), np.zeros(3),
+                                                   np.zeros(3, bool), np.zeros(3, bool),
+                                                   signals)))  # fmt: skip
+    np.testing.assert_allclose(rewards[1], rewards[0] * np.exp([0.0, -0.5, -2.0]))
+    with pytest.raises(ValueError, match="heading_sigma"):
+        ForwardSpeedObjective("run", SpeedCurriculum(), heading_sigma=-1.0)

@@ -18,7 +18,8 @@ def test_reward_tracks_the_commanded_velocity_both_ways() -> None:
     rng = np.random.default_rng(0)
     objective.start(3, np.zeros((3, 51)), rng)
     objective.command = np.array([[-0.3, 0.0], [-0.3, 0.0], [0.0, 0.1]])
-    signals = np.array([[-0.3, 0.0, 1.0, 1.0], [0.2, 0.0, 1.0, 1.0], [0.0, 0.1, 0.8, 0.5]])
+    signals = np.array([[-0.3, 0.0, 1.0, 1.0, 0.0], [0.2, 0.0, 1.0, 1.0, 0.0],
+                        [0.0, 0.1, 0.8, 0.5, 0.0]])
     reward = objective.reward(_step(signals, np.zeros(3, bool)))
     np.testing.assert_allclose(reward[[0, 2]], [1.0, 0.4])  # exact tracking: the stand terms
     assert reward[1] < 0.3  # 0.5 m/s off
@@ -36,7 +37,7 @@ def test_top_force_rises_only_when_held_without_falls() -> None:
     curriculum = LoadCurriculum(start_force=20, force_step=5, level_iterations=2, hold_track=0.6)
     objective = LoadedWalkObjective(curriculum)
     objective.start(4, np.zeros((4, 51)), np.random.default_rng(0))
-    good = np.array([[c[0], c[1], 1.0, 1.0] for c in objective.command])
+    good = np.array([[c[0], c[1], 1.0, 1.0, 0.0] for c in objective.command])
     for _ in range(2):
         objective.reward(_step(good, np.zeros(4, bool)))
         row = objective.end_iteration({"falls": 0})
@@ -72,7 +73,7 @@ def test_a_commanded_heading_is_drawn_fed_to_the_policy_and_rewarded() -> None:
     np.testing.assert_allclose(rates[:, 2], 0.0, atol=1e-9)
     assert np.all(np.sign(objective.commands(_yawed(heading + 0.3))[:, 2]) == -1)
     objective.command[:] = 0.0
-    still = np.tile([0.0, 0.0, 1.0, 1.0], (64, 1))
+    still = np.tile([0.0, 0.0, 1.0, 1.0, 0.0], (64, 1))
     on = objective.reward(VectorStep(_yawed(heading), np.zeros(64), np.zeros(64, bool),
                                      np.zeros(64, bool), still))  # fmt: skip
     off = objective.reward(VectorStep(_yawed(heading + 0.6), np.zeros(64), np.zeros(64, bool),
