@@ -33,6 +33,7 @@ import torch
 from metaworld_hwm.envs import make_env
 from metaworld_hwm.skills.expert import Expert
 from metaworld_hwm.skills.library import ExpertLibrary
+from metaworld_hwm.skills.locomotion import yaw_of
 from walking import bench_walker
 
 DIRECTIONS = [(np.cos(a), np.sin(a)) for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]
@@ -105,7 +106,7 @@ def bench_run(name: str, expert: Expert, seeds: int) -> None:
     """A run expert at its default command on h1-run: 1000-step returns, and 30 s holds."""
     start = time.perf_counter()
     env = make_env("h1-run", max_episode_steps=1500)
-    returns, speeds, held, falls = [], [], [], 0
+    returns, speeds, held, falls, yaws = [], [], [], 0, []
     for seed in range(seeds):
         obs, _ = env.reset(seed=seed)
         expert.reset(1)
@@ -115,6 +116,8 @@ def bench_run(name: str, expert: Expert, seeds: int) -> None:
             obs, reward, terminated, _, _ = env.step(expert.act(obs))
             returns[-1] += reward if t < 1000 else 0.0
             com_vx.append(float(env.unwrapped.physics.center_of_mass_velocity()[0]))
+            if t >= 250:
+                yaws.append(abs(float(yaw_of(env.unwrapped.data.qpos[None, 3:7])[0])))
             if terminated:
                 fell = True
                 break
@@ -127,7 +130,9 @@ def bench_run(name: str, expert: Expert, seeds: int) -> None:
     print("  returns over 1000 steps: " + " ".join(f"{r:.1f}" for r in returns))
     print(f"  mean {np.mean(returns):.1f} +- {np.std(returns):.1f}; mean forward COM speed "
           f"{np.mean(speeds):.2f} m/s; falls within 30 s: {falls}/{seeds}; "
-          f">= 2.0 m/s (after the first 5 s) for 30 s, no fall: {sum(held)}/{seeds}")  # fmt: skip
+          f">= 2.0 m/s (after the first 5 s) for 30 s, no fall: {sum(held)}/{seeds}; "
+          f"heading error (commanded 0) after the first 5 s: mean {np.mean(yaws):.2f} rad, "
+          f"max {np.max(yaws):.2f}")  # fmt: skip
 
 
 def bench_reach(expert: Expert, goals: int) -> None:
