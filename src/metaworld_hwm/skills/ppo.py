@@ -558,6 +558,11 @@ def plot_ppo_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
                   if "eval_min" in row]  # fmt: skip
         if lowest:
             ax.plot(*zip(*lowest, strict=True), "v", ms=3, label="lowest of its episodes")
+        scores = [(s, row["eval_score"]) for s, row in zip(steps, curve, strict=True)
+                  if "eval_score" in row]  # fmt: skip
+        if scores:
+            ax.plot(*zip(*scores, strict=True), "x:", ms=4,
+                    label="its rank for the kept network (a fall counts 0)")  # fmt: skip
     ax.set_xlabel("env steps (millions)")
     ax.set_ylabel("return")
     ax.grid(alpha=0.3)
