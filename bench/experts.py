@@ -2,6 +2,7 @@
 
     python bench/experts.py [--library experts] [--seeds 10] [--steps 1000] [--reach-goals 40]
                             [--skills stand walk run reach] [--teacher PATH]
+                            [--run-commands 2.2 2.6]
 
 * stand: return per seed on h1-stand (HumanoidBench's reset noise), falls, and survival of a
   100 N, 0.1 s push on the torso in 8 directions (seed 0, push at step 500);
@@ -10,7 +11,8 @@
   with ``--teacher PATH`` the teacher side by side), and stand on h1-walk as the baseline a
   walker must beat;
 * run: every run-skill expert at its default command on h1-run: return over 1000 steps per
-  seed, mean forward speed, falls, and whether it holds >= 2.0 m/s for 30 s without a fall;
+  seed, mean forward speed, falls, whether it holds >= 2.0 m/s for 30 s without a fall, and
+  its heading error; then at each ``--run-commands`` speed: return, speed and falls;
 * reach: goals drawn from h1-reach's own distribution, kept when left-arm IK from the standing
   pose gets within 1 cm ("reachable"); success = hand within 5 cm after 250 steps.
 One thread; prints figures, never passes or fails.
@@ -102,37 +104,56 @@ def bench_walk(name: str, expert: Expert, seeds: int, steps: int) -> None:
           f"{falls}, mean forward COM speed {np.mean(speeds):+.3f} m/s")  # fmt: skip
 
 
-def bench_run(name: str, expert: Expert, seeds: int) -> None:
-    """A run expert at its default command on h1-run: 1000-step returns, and 30 s holds."""
+def run_episode(expert: Expert, env, seed: int, vx: float | None = None
+                ) -> tuple[float, list[float], list[float], bool]:  # fmt: skip
+    """One h1-run episode of up to 1500 steps (30 s): the return over 1000 steps, the forward
+    COM speed per step, the heading error per step after the first 5 s, and whether it fell;
+    ``vx``: a command other than the expert's default."""
+    obs, _ = env.reset(seed=seed)
+    expert.reset(1)
+    if vx is not None:
+        expert.set_command(vx=vx)
+    ret, com_vx, yaws = 0.0, [], []
+    for t in range(1500):
+        obs, reward, terminated, _, _ = env.step(expert.act(obs))
+        ret += reward if t < 1000 else 0.0
+        com_vx.append(float(env.unwrapped.physics.center_of_mass_velocity()[0]))
+        if t >= 250:
+            yaws.append(abs(float(yaw_of(env.unwrapped.data.qpos[None, 3:7])[0])))
+        if terminated:
+            return ret, com_vx, yaws, True
+    return ret, com_vx, yaws, False
+
+
+def bench_run(name: str, expert: Expert, seeds: int, commands: list[float]) -> None:
+    """A run expert on h1-run: at its default command, 1000-step returns, 30-s holds and
+    heading error; at each of ``commands``, return, speed and falls."""
     start = time.perf_counter()
     env = make_env("h1-run", max_episode_steps=1500)
-    returns, speeds, held, falls, yaws = [], [], [], 0, []
-    for seed in range(seeds):
-        obs, _ = env.reset(seed=seed)
-        expert.reset(1)
-        returns.append(0.0)
-        com_vx, fell = [], False
-        for t in range(1500):
-            obs, reward, terminated, _, _ = env.step(expert.act(obs))
-            returns[-1] += reward if t < 1000 else 0.0
-            com_vx.append(float(env.unwrapped.physics.center_of_mass_velocity()[0]))
-            if t >= 250:
-                yaws.append(abs(float(yaw_of(env.unwrapped.data.qpos[None, 3:7])[0])))
-            if terminated:
-                fell = True
-                break
-        falls += fell
-        speeds.append(np.mean(com_vx))
-        held.append(not fell and np.mean(com_vx[250:]) >= 2.0)
+    runs = [run_episode(expert, env, seed) for seed in range(seeds)]
+    returns = [r[0] for r in runs]
+    falls = sum(r[3] for r in runs)
+    held = sum(not r[3] and np.mean(r[1][250:]) >= 2.0 for r in runs)
+    yaws = np.concatenate([r[2] for r in runs])
     elapsed = time.perf_counter() - start
     command = getattr(expert, "command", None)
     print(f"\n{name} on h1-run (command {command}), {seeds} seeds ({elapsed:.1f} s)")
     print("  returns over 1000 steps: " + " ".join(f"{r:.1f}" for r in returns))
     print(f"  mean {np.mean(returns):.1f} +- {np.std(returns):.1f}; mean forward COM speed "
-          f"{np.mean(speeds):.2f} m/s; falls within 30 s: {falls}/{seeds}; "
-          f">= 2.0 m/s (after the first 5 s) for 30 s, no fall: {sum(held)}/{seeds}; "
-          f"heading error (commanded 0) after the first 5 s: mean {np.mean(yaws):.2f} rad, "
-          f"max {np.max(yaws):.2f}")  # fmt: skip
+          f"{np.mean([np.mean(r[1]) for r in runs]):.2f} m/s; falls within 30 s: "
+          f"{falls}/{seeds}; >= 2.0 m/s (after the first 5 s) for 30 s, no fall: "
+          f"{held}/{seeds}; heading error (commanded 0) after the first 5 s: mean "
+          f"{np.mean(yaws):.2f} rad, max {np.max(yaws):.2f}")  # fmt: skip
+    low, high = expert.command_ranges["vx"]
+    for vx in commands:
+        if not low <= vx <= high:
+            print(f"  command {vx} m/s: outside its range [{low}, {high}], skipped")
+            continue
+        runs = [run_episode(expert, env, seed, vx) for seed in range(seeds)]
+        print(f"  command {vx} m/s: return {np.mean([r[0] for r in runs]):.1f} +- "
+              f"{np.std([r[0] for r in runs]):.1f}, speed after the first 5 s "
+              f"{np.mean([np.mean(r[1][250:]) for r in runs]):.2f} m/s, falls within 30 s "
+              f"{sum(r[3] for r in runs)}/{seeds}")  # fmt: skip
 
 
 def bench_reach(expert: Expert, goals: int) -> None:
@@ -170,6 +191,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--reach-goals", type=int, default=40)
     parser.add_argument("--teacher", help="walk teacher (TorchScript), run beside the walker")
+    parser.add_argument("--run-commands", type=float, nargs="*", default=[2.2, 2.6],
+                        help="run experts: other forward commands (m/s) to score")
     parser.add_argument("--skills", nargs="+", default=["stand", "walk", "run", "reach"],
                         help="which skills' experts to score")
     parser.add_argument("--tracking-plot", default="results/walk_expert/command_tracking.png")
@@ -184,7 +207,7 @@ def main() -> None:
     for name in [n for n in chosen if library[n].spec.skill == "walk"]:
         bench_walker(library[name], args.seeds, args.teacher, Path(args.tracking_plot))
     for name in [n for n in chosen if library[n].spec.skill == "run"]:
-        bench_run(name, library[name], args.seeds)
+        bench_run(name, library[name], args.seeds, args.run_commands)
     if "stand" in library.names and "walk" in args.skills:
         bench_walk("stand", library["stand"], args.seeds, args.steps)
     if "reach" in library.names and args.reach_goals and "reach" in args.skills:
