@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from metaworld_hwm.envs import make_env
+from metaworld_hwm.envs.rewards import effort_terms
 from metaworld_hwm.skills.library import ExpertLibrary
 
 
@@ -70,7 +71,7 @@ def main() -> None:
         values = [row[key] for row in terms if key in row]
         print(f"    {key:16s} {np.mean(values):.4f} (min {np.min(values):.4f})")
     force = np.abs(np.asarray(forces))
-    share = np.maximum(0.0, 1.0 - (force / 10.0) ** 2)
+    share = effort_terms(force)
     print(f"  small_control = (4 + {share.mean():.3f}) / 5 = {(4 + share.mean()) / 5:.4f}; "
           "per actuator (mean |force| N m, mean effort term):")
     for name, f, s in zip(names, force.mean(0), share.mean(0), strict=True):

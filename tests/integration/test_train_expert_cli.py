@@ -49,6 +49,8 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     elsewhere = [*tiny[:2], "--work-dir", str(tmp_path / "w-load"), *tiny[4:]]
     assert "--episode-steps applies" in error("dash", *elsewhere, "--objective", "hand-load",
                                                "--episode-steps", "5")  # fmt: skip
+    assert "--heading-sigma applies" in error("dash", *elsewhere, "--objective", "hand-load",
+                                               "--heading-sigma", "0.5")  # fmt: skip
     changed = [*tiny[:-6], "--steps-per-env", "16", "--critic-warmup", "1", "--eval-every", "2"]
     assert "other settings (steps_per_env)" in error("dash", *changed, "--resume")
     # more iterations continue the same run

@@ -84,11 +84,14 @@ def tolerance_array(
     return np.where(inside, 1.0, out)
 
 
-def small_control(actuator_force: np.ndarray) -> float:
-    """HumanoidBench's control-effort term, in [0.8, 1].
-
-    ``(4 + mean_i tol(f_i, margin 10, quadratic, v 0)) / 5`` = ``(4 + mean(max(0, 1-(f/10)^2)))/5``.
-    """
+def effort_terms(actuator_force: np.ndarray) -> np.ndarray:
+    """Each actuator's share of :func:`small_control`: ``tol(f, margin 10 N m, quadratic,
+    v 0)`` = ``max(0, 1 - (f/10)^2)`` (1 for a joint that needs no torque)."""
     f = actuator_force * 0.1
-    return (4.0 + float(np.maximum(0.0, 1.0 - f * f).mean())) / 5.0
+    return np.maximum(0.0, 1.0 - f * f)
+
+
+def small_control(actuator_force: np.ndarray) -> float:
+    """HumanoidBench's control-effort term, in [0.8, 1]: ``(4 + mean(effort_terms)) / 5``."""
+    return (4.0 + float(effort_terms(actuator_force).mean())) / 5.0
 

@@ -44,7 +44,8 @@ from metaworld_hwm.skills.locomotion import (
 from metaworld_hwm.skills.ppo import EvaluateFn, Objective
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert, walk_features
 
-#: Signals the workers report after each step: COM vx, vy (m/s), small_control, stand_reward.
+#: Signals the workers report after each step (before any reset): COM vx, vy (m/s),
+#: small_control, stand_reward, the pelvis's yaw (rad).
 SIGNALS = ("com_vx", "com_vy", "small_control", "stand_reward", "yaw")
 
 

@@ -333,6 +333,9 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
     """The objective ``args`` ask for, starting from ``base``, and its evaluation callback."""
     if args.episode_steps is not None and args.episode_steps < 1:
         raise LibraryError(f"--episode-steps must be >= 1, got {args.episode_steps}")
+    if args.heading_sigma and args.objective != "speed":
+        raise LibraryError("--heading-sigma applies to speed runs (--objective speed); "
+                           "hand-load rewards its own heading (--max-heading)")  # fmt: skip
     if args.objective == "door-sweep":
         legs_library = Path(args.legs_library or default_library_path()).resolve()
         library = str(Path(args.library).resolve())

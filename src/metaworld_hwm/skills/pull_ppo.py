@@ -152,11 +152,11 @@ class LoadedWalkObjective(Objective):
         return actions
 
     def reward(self, step: VectorStep) -> np.ndarray:
-        vx, vy, small_control, stand, _ = step.signals.T
+        vx, vy, small_control, stand, yaw = step.signals.T
         error = (vx - self.command[:, 0]) ** 2 + (vy - self.command[:, 1]) ** 2
         track = np.exp(-error / (2 * self.curriculum.tracking_sigma**2))
-        if self.curriculum.max_heading > 0:
-            turn = wrap_angle(yaw_of(step.obs[:, 3:7]) - self.heading)
+        if self.curriculum.max_heading > 0:  # the yaw after the step, before any reset
+            turn = wrap_angle(yaw - self.heading)
             track = track * np.exp(-(turn**2) / (2 * self.curriculum.heading_sigma**2))
         self._track += float(track.sum())
         self._steps += len(track)

@@ -73,11 +73,14 @@ def test_a_commanded_heading_is_drawn_fed_to_the_policy_and_rewarded() -> None:
     np.testing.assert_allclose(rates[:, 2], 0.0, atol=1e-9)
     assert np.all(np.sign(objective.commands(_yawed(heading + 0.3))[:, 2]) == -1)
     objective.command[:] = 0.0
-    still = np.tile([0.0, 0.0, 1.0, 1.0, 0.0], (64, 1))
-    on = objective.reward(VectorStep(_yawed(heading), np.zeros(64), np.zeros(64, bool),
-                                     np.zeros(64, bool), still))  # fmt: skip
-    off = objective.reward(VectorStep(_yawed(heading + 0.6), np.zeros(64), np.zeros(64, bool),
-                                      np.zeros(64, bool), still))  # fmt: skip
+    def still(yaws: np.ndarray) -> np.ndarray:  # standing, at these yaws after the step
+        return np.column_stack([np.zeros((64, 2)), np.ones((64, 2)), yaws])
+
+    # the reward reads the yaw the step ended at, not the observation (a reset's where done)
+    on = objective.reward(VectorStep(_yawed(heading + 0.6), np.zeros(64), np.zeros(64, bool),
+                                     np.zeros(64, bool), still(heading)))  # fmt: skip
+    off = objective.reward(VectorStep(_yawed(heading), np.zeros(64), np.zeros(64, bool),
+                                      np.zeros(64, bool), still(heading + 0.6)))  # fmt: skip
     np.testing.assert_allclose(on, 1.0)
     assert np.all(off < 0.4)
 
