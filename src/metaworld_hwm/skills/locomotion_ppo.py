@@ -11,14 +11,15 @@ the target speed set to that command:
 which is h1-walk's reward at command 1 m/s and h1-run's at 5 m/s. With a speed curriculum,
 the top commanded speed (``target_speed``) starts at the walker's and rises by
 ``curriculum_step`` once robots asked for it have held 90 % of it on average, with few falls,
-for ``level_iterations`` iterations (longer than an episode, so that starts from standing and
-whole episodes at that speed are in the window); most envs are asked for the top speed, the
-others for a speed drawn below it, so slower commands stay trained. Optional random pushes
-change the pelvis velocity. The gait clock may run faster for faster commands
-(:class:`~metaworld_hwm.skills.locomotion.Cadence`): the walker alone, its clock run 1.5 times
-faster and commanded 1.6 m/s, already walks 1.55 m/s without falling (return 390 on h1-run,
-against 312 at its own 0.8 s stride), and 1.7 times faster 1.99 m/s (return 456), so a
-runner starts from stepping faster.
+for ``level_iterations`` iterations and one ended episode per env (so that starts from standing
+and whole episodes at that speed are in the window; falls are counted per ended episode,
+:class:`~metaworld_hwm.skills.curriculum.CurriculumWindow`); most envs are asked for the top
+speed, the others for a speed drawn below it (down to ``min_speed``), so slower commands stay
+trained. Optional random pushes change the pelvis velocity. The gait clock may run faster for
+faster commands (:class:`~metaworld_hwm.skills.locomotion.Cadence`): the walker alone, its
+clock run 1.5 times faster and commanded 1.6 m/s, already walks 1.55 m/s without falling
+(return 390 on h1-run, against 312 at its own 0.8 s stride), and 1.7 times faster 1.99 m/s
+(return 456), so a runner starts from stepping faster.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from torch import nn
 
 from metaworld_hwm.envs.humanoid_env import CONTROL_DT, HumanoidEnv
 from metaworld_hwm.envs.vector import EnvFactory, VectorStep
+from metaworld_hwm.skills.curriculum import CurriculumWindow
 from metaworld_hwm.skills.expert import ExpertSpec, MLPPolicy
 from metaworld_hwm.skills.locomotion import (
     NUM_LEG_JOINTS,
@@ -70,10 +72,12 @@ class SpeedCurriculum:
     curriculum_step: float = 0.0
     """Rise of the top speed once it is held (0: fixed speeds)."""
     level_iterations: int = 20
-    """Iterations at a speed before it may rise (the window of the hold and fall counts)."""
+    """Iterations at a speed before it may rise (the window of the hold and fall counts; it
+    also waits for one ended episode per env, :class:`~metaworld_hwm.skills.curriculum.
+    CurriculumWindow`)."""
     hold_ratio: float = 0.9
     max_fall_share: float = 0.1
-    """Falls in the window, per env, that still allow a rise."""
+    """Falls per episode ended in the window that still allow a rise."""
     push_speed: float = 0.0
     """Largest random pelvis velocity change at a push (0: no pushes)."""
     push_interval: tuple[float, float] = (2.0, 5.0)
@@ -122,14 +126,11 @@ class ForwardSpeedObjective(Objective):
         self.curriculum = curriculum
         self.ctrlrange = HumanoidEnv("h1", task).model.actuator_ctrlrange.copy()
         self.target_speed = curriculum.start_speed
-        self._reset_tallies()
+        self.window = CurriculumWindow(curriculum.level_iterations, min_episodes=1)
 
     def env_factory(self) -> EnvFactory:
         return functools.partial(HumanoidEnv, "h1", self.task,
                                  max_episode_steps=self.episode_steps)  # fmt: skip
-
-    def _reset_tallies(self) -> None:
-        self._held, self._top_steps, self._falls, self._iterations = 0.0, 0, 0, 0
 
     def _draw_speed(self, i: int, rng: np.random.Generator) -> None:
         c = self.curriculum
@@ -149,6 +150,7 @@ class ForwardSpeedObjective(Objective):
         for i in range(num_envs):
             self._draw_speed(i, rng)
         self.next_push = np.array([self._next_push(rng, 0.0) for _ in range(num_envs)])
+        self.window.min_episodes = num_envs
 
     def commands(self, obs: np.ndarray) -> np.ndarray:
         """(vx, vy, yaw rate) per env as the policy reads them: its speed (capped by the
@@ -166,8 +168,7 @@ class ForwardSpeedObjective(Objective):
     def reward(self, step: VectorStep) -> np.ndarray:
         vx, _, small_control, stand, yaw = step.signals.T
         move = np.clip(vx / self.speed, 0.0, 1.0)  # tolerance(bounds=(v, inf), margin=v, linear)
-        self._held += float(move[self.top].sum())
-        self._top_steps += int(self.top.sum())
+        self.window.add_steps(float(move[self.top].sum()), int(self.top.sum()))
         reward = small_control * stand * (1.0 + 5.0 * move) / 6.0
         if self.heading_sigma > 0:
             reward = reward * np.exp(-0.5 * (yaw / self.heading_sigma) ** 2)
@@ -190,28 +191,27 @@ class ForwardSpeedObjective(Objective):
         return pushes if pushes.any() else None
 
     def end_iteration(self, stats: dict[str, float]) -> dict[str, float]:
-        c = self.curriculum
-        self._iterations += 1
-        self._falls += int(stats["falls"])
-        held = self._held / max(1, self._top_steps)
-        if self._iterations >= c.level_iterations:
-            fall_share = self._falls / len(self.speed)
-            if c.curriculum_step > 0 and held >= c.hold_ratio and fall_share <= c.max_fall_share:
+        c, window = self.curriculum, self.window
+        window.end_iteration(stats)
+        held = window.score
+        if window.closed:
+            if c.curriculum_step > 0 and window.held(c.hold_ratio, c.max_fall_share):
                 self.target_speed = min(c.max_speed, self.target_speed + c.curriculum_step)
                 self.speed[self.top] = self.target_speed
-            self._reset_tallies()
+            window.restart()
         return {"target_speed": self.target_speed, "held": held}
 
     def state_dict(self) -> dict[str, Any]:
         return {"clock": self.clock, "gait": self.gait, "speed": self.speed, "top": self.top,
                 "next_push": self.next_push, "target_speed": self.target_speed,
-                "tallies": (self._held, self._top_steps, self._falls, self._iterations)}
+                "window": self.window.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.clock, self.speed = state["clock"].copy(), state["speed"].copy()
         self.top, self.gait = state["top"].copy(), state["gait"].copy()
         self.next_push, self.target_speed = state["next_push"].copy(), state["target_speed"]
-        self._held, self._top_steps, self._falls, self._iterations = state["tallies"]
+        self.window.min_episodes = len(self.speed)
+        self.window.load_state_dict(state["window"] if "window" in state else state["tallies"])
 
 
 def forward_episode(
@@ -248,8 +248,11 @@ def trained_expert(
     cadence: Cadence,
 ) -> WalkExpert:
     """A :class:`WalkExpert` for a PPO-trained network, commanded forward at up to
-    ``speed_range[1]`` (its default command) holding heading 0."""
+    ``speed_range[1]`` (its default command) holding heading 0. Its forward command range
+    keeps the walker's slow and backward commands (from -0.5 m/s) when training drew speeds
+    from 0.5 m/s up, and starts at ``speed_range[0]`` when training drew none below it."""
     low, high = speed_range
+    low = min(low, -0.5) if low <= 0.5 else low
     spec = ExpertSpec(
         name=name, skill=skill, kind="learned", controller=WalkExpert.controller_name,
         robot="h1", task=f"h1-{task}", obs_layout="qpos_qvel", obs_dim=51, action_dim=19,
@@ -257,7 +260,7 @@ def trained_expert(
             "hidden": list(hidden),
             "design": "walk expert fine-tuned by PPO (rsl_rl) on HumanoidBench's forward-speed "
                       "reward with a speed curriculum",
-            "command_ranges": {"vx": [min(low, -0.5), high], "vy": [-0.3, 0.3],
+            "command_ranges": {"vx": [low, high], "vy": [-0.3, 0.3],
                                "yaw_rate": [-0.8, 0.8]},
             "default_command": asdict(WalkCommand(vx=high, heading=0.0)),
             "cadence": asdict(cadence),

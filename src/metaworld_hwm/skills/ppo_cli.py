@@ -171,6 +171,13 @@ def _curriculum_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start-speed", type=float, default=2.0, help="first top speed (m/s)")
     p.add_argument("--max-speed", type=float, default=5.0, help="curriculum ceiling (m/s)")
     p.add_argument(
+        "--min-speed",
+        type=float,
+        default=0.5,
+        help="lowest speed drawn for the envs not asked for the top speed; above 0.5 it is "
+        "also the bottom of the expert's command range (a runner that no longer walks slowly)",
+    )
+    p.add_argument(
         "--curriculum-step",
         type=float,
         default=0.1,
@@ -360,7 +367,7 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         return load, load_evaluation(load.ctrlrange)
     curriculum = SpeedCurriculum(
         start_speed=args.start_speed, max_speed=args.max_speed,
-        min_speed=min(0.5, args.start_speed), curriculum_step=args.curriculum_step,
+        min_speed=min(args.min_speed, args.start_speed), curriculum_step=args.curriculum_step,
         level_iterations=args.level_iterations, hold_ratio=args.hold_ratio,
         cadence=Cadence(reference_speed=args.cadence_speed, max_rate=args.cadence_max_rate,
                         max_feature_speed=args.max_feature_speed),

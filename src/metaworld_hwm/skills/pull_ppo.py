@@ -18,7 +18,9 @@ draws a heading in ``[-max_heading, max_heading]`` (a door's pull turns the robo
 door's arc while the load's reaction at the left hand yaws it away), and ``track`` is
 multiplied by ``exp(-wrap(yaw - heading)^2 / (2 * heading_sigma^2))``; with 0 the heading is
 0 and untracked, as the first pull expert was trained. The top force rises by ``force_step``
-after ``level_iterations`` iterations with few falls and mean ``track`` above ``hold_track``.
+after ``level_iterations`` iterations and one ended episode per env, with few falls per ended
+episode and mean ``track`` above ``hold_track``
+(:class:`~metaworld_hwm.skills.curriculum.CurriculumWindow`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from torch import nn
 from metaworld_hwm.envs.humanoid_env import CONTROL_DT, HumanoidEnv
 from metaworld_hwm.envs.loads import SiteLoad
 from metaworld_hwm.envs.vector import VectorStep
+from metaworld_hwm.skills.curriculum import CurriculumWindow
 from metaworld_hwm.skills.expert import ExpertSpec, MLPPolicy
 from metaworld_hwm.skills.locomotion import (
     NUM_LEG_JOINTS,
@@ -106,13 +109,10 @@ class LoadedWalkObjective(Objective):
             ctrlrange = HumanoidEnv("h1", task).model.actuator_ctrlrange
         self.ctrlrange = np.array(ctrlrange, copy=True)
         self.top_force = curriculum.start_force
-        self._reset_tallies()
+        self.window = CurriculumWindow(curriculum.level_iterations, min_episodes=1)
 
     def env_factory(self) -> Callable[[], SiteLoad]:
         return functools.partial(loaded_env, self.task)
-
-    def _reset_tallies(self) -> None:
-        self._track, self._steps, self._falls, self._iterations = 0.0, 0, 0, 0
 
     def _draw(self, i: int, rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
         c = self.curriculum
@@ -130,6 +130,7 @@ class LoadedWalkObjective(Objective):
         self.heading = np.zeros(num_envs)
         self.clock = np.zeros(num_envs)
         self.pending = [self._draw(i, rng) for i in range(num_envs)]
+        self.window.min_episodes = num_envs
 
     def env_calls(self) -> tuple[str, list[Any]] | None:
         """New episodes' loads for :meth:`SiteLoad.set_load` (None when no episode began)."""
@@ -158,8 +159,7 @@ class LoadedWalkObjective(Objective):
         if self.curriculum.max_heading > 0:  # the yaw after the step, before any reset
             turn = wrap_angle(yaw - self.heading)
             track = track * np.exp(-(turn**2) / (2 * self.curriculum.heading_sigma**2))
-        self._track += float(track.sum())
-        self._steps += len(track)
+        self.window.add_steps(float(track.sum()), len(track))
         return small_control * stand * (1.0 + 5.0 * track) / 6.0
 
     def after_step(self, step: VectorStep, rng: np.random.Generator) -> None:
@@ -174,26 +174,25 @@ class LoadedWalkObjective(Objective):
         return None
 
     def end_iteration(self, stats: dict[str, float]) -> dict[str, float]:
-        c = self.curriculum
-        self._iterations += 1
-        self._falls += int(stats["falls"])
-        track = self._track / max(1, self._steps)
-        if self._iterations >= c.level_iterations:
-            fall_share = self._falls / len(self.clock)
-            if c.force_step > 0 and track >= c.hold_track and fall_share <= c.max_fall_share:
+        c, window = self.curriculum, self.window
+        window.end_iteration(stats)
+        track = window.score
+        if window.closed:
+            if c.force_step > 0 and window.held(c.hold_track, c.max_fall_share):
                 self.top_force = min(c.max_force, self.top_force + c.force_step)
-            self._reset_tallies()
+            window.restart()
         return {"top_force": self.top_force, "track": track}
 
     def state_dict(self) -> dict[str, Any]:
         return {"command": self.command, "clock": self.clock,
                 "top_force": self.top_force,
-                "tallies": (self._track, self._steps, self._falls, self._iterations)}  # fmt: skip
+                "window": self.window.state_dict()}  # fmt: skip
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.command = state["command"].copy()
         self.clock, self.top_force = state["clock"].copy(), state["top_force"]
-        self._track, self._steps, self._falls, self._iterations = state["tallies"]
+        self.window.min_episodes = len(self.clock)
+        self.window.load_state_dict(state["window"] if "window" in state else state["tallies"])
 
 
 def trained_pull_expert(

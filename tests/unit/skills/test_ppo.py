@@ -62,7 +62,8 @@ def _run_trainer(work_dir: Path, iterations: int, resume: bool = False) -> PPOTr
                     checkpoint_seconds=0.0, seed=3)  # fmt: skip
     objective = ForwardSpeedObjective(
         "run", SpeedCurriculum(curriculum_step=0.1, level_iterations=1, push_speed=0.5,
-                               push_interval=(0.05, 0.1), hold_ratio=0.0)
+                               push_interval=(0.05, 0.1), hold_ratio=0.0),
+        episode_steps=8,  # an episode per env ends each iteration: the curriculum may judge
     )  # fmt: skip
     torch.manual_seed(0)
     evaluate = evaluation("run", objective, (32, 32), steps=20)
@@ -172,18 +173,51 @@ def test_the_curriculum_rises_only_after_a_held_window_without_falls() -> None:
     objective = ForwardSpeedObjective("run", curriculum)
     objective.start(4, np.zeros((4, 51)), np.random.default_rng(0))
 
-    def iteration(vx: float, falls: int) -> float:
+    def iteration(vx: float, falls: int, episodes: int = 2) -> float:
         signals = np.tile([vx, 0.0, 1.0, 1.0, 0.0], (4, 1))
         objective.reward(VectorStep(np.zeros((4, 51)), np.zeros(4), np.zeros(4, bool),
                                     np.zeros(4, bool), signals))  # fmt: skip
-        return objective.end_iteration({"falls": falls})["target_speed"]
+        return objective.end_iteration({"falls": falls, "episodes": episodes})["target_speed"]
 
     assert iteration(1.0, 0) == 1.0  # one iteration is not a window yet
     assert iteration(1.0, 0) == pytest.approx(1.1)
-    assert iteration(1.1, 2) == pytest.approx(1.1)
-    assert iteration(1.1, 0) == pytest.approx(1.1)  # 2 falls of 4 envs in the window
+    assert iteration(1.1, 1) == pytest.approx(1.1)
+    assert iteration(1.1, 1) == pytest.approx(1.1)  # 2 falls in 4 ended episodes
     assert iteration(0.5, 0) == pytest.approx(1.1)
     assert iteration(0.5, 0) == pytest.approx(1.1)  # not held
+
+
+def test_the_curriculum_waits_for_episodes_to_end_before_judging() -> None:
+    """Long episodes: a window in which no episode ended says nothing about falls, so the
+    speed holds until one episode per env has ended, and the falls among them decide."""
+    curriculum = SpeedCurriculum(start_speed=1.0, curriculum_step=0.1, level_iterations=2)
+    objective = ForwardSpeedObjective("run", curriculum)
+    objective.start(4, np.zeros((4, 51)), np.random.default_rng(0))
+    signals = np.tile([1.0, 0.0, 1.0, 1.0, 0.0], (4, 1))
+
+    def iteration(falls: int, episodes: int) -> float:
+        objective.reward(VectorStep(np.zeros((4, 51)), np.zeros(4), np.zeros(4, bool),
+                                    np.zeros(4, bool), signals))  # fmt: skip
+        return objective.end_iteration({"falls": falls, "episodes": episodes})["target_speed"]
+
+    assert [iteration(0, 0) for _ in range(5)] == [1.0] * 5
+    assert iteration(1, 4) == 1.0  # 4 episodes ended, 1 fell: 0.25 of them
+    state = objective.state_dict()["window"]
+    assert state["episodes"] == 0 and state["iterations_seen"] == 0  # judged, a new window
+    assert iteration(0, 2) == 1.0 and iteration(0, 2) == pytest.approx(1.1)
+
+
+def test_a_checkpoint_from_before_episode_counts_resumes() -> None:
+    objective = ForwardSpeedObjective("run", SpeedCurriculum(curriculum_step=0.1))
+    objective.start(4, np.zeros((4, 51)), np.random.default_rng(0))
+    state = objective.state_dict()
+    state.pop("window")
+    state["tallies"] = (3.0, 4, 1, 7)  # (held sum, top steps, falls, iterations)
+    objective.load_state_dict(state)
+    window = objective.window
+    assert (window.score, window.falls, window.iterations_seen, window.episodes) == (
+        0.75, 1, 7, 0)
+    assert window.min_episodes == 4 and not window.closed
 
 
 def test_a_run_expert_steps_faster_when_asked_to_go_faster() -> None:
@@ -200,6 +234,9 @@ def test_a_run_expert_steps_faster_when_asked_to_go_faster() -> None:
     assert runner.clock[0] == pytest.approx(1.5 * 0.02)
     with pytest.raises(ValueError, match="outside the trained range"):
         runner.set_command(vx=2.0)
+    fast_only = trained_expert("run", "run", "run", walk_policy((32, 32)), ctrlrange, (1.9, 3.3),
+                               {}, (32, 32), cadence)  # fmt: skip
+    assert fast_only.command_ranges["vx"] == (1.9, 3.3)  # trained on no slower command
 
 
 def test_speed_runs_can_train_and_judge_over_the_30_s_hold() -> None:
