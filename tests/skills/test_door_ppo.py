@@ -142,9 +142,9 @@ def test_made_sweep_env_has_sweep_legs_only_when_named_apart(
     monkeypatch.setitem(door_ppo._SNAPSHOTS, key, sweep_env.snapshots)  # skip 16 episodes
     default, door = str(default_library_path()), str(DOOR_LIBRARY)
     one = make_sweep_env((default, "walk", door, "pull", door, "pull"), 10).opener
-    assert one.sweep_legs is one.pull_legs
+    assert one.sweep_legs.policy is one.pull_legs.policy  # the policy's legs: pull's network
     apart = make_sweep_env((default, "walk", door, "pull", door, "walk"), 10).opener
-    assert apart.sweep_legs is not apart.pull_legs and apart.pull_legs.name == "pull"
+    assert apart.sweep_legs.name == "walk" and apart.pull_legs.name == "pull"
     slow = DoorOpenerConfig(turn_rate=0.4)  # --opener-set turn_rate=0.4
     monkeypatch.setitem(door_ppo._SNAPSHOTS, (*key[:3], slow), sweep_env.snapshots)
     objective = DoorSweepObjective((default, "walk", door, "pull", door, "pull"), 10, slow)

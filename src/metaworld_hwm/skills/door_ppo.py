@@ -78,6 +78,23 @@ def load_walkers(libraries: tuple[str, ...]) -> tuple[WalkExpert, ...]:
     return tuple(ExpertLibrary.load(library)[name] for library, name in pairs)
 
 
+class PolicyLegs(WalkExpert):
+    """A sweep walker whose legs PPO's policy gives: :meth:`act` records the features its
+    network would read (:attr:`features_read`) and moves its gait clock on, and returns the
+    other joints' hold targets with the legs at their default pose (the env puts the policy's
+    legs there), so the opener's step costs no network pass that the env would overwrite."""
+
+    def __init__(self, walker: WalkExpert) -> None:
+        super().__init__(walker.spec, walker.policy, walker.ctrlrange)
+        self.clock, self.command = walker.clock.copy(), walker.command
+        self.features_read: np.ndarray | None = None
+
+    def _act(self, obs: np.ndarray) -> np.ndarray:
+        self.features_read = self.features(obs)
+        self.advance_clock()
+        return leg_action(np.zeros((obs.shape[0], NUM_LEG_JOINTS)), self.ctrlrange)
+
+
 class DoorSweepEnv(gym.Env):
     """The door's sweep with the legs left to the policy (module docstring).
 
@@ -117,6 +134,8 @@ class DoorSweepEnv(gym.Env):
         self.snapshots = _SNAPSHOTS[key]
         if not self.snapshots:
             raise RuntimeError(f"no opener episode of seeds {snapshot_seeds} began the sweep")
+        # every step from a snapshot is the sweep's pull, whose legs the policy gives
+        self.opener.sweep_legs = self._policy_legs = PolicyLegs(self.opener.sweep_legs)
         self._steps = 0
         self._pending = np.zeros(self.env.model.nu)
         self._features = np.zeros(NUM_FEATURES)
@@ -138,12 +157,15 @@ class DoorSweepEnv(gym.Env):
 
     def _prepare(self, obs: np.ndarray) -> None:
         """The opener's action for ``obs`` (its legs to be replaced) and the policy's input:
-        the pull walker's features under the command the opener just set."""
-        opener = self.opener
-        clock = opener.sweep_legs.clock.copy()
+        the sweep walker's features under the command the opener just set."""
+        opener, legs = self.opener, self._policy_legs
+        legs.features_read, clock = None, legs.clock.copy()
         self._pending = opener.act(obs)
-        robot = np.concatenate([obs[opener._robot_qpos], obs[opener.model.nq + opener._robot_dof]])
-        self._features = opener.sweep_legs.features(robot[None], clock)[0]
+        if legs.features_read is None:  # the door fell back toward the lock: pull legs acted
+            robot = np.concatenate([obs[opener._robot_qpos],
+                                    obs[opener.model.nq + opener._robot_dof]])  # fmt: skip
+            legs.features_read = legs.features(robot[None], clock)
+        self._features = legs.features_read[0].copy()
 
     def _pelvis_offset(self) -> np.ndarray:
         """The pelvis's (x, y) offset from the opener's stance for the door now, and its yaw."""

@@ -147,12 +147,16 @@ class WalkExpert(Expert):
         commands[:, 0] = self.cadence.feature_speed(commands[:, 0])
         return walk_features(qpos, qvel, commands, self.clock if clock is None else clock)
 
+    def advance_clock(self) -> None:
+        """Move the gait clock on by one control step at the commanded speed's rate."""
+        speeds = np.full(len(self.clock), self.command.vx)  # the gait clock runs at vx's rate
+        self.clock = self.clock + CONTROL_DT * self.cadence.rate(speeds)
+
     @torch.no_grad()
     def _act(self, obs: np.ndarray) -> np.ndarray:
         features = self.features(obs)
         outputs = self.policy(torch.as_tensor(features, dtype=torch.float32)).numpy()
-        speeds = np.full(obs.shape[0], self.command.vx)  # the gait clock runs at vx's rate
-        self.clock = self.clock + CONTROL_DT * self.cadence.rate(speeds)
+        self.advance_clock()
         return leg_action(outputs, self.ctrlrange)
 
     def arrays(self) -> dict[str, np.ndarray]:
