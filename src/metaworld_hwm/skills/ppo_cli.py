@@ -99,6 +99,14 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         "its heading 0 (h1-run's reward counts forward speed only); 0 (default): off",
     )
     p.add_argument(
+        "--effort-power",
+        type=float,
+        default=1.0,
+        help="speed: the training reward's small_control (the actuators' effort term) raised "
+        "to this power; above 1 a lower-torque gait pays more against speed (1: the task's "
+        "own reward)",
+    )
+    p.add_argument(
         "--episode-steps",
         type=int,
         help="control steps per training episode (default: door-sweep 300, speed 1000; a "
@@ -343,6 +351,10 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
     if args.heading_sigma and args.objective != "speed":
         raise LibraryError("--heading-sigma applies to speed runs (--objective speed); "
                            "hand-load rewards its own heading (--max-heading)")  # fmt: skip
+    if args.effort_power != 1.0 and args.objective != "speed":
+        raise LibraryError("--effort-power applies to speed runs (--objective speed)")
+    if args.effort_power <= 0:
+        raise LibraryError(f"--effort-power must be > 0, got {args.effort_power}")
     if args.objective == "door-sweep":
         legs_library = Path(args.legs_library or default_library_path()).resolve()
         library = str(Path(args.library).resolve())
@@ -374,5 +386,6 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         push_speed=args.push_speed,
     )  # fmt: skip
     steps = 1000 if args.episode_steps is None else args.episode_steps
-    speed = ForwardSpeedObjective(task, curriculum, steps, args.heading_sigma)
+    speed = ForwardSpeedObjective(task, curriculum, steps, args.heading_sigma,
+                                  args.effort_power)  # fmt: skip
     return speed, evaluation(task, speed, hidden, hold_steps=SURVIVAL_STEPS)

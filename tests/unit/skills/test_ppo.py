@@ -168,6 +168,23 @@ def test_the_run_reward_is_h1_runs_own_at_a_5_m_s_command() -> None:
         np.testing.assert_allclose(objective.reward(step), [reward], rtol=1e-12)
 
 
+def test_effort_power_weighs_the_effort_term_in_the_training_reward() -> None:
+    """Power 1 is the task's reward; a higher power pays a lower-torque gait more."""
+    signals = np.array([[1.0, 0.0, 0.9, 1.0, 0.0], [1.0, 0.0, 0.8, 1.0, 0.0]])
+    step = VectorStep(np.zeros((2, 51)), np.zeros(2), np.zeros(2, bool), np.zeros(2, bool),
+                      signals)  # fmt: skip
+    rewards = {}
+    for power in (1.0, 3.0):
+        objective = ForwardSpeedObjective("walk", SpeedCurriculum(), effort_power=power)
+        objective.start(2, np.zeros((2, 51)), np.random.default_rng(0))
+        objective.speed[:] = 1.0
+        rewards[power] = objective.reward(step)
+    np.testing.assert_allclose(rewards[1.0], [0.9, 0.8])  # at speed: small_control x stand
+    np.testing.assert_allclose(rewards[3.0], [0.9**3, 0.8**3])
+    with pytest.raises(ValueError, match="effort_power"):
+        ForwardSpeedObjective("walk", SpeedCurriculum(), effort_power=0.0)
+
+
 def test_the_curriculum_rises_only_after_a_held_window_without_falls() -> None:
     curriculum = SpeedCurriculum(start_speed=1.0, curriculum_step=0.1, level_iterations=2)
     objective = ForwardSpeedObjective("run", curriculum)
