@@ -37,7 +37,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_method_writes_a_full_run(runs: Path, label: str) -> None:
     run = runs / label
     config = json.loads((run / "config.json").read_text())
-    assert config["world_model"]["guidance_lambda"] == LAMBDA.get(label, 20.0)
+    assert config["world_model"]["guidance_lambda"] == LAMBDA.get(label, 100.0)
     assert json.loads((run / "final.json").read_text())["step"] == 60
     header = (run / "train.csv").read_text().splitlines()[0]
     if label.startswith("metaworld"):

@@ -28,12 +28,15 @@ from metaworld_hwm.agent.variants import (
 )
 
 PAPER_GUIDANCE_LAMBDA = 0.05
-#: Our defaults, chosen by `bench/guidance.py` (results/guidance/). With a dynamic expert (the
-#: walker) the paper's lambda lets MPPI pick candidates the young world model rates higher,
-#: and a few such steps break the gait; at lambda 20 the agent follows the expert until its
-#: values say a departure is worth 20 x its squared size. The paper's plain blend (sharpness 1)
-#: mixes 20-30% of other experts into the walker's action, which also breaks the gait.
-METAWORLD_GUIDANCE_LAMBDA = 20.0
+#: Our defaults, chosen by `bench/guidance.py` (results/guidance/) and the sweeps. With a
+#: dynamic expert (the walker) the paper's lambda lets MPPI pick candidates the young world
+#: model rates higher, and a few such steps break the gait; at lambda 100 the agent follows the
+#: expert until its values say a departure is worth 100 x its squared size. 20 was enough for
+#: the 1 m/s walker, not for the 3.3 m/s runner: on h1-run at 5000 steps 4/30 protocol trials
+#: held 30 s at 20 and 28/30 at 100, with h1-walk and h1grip-door unchanged
+#: (results/run_sweep/). The paper's plain blend (sharpness 1) mixes 20-30% of other experts
+#: into the walker's action, which also breaks the gait.
+METAWORLD_GUIDANCE_LAMBDA = 100.0
 METAWORLD_FUSION_SHARPNESS = 4.0
 
 
@@ -96,7 +99,7 @@ class RunConfig:
     max_episode_steps: int | None = None
     """Override the env's episode length (shorter episodes for quick runs)."""
     guidance_lambda: float | None = None
-    """lambda of ||a - a_ref||^2; None: 20 (metaworld), 0 (tdmpc2, no-guidance); paper 0.05."""
+    """lambda of ||a - a_ref||^2; None: 100 (metaworld), 0 (tdmpc2, no-guidance); paper 0.05."""
     # Measured on h1-walk, a trust region makes the agent fall (results/guidance/).
     guidance_radius: float = 0.0
     """Trust region of guided MPPI: candidates within a_ref +- radius per entry (0: none)."""

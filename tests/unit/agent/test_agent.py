@@ -48,7 +48,7 @@ def test_an_invalid_field_is_named(changes: dict, field: str) -> None:
 
 def test_method_and_ablation_decide_lambda_fusion_and_label() -> None:
     assert RunConfig(method="tdmpc2").resolved_lambda == 0.0
-    assert RunConfig(method="metaworld").resolved_lambda == 20.0
+    assert RunConfig(method="metaworld").resolved_lambda == 100.0
     guided_off = RunConfig(method="metaworld", ablation="no-guidance")
     assert guided_off.resolved_lambda == 0.0 and guided_off.method_label == "metaworld-no-guidance"
     assert RunConfig(method="metaworld", guidance_lambda=0.05).resolved_lambda == 0.05
