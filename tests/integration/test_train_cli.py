@@ -45,3 +45,34 @@ def test_async_updates_train_and_log(tmp_path: Path) -> None:
         assert any(v not in ("", "nan") for v in losses)
         assert json.loads((run / "config.json").read_text())["train"]["async_updates"] is True
         assert (run / "checkpoint.pt").exists()
+
+
+def test_a_run_on_an_older_default_lambda_evaluates_and_refuses_a_changed_resume(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """A run trained on the default guidance lambda records it resolved only; after the
+    default changed, `eval` rebuilds its agent with the lambda it was trained with, and a
+    resume on the new default is refused in one line naming the fix."""
+    from metaworld_hwm.agent import config as agent_config
+    from metaworld_hwm.evaluation.policy import load_agent_policy
+
+    run = tmp_path / "run"
+    common = [
+        "train", "--task", "h1-stand", "--method", "metaworld", "--preset", "tiny",
+        "--seed", "1", "--run-dir", str(run), "--max-episode-steps", "30",
+        "--seed-steps", "20", "--eval-every", "40", "--eval-episodes", "1",
+        "--no-tensorboard", "--set", "num_samples=32", "--set", "batch_size=16",
+    ]  # fmt: skip
+    monkeypatch.setattr(agent_config, "METAWORLD_GUIDANCE_LAMBDA", 20.0)  # the old default
+    assert main([*common, "--steps", "40"]) == 0
+    monkeypatch.undo()
+    config = json.loads((run / "config.json").read_text())
+    assert config["train"]["guidance_lambda"] is None
+    assert config["world_model"]["guidance_lambda"] == 20.0
+    policy = load_agent_policy(run)
+    assert policy.agent.run.world_model.guidance_lambda == 20.0
+    capsys.readouterr()
+    assert main([*common, "--steps", "60", "--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "guidance_lambda" in err and "--run-dir" in err and "Traceback" not in err
+    assert err.count("\n") == 0

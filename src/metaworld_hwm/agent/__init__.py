@@ -29,6 +29,7 @@ from metaworld_hwm.agent.run_dir import (
     read_run_config,
     run_method,
     saved_run_config,
+    trained_run_config,
 )
 from metaworld_hwm.agent.variants import ABLATIONS, METHODS, PRESETS, Ablation, Preset
 
@@ -52,4 +53,5 @@ __all__ = [
     "resolve",
     "run_method",
     "saved_run_config",
+    "trained_run_config",
 ]

@@ -7,6 +7,7 @@ programs (DreamerV3) hold a ``config.json`` with their ``method`` at the top.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,17 @@ def saved_run_config(run_dir: Path, config: dict[str, Any]) -> RunConfig:
     """The RunConfig of one of our runs from its ``config`` (:func:`read_run_config`), with
     the run directory where it is now and TensorBoard off (for loading, not training)."""
     return RunConfig(**{**config["train"], "run_dir": str(run_dir), "tensorboard": False})
+
+
+def trained_run_config(run_dir: Path, config: dict[str, Any]) -> RunConfig:
+    """:func:`saved_run_config` with the guidance lambda the run was trained with: a run on
+    the default lambda records it resolved only (``world_model``), and the default may have
+    changed since (20 until 2026-12-06, 100 after). Build the run's agent from this; its
+    checkpoint's identity is still that of :func:`saved_run_config`."""
+    cfg = saved_run_config(run_dir, config)
+    if cfg.guidance_lambda is not None:
+        return cfg
+    return dataclasses.replace(cfg, guidance_lambda=config["world_model"]["guidance_lambda"])
 
 
 def check_run_dir(run: ResolvedRun, resume: bool) -> None:

@@ -24,8 +24,10 @@ from metaworld_hwm.agent import (
     build_agent,
     make_run_env,
     read_run_config,
+    resolve,
     run_method,
     saved_run_config,
+    trained_run_config,
 )
 from metaworld_hwm.training.checkpoint import load_checkpoint
 
@@ -128,13 +130,15 @@ def load_agent_policy(run_dir: Path) -> AgentPolicy:
         FileNotFoundError: there is no checkpoint.
         CheckpointError: the checkpoint is corrupt or another configuration's.
     """
-    cfg = saved_run_config(run_dir, read_run_config(run_dir))
+    config = read_run_config(run_dir)
+    cfg = trained_run_config(run_dir, config)
     env = make_run_env(cfg, evaluation=True)
     agent = build_agent(cfg, env)
     path = run_dir / CHECKPOINT
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} has no checkpoint.pt to evaluate; train first")
-    state = load_checkpoint(path, expected_config=agent.run.identity())
+    saved = resolve(saved_run_config(run_dir, config), env)
+    state = load_checkpoint(path, expected_config=saved.identity())
     agent.load_state_dict(state)
     return AgentPolicy(agent, env, state["step"])
 

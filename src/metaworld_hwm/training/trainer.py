@@ -22,7 +22,7 @@ from metaworld_hwm.agent import CHECKPOINT, CONFIG, Agent, RunConfig, build_agen
 from metaworld_hwm.physical import AsyncLearner
 from metaworld_hwm.physical.guide_interface import Guide
 from metaworld_hwm.skills.fusion import world_model_q
-from metaworld_hwm.training.checkpoint import load_checkpoint, save_checkpoint
+from metaworld_hwm.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from metaworld_hwm.training.loggers import Loggers
 from metaworld_hwm.training.replay_buffer import ReplayBuffer
 from metaworld_hwm.utils.atomic import atomic_write_text
@@ -159,7 +159,14 @@ class OnlineTrainer:
         if not path.exists():
             return False
         state = load_checkpoint(path, expected_config=self.run.identity())
-        self.agent.load_state_dict(state)
+        try:
+            self.agent.load_state_dict(state)
+        except ValueError as exc:  # e.g. a default that changed since (the guidance lambda)
+            raise CheckpointError(
+                f"checkpoint {path} does not fit this run's agent ({exc}); resume with the "
+                "settings it was trained with (config.json's world_model) or choose a new "
+                "--run-dir"
+            ) from exc
         self.step, self.episodes = state["step"], state["episodes"]
         self.rng.bit_generator.state = state["rng"]
         self.env.unwrapped.np_random.bit_generator.state = state["env_rng"]
