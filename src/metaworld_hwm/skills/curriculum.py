@@ -41,7 +41,7 @@ class CurriculumWindow:
     def end_iteration(self, stats: dict[str, float]) -> None:
         """Add an iteration's ended episodes and falls (PPO's ``episodes`` and ``falls``)."""
         self.iterations_seen += 1
-        self.episodes += int(stats.get("episodes", 0))
+        self.episodes += int(stats["episodes"])
         self.falls += int(stats["falls"])
 
     @property
