@@ -45,7 +45,8 @@ def test_user_mistakes_are_one_line(
     other = tmp_path / "other"
     other.mkdir()
     train = RunConfig(task="h1-walk", steps=10).to_dict()
-    (other / "config.json").write_text(json.dumps({"train": train, "seed_steps": 5}))
+    other_run = {"train": train, "world_model": {"guidance_lambda": 100.0}, "seed_steps": 5}
+    (other / "config.json").write_text(json.dumps(other_run))
     done = tmp_path / "done"
     done.mkdir()
     (done / "checkpoint.pt").write_bytes(b"")

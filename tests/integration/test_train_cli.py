@@ -47,12 +47,15 @@ def test_async_updates_train_and_log(tmp_path: Path) -> None:
         assert (run / "checkpoint.pt").exists()
 
 
-def test_a_run_on_an_older_default_lambda_evaluates_and_refuses_a_changed_resume(
+def test_a_run_on_an_older_default_lambda_evaluates_and_resumes_with_it(
     tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    """A run trained on the default guidance lambda records it resolved only; after the
-    default changed, `eval` rebuilds its agent with the lambda it was trained with, and a
-    resume on the new default is refused in one line naming the fix."""
+    """A run trained on the default guidance lambda records the lambda it used; after the
+    default changed, `eval` rebuilds its agent with that lambda, a resume on the new default
+    is refused in one line naming both values, and one with the old lambda continues. A
+    checkpoint of the older layout (a default lambda recorded as None) reads the same."""
+    import torch
+
     from metaworld_hwm.agent import config as agent_config
     from metaworld_hwm.evaluation.policy import load_agent_policy
 
@@ -69,10 +72,17 @@ def test_a_run_on_an_older_default_lambda_evaluates_and_refuses_a_changed_resume
     config = json.loads((run / "config.json").read_text())
     assert config["train"]["guidance_lambda"] is None
     assert config["world_model"]["guidance_lambda"] == 20.0
+    checkpoint = run / "checkpoint.pt"
+    payload = torch.load(checkpoint, weights_only=False)
+    assert payload["config"]["guidance_lambda"] == 20.0
+    payload["config"]["guidance_lambda"] = None  # as written before 2026-12-07
+    torch.save(payload, checkpoint)
     policy = load_agent_policy(run)
     assert policy.agent.run.world_model.guidance_lambda == 20.0
     capsys.readouterr()
     assert main([*common, "--steps", "60", "--resume"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "guidance_lambda" in err and "--run-dir" in err and "Traceback" not in err
+    assert "guidance_lambda: saved 20.0, now 100.0" in err and "Traceback" not in err
     assert err.count("\n") == 0
+    assert main([*common, "--steps", "60", "--resume", "--guidance-lambda", "20"]) == 0
+    assert "resumed" in capsys.readouterr().out

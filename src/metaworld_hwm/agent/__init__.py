@@ -20,6 +20,7 @@ from metaworld_hwm.agent.build import (
     build_agent,
     make_run_env,
     resolve,
+    upgrade_checkpoint,
 )
 from metaworld_hwm.agent.config import RunConfig
 from metaworld_hwm.agent.run_dir import (
@@ -54,4 +55,5 @@ __all__ = [
     "run_method",
     "saved_run_config",
     "trained_run_config",
+    "upgrade_checkpoint",
 ]

@@ -63,11 +63,27 @@ def is_episodic(env: gym.Env) -> bool:
 
 
 def identity_of(resolved: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a resolved config (``config.json``'s form) that a resume must match.
+    """The fields of a resolved config (``config.json``'s form) that a resume must match,
+    with the guidance lambda the run uses (a default one resolved: defaults change).
 
     Raises KeyError or TypeError when ``resolved`` is not of that form."""
     train = resolved["train"]
-    return {k: train[k] for k in IDENTITY} | {"seed_steps": resolved["seed_steps"]}
+    return ({k: train[k] for k in IDENTITY} | {"seed_steps": resolved["seed_steps"]}
+            | {"guidance_lambda": resolved["world_model"]["guidance_lambda"]})  # fmt: skip
+
+
+def upgrade_checkpoint(payload: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's payload with its identity in the current form: checkpoints written
+    before 2026-12-07 record a default guidance lambda as ``None`` (the lambda their agent
+    was built with is in their ``resolved_config``)."""
+    identity = payload.get("config")
+    if not isinstance(identity, dict) or identity.get("guidance_lambda") is not None:
+        return payload
+    try:
+        resolved = payload["resolved_config"]["world_model"]["guidance_lambda"]
+    except (KeyError, TypeError):
+        return payload
+    return payload | {"config": identity | {"guidance_lambda": resolved}}
 
 
 @dataclass(frozen=True)

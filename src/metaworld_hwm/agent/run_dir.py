@@ -58,8 +58,8 @@ def saved_run_config(run_dir: Path, config: dict[str, Any]) -> RunConfig:
 def trained_run_config(run_dir: Path, config: dict[str, Any]) -> RunConfig:
     """:func:`saved_run_config` with the guidance lambda the run was trained with: a run on
     the default lambda records it resolved only (``world_model``), and the default may have
-    changed since (20 until 2026-12-06, 100 after). Build the run's agent from this; its
-    checkpoint's identity is still that of :func:`saved_run_config`."""
+    changed since (20 until 2026-12-06, 100 after). Build the run's agent, and the identity
+    its checkpoint must have, from this."""
     cfg = saved_run_config(run_dir, config)
     if cfg.guidance_lambda is not None:
         return cfg

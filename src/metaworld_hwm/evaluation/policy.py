@@ -24,10 +24,9 @@ from metaworld_hwm.agent import (
     build_agent,
     make_run_env,
     read_run_config,
-    resolve,
     run_method,
-    saved_run_config,
     trained_run_config,
+    upgrade_checkpoint,
 )
 from metaworld_hwm.training.checkpoint import load_checkpoint
 
@@ -137,8 +136,7 @@ def load_agent_policy(run_dir: Path) -> AgentPolicy:
     path = run_dir / CHECKPOINT
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} has no checkpoint.pt to evaluate; train first")
-    saved = resolve(saved_run_config(run_dir, config), env)
-    state = load_checkpoint(path, expected_config=saved.identity())
+    state = load_checkpoint(path, expected_config=agent.run.identity(), upgrade=upgrade_checkpoint)
     agent.load_state_dict(state)
     return AgentPolicy(agent, env, state["step"])
 

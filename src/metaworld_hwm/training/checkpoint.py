@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import pickle
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,16 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: str | Path, expected_config: dict[str, Any] | None = None) -> dict:
+def load_checkpoint(
+    path: str | Path,
+    expected_config: dict[str, Any] | None = None,
+    upgrade: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict:
     """Read a checkpoint written by :func:`save_checkpoint`.
 
     Args:
         expected_config: if given, the checkpoint's ``config`` must equal it.
+        upgrade: brings a payload of an older layout to the current one before the check.
 
     Raises:
         CheckpointError: the file is missing, truncated or corrupt, is not a checkpoint of
@@ -54,13 +60,18 @@ def load_checkpoint(path: str | Path, expected_config: dict[str, Any] | None = N
         ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
+    if upgrade is not None:
+        payload = upgrade(payload)
     if expected_config is not None and payload.get("config") != expected_config:
         saved = payload.get("config") or {}
         diff = sorted(
             k for k in set(saved) | set(expected_config) if saved.get(k) != expected_config.get(k)
         )
+        values = ", ".join(f"{k}: saved {saved.get(k)!r}, now {expected_config.get(k)!r}"
+                           for k in diff if not isinstance(saved.get(k), dict))  # fmt: skip
         raise CheckpointError(
-            f"checkpoint {path} was written with a different configuration (fields {diff}); "
-            "resume with the run's own settings or choose a new --run-dir"
+            f"checkpoint {path} was written with a different configuration (fields {diff}"
+            f"{'; ' + values if values else ''}); resume with the run's own settings or "
+            "choose a new --run-dir"
         )
     return payload

@@ -18,7 +18,15 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from metaworld_hwm.agent import CHECKPOINT, CONFIG, Agent, RunConfig, build_agent, make_run_env
+from metaworld_hwm.agent import (
+    CHECKPOINT,
+    CONFIG,
+    Agent,
+    RunConfig,
+    build_agent,
+    make_run_env,
+    upgrade_checkpoint,
+)
 from metaworld_hwm.physical import AsyncLearner
 from metaworld_hwm.physical.guide_interface import Guide
 from metaworld_hwm.skills.fusion import world_model_q
@@ -158,7 +166,8 @@ class OnlineTrainer:
         path = self.run_dir / CHECKPOINT
         if not path.exists():
             return False
-        state = load_checkpoint(path, expected_config=self.run.identity())
+        state = load_checkpoint(path, expected_config=self.run.identity(),
+                                upgrade=upgrade_checkpoint)  # fmt: skip
         try:
             self.agent.load_state_dict(state)
         except ValueError as exc:  # e.g. a default that changed since (the guidance lambda)

@@ -26,8 +26,11 @@ def test_round_trip_and_clear_errors(tmp_path: Path) -> None:
     path = save_checkpoint(tmp_path / "ck.pt", {"config": {"a": 1}, "weights": torch.ones(3)})
     state = load_checkpoint(path, expected_config={"a": 1})
     assert torch.equal(state["weights"], torch.ones(3)) and state["version"]
-    with pytest.raises(CheckpointError, match=r"different configuration \(fields \['a'\]\)"):
+    with pytest.raises(CheckpointError, match=r"configuration \(fields \['a'\]; a: saved 1, now 2"):
         load_checkpoint(path, expected_config={"a": 2})
+    upgraded = load_checkpoint(path, expected_config={"a": 2},
+                               upgrade=lambda payload: payload | {"config": {"a": 2}})  # fmt: skip
+    assert upgraded["config"] == {"a": 2}
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(CheckpointError, match="corrupt or truncated"):
         load_checkpoint(path)
