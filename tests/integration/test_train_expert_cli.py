@@ -54,6 +54,9 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     assert "--effort-power applies" in error("dash", *elsewhere, "--objective", "hand-load",
                                               "--effort-power", "3")  # fmt: skip
     assert "--effort-power must be > 0" in error("dash", *elsewhere, "--effort-power", "0")
+    assert "--move-target applies" in error("dash", *elsewhere, "--objective", "hand-load",
+                                             "--move-target", "5")  # fmt: skip
+    assert "--move-target must be > 0" in error("dash", *elsewhere, "--move-target", "0")
     changed = [*tiny[:-6], "--steps-per-env", "16", "--critic-warmup", "1", "--eval-every", "2"]
     assert "other settings (steps_per_env)" in error("dash", *changed, "--resume")
     # more iterations continue the same run

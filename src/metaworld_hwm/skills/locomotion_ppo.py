@@ -111,6 +111,12 @@ class ForwardSpeedObjective(Objective):
             walker's h1-walk return is capped at ~927 by its legs' torques (``small_control``
             0.927 once at speed, ``results/walk_ppo/``), and in the task's own reward
             (power 1) a lower-torque gait is worth little against the move term's noise.
+        move_target: the training reward's move target (m/s) for the envs commanded the top
+            speed; the others keep their command (default: the top speed itself). The policy
+            reads the command and the gait clock follows it, so a runner commanded the speed
+            it holds (3.3 m/s) with h1-run's own target (5.0) is paid for running faster
+            without the shift in its inputs a higher command brings; a walker commanded
+            1.2 m/s with h1-walk's target (1.0) is paid for effort alone once at 1 m/s.
     """
 
     feature_dim = NUM_FEATURES
@@ -118,7 +124,8 @@ class ForwardSpeedObjective(Objective):
     signal_fn = staticmethod(locomotion_signals)
 
     def __init__(self, task: str, curriculum: SpeedCurriculum, episode_steps: int = 1000,
-                 heading_sigma: float = 0.0, effort_power: float = 1.0) -> None:  # fmt: skip
+                 heading_sigma: float = 0.0, effort_power: float = 1.0,
+                 move_target: float | None = None) -> None:  # fmt: skip
         if task not in ("run", "walk"):
             raise ValueError(f"forward-speed PPO trains on run or walk, not {task!r}")
         if episode_steps < 1 or heading_sigma < 0 or effort_power <= 0:
@@ -126,6 +133,9 @@ class ForwardSpeedObjective(Objective):
                 "episode_steps must be >= 1, heading_sigma >= 0 and effort_power > 0, got "
                 f"{episode_steps}, {heading_sigma}, {effort_power}"
             )
+        if move_target is not None and move_target <= 0:
+            raise ValueError(f"move_target must be > 0, got {move_target}")
+        self.move_target = move_target
         self.task = task
         self.episode_steps = episode_steps
         self.heading_sigma = heading_sigma
@@ -176,6 +186,9 @@ class ForwardSpeedObjective(Objective):
         vx, _, small_control, stand, yaw = step.signals.T
         move = np.clip(vx / self.speed, 0.0, 1.0)  # tolerance(bounds=(v, inf), margin=v, linear)
         self.window.add_steps(float(move[self.top].sum()), int(self.top.sum()))
+        if self.move_target is not None:
+            target = np.where(self.top, self.move_target, self.speed)
+            move = np.clip(vx / target, 0.0, 1.0)
         reward = small_control**self.effort_power * stand * (1.0 + 5.0 * move) / 6.0
         if self.heading_sigma > 0:
             reward = reward * np.exp(-0.5 * (yaw / self.heading_sigma) ** 2)

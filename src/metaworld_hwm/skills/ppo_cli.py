@@ -107,6 +107,13 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         "own reward)",
     )
     p.add_argument(
+        "--move-target",
+        type=float,
+        help="speed: the training reward's move target (m/s) for the episodes commanded the "
+        "top speed, which the policy's inputs and gait clock still follow (default: the top "
+        "speed); e.g. 5.0 pays a runner held at its speed for h1-run's own reward",
+    )
+    p.add_argument(
         "--episode-steps",
         type=int,
         help="control steps per training episode (default: door-sweep 300, speed 1000; a "
@@ -355,6 +362,10 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         raise LibraryError("--effort-power applies to speed runs (--objective speed)")
     if args.effort_power <= 0:
         raise LibraryError(f"--effort-power must be > 0, got {args.effort_power}")
+    if args.move_target is not None and args.objective != "speed":
+        raise LibraryError("--move-target applies to speed runs (--objective speed)")
+    if args.move_target is not None and args.move_target <= 0:
+        raise LibraryError(f"--move-target must be > 0 m/s, got {args.move_target}")
     if args.objective == "door-sweep":
         legs_library = Path(args.legs_library or default_library_path()).resolve()
         library = str(Path(args.library).resolve())
@@ -387,5 +398,5 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
     )  # fmt: skip
     steps = 1000 if args.episode_steps is None else args.episode_steps
     speed = ForwardSpeedObjective(task, curriculum, steps, args.heading_sigma,
-                                  args.effort_power)  # fmt: skip
+                                  args.effort_power, args.move_target)  # fmt: skip
     return speed, evaluation(task, speed, hidden, hold_steps=SURVIVAL_STEPS)

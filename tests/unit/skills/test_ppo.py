@@ -185,6 +185,23 @@ def test_effort_power_weighs_the_effort_term_in_the_training_reward() -> None:
         ForwardSpeedObjective("walk", SpeedCurriculum(), effort_power=0.0)
 
 
+def test_move_target_pays_the_top_speed_envs_against_another_speed() -> None:
+    """The envs at the top speed are paid against the move target, the others against their
+    command; the curriculum's hold still reads the command."""
+    objective = ForwardSpeedObjective("run", SpeedCurriculum(start_speed=3.3, max_speed=3.3,
+                                                             min_speed=1.9),
+                                      move_target=5.0)  # fmt: skip
+    objective.start(2, np.zeros((2, 51)), np.random.default_rng(0))
+    objective.top[:], objective.speed[:] = [True, False], [3.3, 2.0]
+    signals = np.array([[3.3, 0.0, 1.0, 1.0, 0.0], [2.0, 0.0, 1.0, 1.0, 0.0]])
+    reward = objective.reward(VectorStep(np.zeros((2, 51)), np.zeros(2), np.zeros(2, bool),
+                                         np.zeros(2, bool), signals))  # fmt: skip
+    np.testing.assert_allclose(reward, [(1.0 + 5.0 * 3.3 / 5.0) / 6.0, 1.0])
+    assert objective.window.score_sum == pytest.approx(1.0)  # the hold: 3.3 of 3.3
+    with pytest.raises(ValueError, match="move_target"):
+        ForwardSpeedObjective("run", SpeedCurriculum(), move_target=0.0)
+
+
 def test_the_curriculum_rises_only_after_a_held_window_without_falls() -> None:
     curriculum = SpeedCurriculum(start_speed=1.0, curriculum_step=0.1, level_iterations=2)
     objective = ForwardSpeedObjective("run", curriculum)
