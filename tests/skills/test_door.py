@@ -163,6 +163,29 @@ def test_the_torso_extends_the_grasp_along_the_doors_arc() -> None:
     assert misses[0] > 0.05 and misses[1] < 0.01, misses
 
 
+def test_the_ik_bias_moves_the_free_joint_and_keeps_the_grasp() -> None:
+    """The torso gives the grasp IK one free joint; from an exact grasp, a bias pose draws
+    that free motion toward it (here the wound-up branch the sweep opens from) while the grip
+    stays on the bar."""
+    env = HumanoidEnv("h1grip", "door")
+    qpos = env.model.key_qpos[0].copy()
+    x, y, heading = DoorOpenerConfig().sweep_stance
+    qpos[:2], qpos[3:7] = (x, y), (np.cos(heading / 2), 0, 0, np.sin(heading / 2))
+    qpos[env.model.joint("door_hinge").qposadr[0]] = 0.4
+    point, bar = _hatch_bar(0.4)
+    arm = GripperArm(env.model, iterations=60, joint_names=("torso", *LEFT_ARM))
+    qpos[arm.qpos_adr] = arm.solve(qpos, point, bar)
+    wound_up = np.array([-1.7, 1.0, 0.9, 2.2, 2.0])
+    gaps = []
+    for gain in (0.0, 0.05):
+        arm = GripperArm(env.model, joint_names=("torso", *LEFT_ARM))  # one control step's IK
+        gaps.append(np.linalg.norm(arm.solve(qpos, point, bar, wound_up, gain) - wound_up))
+        assert np.linalg.norm(point - arm.data.site_xpos[arm.grip]) < 1e-3, gain
+    assert gaps[1] < gaps[0] - 0.3, gaps
+    with pytest.raises(ValueError, match="ik_bias_pose needs 5 joint angles"):
+        DoorOpenerConfig(ik_bias_pose=(0.0, 0.0, 0.0, 0.0))
+
+
 def test_the_sweep_stance_recedes_with_the_door() -> None:
     opener = DoorOpener(ExpertLibrary.load(resolve_library(None))["walk"])
     cfg = opener.config

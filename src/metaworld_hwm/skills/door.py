@@ -131,6 +131,23 @@ class DoorOpenerConfig:
     shoulder yaw cannot, and it makes up for the body's yaw under the load."""
     arm_step: float = 0.04
     """Largest change of an arm joint target per control step (rad)."""
+    ik_bias_pose: tuple[float, ...] | None = None
+    """From the first pull on, the grasp IK's free motion is drawn toward this pose (torso
+    yaw, then the left shoulder's pitch, roll and yaw, then the elbow; needs ``use_torso``).
+    The first pull forks the IK ~20 steps in (the elbow rising or falling), and the sweep
+    opens the door from one branch only: ``(-1.7, 1.0, 0.9, 2.2, 2.0)`` puts every seed
+    there (``results/door/``). None: the least-change IK alone."""
+    ik_bias_gain: float = 0.05
+    """Share of the gap to ``ik_bias_pose`` closed per IK iteration, in the free motion."""
+
+    def __post_init__(self) -> None:
+        if self.ik_bias_pose is not None and len(self.ik_bias_pose) != len(LEFT_ARM) + int(
+            self.use_torso
+        ):
+            raise ValueError(
+                f"ik_bias_pose needs {len(LEFT_ARM) + int(self.use_torso)} joint angles (torso "
+                f"yaw with use_torso, then {', '.join(LEFT_ARM)}), got {len(self.ik_bias_pose)}"
+            )
 
     @classmethod
     def from_settings(cls, settings: dict[str, object]) -> DoorOpenerConfig:
@@ -195,9 +212,14 @@ class GripperArm:
         self.data.qpos[:] = qpos
         mujoco.mj_kinematics(self.model, self.data)
 
-    def solve(self, qpos: np.ndarray, target: np.ndarray, bar: np.ndarray) -> np.ndarray:
-        """Left-arm joints (4,) putting the grip site at ``target`` (3,) with the palm's z axis
-        perpendicular to the unit bar direction ``bar`` (3,), from pose ``qpos``."""
+    def solve(self, qpos: np.ndarray, target: np.ndarray, bar: np.ndarray,
+              bias: np.ndarray | None = None, bias_gain: float = 0.0) -> np.ndarray:  # fmt: skip
+        """Arm joints (``joint_names``) putting the grip site at ``target`` (3,) with the palm's
+        z axis perpendicular to the unit bar direction ``bar`` (3,), from pose ``qpos``.
+
+        With the torso there is one joint more than equations; ``bias`` (one value per joint)
+        draws that free motion toward a pose by ``bias_gain`` of the gap per iteration, which
+        picks the IK's branch where the least-change step would fork."""
         m, d = self.model, self.data
         d.qpos[:] = qpos
         jac_p, jac_r = np.zeros((3, m.nv)), np.zeros((3, m.nv))
@@ -209,7 +231,11 @@ class GripperArm:
             error = np.r_[target - d.site_xpos[self.grip], -0.3 * (palm_z @ bar)]
             turn_row = 0.3 * np.cross(palm_z, bar) @ jac_r[:, self.dof_adr]
             jac = np.vstack([jac_p[:, self.dof_adr], turn_row[None]])
-            step = jac.T @ np.linalg.solve(jac @ jac.T + 0.02**2 * np.eye(4), error)
+            damped = jac @ jac.T + 0.02**2 * np.eye(4)
+            step = jac.T @ np.linalg.solve(damped, error)
+            if bias is not None and bias_gain > 0.0:
+                free = np.eye(len(self.qpos_adr)) - jac.T @ np.linalg.solve(damped, jac)
+                step = step + free @ (bias_gain * (bias - d.qpos[self.qpos_adr]))
             q = d.qpos[self.qpos_adr] + np.clip(step, -0.2, 0.2)
             d.qpos[self.qpos_adr] = np.clip(q, self.low, self.high)
         mujoco.mj_kinematics(m, d)
@@ -471,7 +497,9 @@ class DoorOpener:
     def _arm_action(self, action: np.ndarray, qpos: np.ndarray, door: float, point: np.ndarray,
                     bar: np.ndarray, hinge: np.ndarray) -> np.ndarray:  # fmt: skip
         cfg = self.config
-        solution = self.arm.solve(qpos, point, bar)
+        biased = cfg.ik_bias_pose is not None and (self.stage == "pull" or self.unlocked)
+        bias = np.asarray(cfg.ik_bias_pose) if biased else None
+        solution = self.arm.solve(qpos, point, bar, bias, cfg.ik_bias_gain)
         back_off = 0.0  # share of pregrasp_distance, along the palm axis of the holding pose
         if self.stage == "pregrasp":
             back_off = np.clip((cfg.pregrasp_steps - 20 - self.stage_steps) / 100, 0.0, 1.0)
@@ -479,7 +507,7 @@ class DoorOpener:
             back_off = np.clip((self.stage_steps - 10) / 20, 0.0, 1.0)
         if back_off > 0.0:
             target = point - cfg.pregrasp_distance * back_off * self.arm.palm_axis()
-            solution = self.arm.solve(qpos, target, bar)
+            solution = self.arm.solve(qpos, target, bar, bias, cfg.ik_bias_gain)
         current = qpos[self.arm.qpos_adr]
         if self.arm_ref is None:
             self.arm_ref = current.copy()
