@@ -2,7 +2,7 @@
 
     python bench/experts.py [--library experts] [--seeds 10] [--steps 1000] [--reach-goals 40]
                             [--skills stand walk run reach] [--teacher PATH]
-                            [--run-commands 2.2 2.6]
+                            [--run-commands 2.2 2.6] [--run-pushes 0.5]
 
 * stand: return per seed on h1-stand (HumanoidBench's reset noise), falls, and survival of a
   100 N, 0.1 s push on the torso in 8 directions (seed 0, push at step 500);
@@ -12,7 +12,9 @@
   walker must beat;
 * run: every run-skill expert at its default command on h1-run: return over 1000 steps per
   seed, mean forward speed, falls, whether it holds >= 2.0 m/s for 30 s without a fall, and
-  its heading error; then at each ``--run-commands`` speed: return, speed and falls;
+  its heading error; then at each ``--run-commands`` speed: return, speed and falls; and with
+  each ``--run-pushes`` speed, a pelvis velocity change of that size in a random direction
+  every 5 s: falls within 30 s (the runner's margin);
 * reach: goals drawn from h1-reach's own distribution, kept when left-arm IK from the standing
   pose gets within 1 cm ("reachable"); success = hand within 5 cm after 250 steps.
 One thread; prints figures, never passes or fails.
@@ -104,17 +106,22 @@ def bench_walk(name: str, expert: Expert, seeds: int, steps: int) -> None:
           f"{falls}, mean forward COM speed {np.mean(speeds):+.3f} m/s")  # fmt: skip
 
 
-def run_episode(expert: Expert, env, seed: int, vx: float | None = None
+def run_episode(expert: Expert, env, seed: int, vx: float | None = None, push_speed: float = 0.0
                 ) -> tuple[float, list[float], list[float], bool]:  # fmt: skip
     """One h1-run episode of up to 1500 steps (30 s): the return over 1000 steps, the forward
     COM speed per step, the heading error per step after the first 5 s, and whether it fell;
-    ``vx``: a command other than the expert's default."""
+    ``vx``: a command other than the expert's default; ``push_speed``: every 250 steps (5 s)
+    the pelvis's horizontal velocity changes by that much in a random direction."""
     obs, _ = env.reset(seed=seed)
     expert.reset(1)
     if vx is not None:
         expert.set_command(vx=vx)
+    pushes = np.random.default_rng(seed)
     ret, com_vx, yaws = 0.0, [], []
     for t in range(1500):
+        if push_speed and t > 0 and t % 250 == 0:
+            angle = pushes.uniform(-np.pi, np.pi)
+            env.unwrapped.data.qvel[:2] += push_speed * np.array([np.cos(angle), np.sin(angle)])
         obs, reward, terminated, _, _ = env.step(expert.act(obs))
         ret += reward if t < 1000 else 0.0
         com_vx.append(float(env.unwrapped.physics.center_of_mass_velocity()[0]))
@@ -125,9 +132,11 @@ def run_episode(expert: Expert, env, seed: int, vx: float | None = None
     return ret, com_vx, yaws, False
 
 
-def bench_run(name: str, expert: Expert, seeds: int, commands: list[float]) -> None:
+def bench_run(name: str, expert: Expert, seeds: int, commands: list[float],
+              pushes: list[float]) -> None:  # fmt: skip
     """A run expert on h1-run: at its default command, 1000-step returns, 30-s holds and
-    heading error; at each of ``commands``, return, speed and falls."""
+    heading error; at each of ``commands``, return, speed and falls; with pushes of each of
+    ``pushes`` (m/s) every 5 s, return and falls."""
     start = time.perf_counter()
     env = make_env("h1-run", max_episode_steps=1500)
     runs = [run_episode(expert, env, seed) for seed in range(seeds)]
@@ -154,6 +163,10 @@ def bench_run(name: str, expert: Expert, seeds: int, commands: list[float]) -> N
               f"{np.std([r[0] for r in runs]):.1f}, speed after the first 5 s "
               f"{np.mean([np.mean(r[1][250:]) for r in runs]):.2f} m/s, falls within 30 s "
               f"{sum(r[3] for r in runs)}/{seeds}")  # fmt: skip
+    for push in pushes:
+        runs = [run_episode(expert, env, seed, push_speed=push) for seed in range(seeds)]
+        print(f"  pushes of {push} m/s every 5 s: return {np.mean([r[0] for r in runs]):.1f}, "
+              f"falls within 30 s {sum(r[3] for r in runs)}/{seeds}")  # fmt: skip
 
 
 def bench_reach(expert: Expert, goals: int) -> None:
@@ -193,6 +206,8 @@ def main() -> None:
     parser.add_argument("--teacher", help="walk teacher (TorchScript), run beside the walker")
     parser.add_argument("--run-commands", type=float, nargs="*", default=[2.2, 2.6],
                         help="run experts: other forward commands (m/s) to score")
+    parser.add_argument("--run-pushes", type=float, nargs="*", default=[],
+                        help="run experts: push speeds (m/s), one push every 5 s, to score")
     parser.add_argument("--skills", nargs="+", default=["stand", "walk", "run", "reach"],
                         help="which skills' experts to score")
     parser.add_argument("--tracking-plot", default="results/walk_expert/command_tracking.png")
@@ -207,7 +222,7 @@ def main() -> None:
     for name in [n for n in chosen if library[n].spec.skill == "walk"]:
         bench_walker(library[name], args.seeds, args.teacher, Path(args.tracking_plot))
     for name in [n for n in chosen if library[n].spec.skill == "run"]:
-        bench_run(name, library[name], args.seeds, args.run_commands)
+        bench_run(name, library[name], args.seeds, args.run_commands, args.run_pushes)
     if "stand" in library.names and "walk" in args.skills:
         bench_walk("stand", library["stand"], args.seeds, args.steps)
     if "reach" in library.names and args.reach_goals and "reach" in args.skills:
