@@ -149,7 +149,9 @@ def bench_run(name: str, expert: Expert, seeds: int, commands: list[float],
     print(f"\n{name} on h1-run (command {command}), {seeds} seeds ({elapsed:.1f} s)")
     print("  returns over 1000 steps: " + " ".join(f"{r:.1f}" for r in returns))
     print(f"  mean {np.mean(returns):.1f} +- {np.std(returns):.1f}; mean forward COM speed "
-          f"{np.mean([np.mean(r[1]) for r in runs]):.2f} m/s; falls within 30 s: "
+          f"{np.mean([np.mean(r[1]) for r in runs]):.2f} m/s (steps 100-1000, the scored "
+          f"ones after the start: {np.mean([np.mean(r[1][100:1000]) for r in runs]):.2f} m/s); "
+          f"falls within 30 s: "
           f"{falls}/{seeds}; >= 2.0 m/s (after the first 5 s) for 30 s, no fall: "
           f"{held}/{seeds}; heading error (commanded 0) after the first 5 s: mean "
           f"{np.mean(yaws):.2f} rad, max {np.max(yaws):.2f}")  # fmt: skip

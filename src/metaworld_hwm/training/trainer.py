@@ -170,7 +170,7 @@ class OnlineTrainer:
                                 upgrade=upgrade_checkpoint)  # fmt: skip
         try:
             self.agent.load_state_dict(state)
-        except ValueError as exc:  # e.g. a default that changed since (the guidance lambda)
+        except ValueError as exc:  # e.g. a preset's world-model default changed since
             raise CheckpointError(
                 f"checkpoint {path} does not fit this run's agent ({exc}); resume with the "
                 "settings it was trained with (config.json's world_model) or choose a new "
