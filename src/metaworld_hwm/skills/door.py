@@ -51,6 +51,7 @@ from metaworld_hwm.envs.robot import CONTROL_DT, GRIPPER_RANGE, JOINT_NAMES
 from metaworld_hwm.envs.scene import build_model
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.skills.locomotion import yaw_of
+from metaworld_hwm.skills.sweep_arm import ArmSweepWalker
 from metaworld_hwm.skills.walk import WalkExpert
 
 LEFT_ARM = ("left_shoulder_pitch", "left_shoulder_roll", "left_shoulder_yaw", "left_elbow")
@@ -286,6 +287,7 @@ class DoorOpener:
         self._robot_qpos = np.r_[0:7, [m.jnt_qposadr[m.joint(n).id] for n in JOINT_NAMES]]
         self._robot_dof = np.r_[0:6, [m.jnt_dofadr[m.joint(n).id] for n in JOINT_NAMES]]
         self._door_qpos = int(m.jnt_qposadr[m.joint("door_hinge").id])
+        self._door_dof = int(m.jnt_dofadr[m.joint("door_hinge").id])
         self._hatch_qpos = int(m.jnt_qposadr[m.joint("door_hatch_hinge").id])
         self._door = m.body("door").id
         self._hatch = m.body("door_hatch").id
@@ -485,10 +487,14 @@ class DoorOpener:
         legs = self.legs
         if self.stage == "pull":
             legs = self.sweep_legs if self.unlocked else self.pull_legs
+        if isinstance(legs, ArmSweepWalker):
+            legs.context = self.arm_context(qpos, qvel)[None]
         action = np.zeros(self.model.nu)
         action[:19] = self._walk_action(legs, robot_obs, goal, qpos, heading)
         if self.stage != "approach":
             action = self._arm_action(action, qpos, door, point, bar, hinge)
+        if isinstance(legs, ArmSweepWalker):
+            action = self.add_arm_residual(action, legs.arm_residual[0])
         if self.stage in ("grasp", "turn", "pull"):
             self.grip = min(GRIPPER_RANGE[1], self.grip + 0.0015)
         action[self._gripper] = self._normalised(self._gripper, self.grip)
@@ -522,6 +528,22 @@ class DoorOpener:
         for k, actuator in enumerate(self.arm.actuators):
             action[actuator] = self._normalised(actuator, self.arm_ref[k] + offsets[k])
         return action
+
+    def arm_context(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+        """What an :class:`~metaworld_hwm.skills.sweep_arm.ArmSweepWalker` reads of the arm and
+        the door (scene ``qpos``, ``qvel``): the arm joints' offsets from the opener's
+        reference (zero before it has one), their velocities, the door's angle and velocity."""
+        joints = qpos[self.arm.qpos_adr]
+        offsets = joints - self.arm_ref if self.arm_ref is not None else np.zeros_like(joints)
+        return np.r_[offsets, qvel[self.arm.dof_adr], qpos[self._door_qpos], qvel[self._door_dof]]
+
+    def add_arm_residual(self, action: np.ndarray, residual: np.ndarray) -> np.ndarray:
+        """``action`` with ``residual`` (rad, one per arm joint) added to the arm's servo
+        targets."""
+        low, high = self._ctrlrange[self.arm.actuators].T
+        out = action.copy()
+        out[self.arm.actuators] += 2.0 * residual / (high - low)
+        return out
 
     def _normalised(self, actuator: int, target: float) -> float:
         low, high = self._ctrlrange[actuator]

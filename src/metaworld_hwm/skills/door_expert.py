@@ -26,6 +26,7 @@ import numpy as np
 
 from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
 from metaworld_hwm.skills.expert import (
+    CONTROLLERS,
     AnalyticExpert,
     Expert,
     ExpertSpec,
@@ -107,7 +108,12 @@ class DoorExpert(AnalyticExpert):
                 raise ValueError(f"door expert {spec.name!r}: its config has no {part!r} spec")
             prefix = f"{part}."
             weights = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
-            walkers.append(WalkExpert.from_arrays(ExpertSpec(**entry), weights))
+            part_spec = ExpertSpec(**entry)
+            walker_class = CONTROLLERS.get(part_spec.controller, WalkExpert)
+            if not issubclass(walker_class, WalkExpert):
+                raise ValueError(f"door expert {spec.name!r}: its {part} is a "
+                                 f"{part_spec.controller!r}, not a command walker")
+            walkers.append(walker_class.from_arrays(part_spec, weights))
         config = DoorOpenerConfig.from_settings(spec.config.get("opener", {}))
         sweep_legs = walkers[2] if len(walkers) > 2 else None
         return cls(spec, walkers[0], walkers[1], config, sweep_legs=sweep_legs)

@@ -51,10 +51,11 @@ import torch
 from torch import nn
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig, run_door_episode
+from metaworld_hwm.skills.door import LEFT_ARM, DoorOpener, DoorOpenerConfig, run_door_episode
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, leg_action, wrap_angle, yaw_of
 from metaworld_hwm.skills.ppo import EvaluateFn, Objective
+from metaworld_hwm.skills.sweep_arm import RESIDUAL_LIMIT, ArmSweepWalker, arm_context_dim
 from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert
 
 #: Seeds of the opener episodes whose sweep starts become the snapshots.
@@ -78,21 +79,35 @@ def load_walkers(libraries: tuple[str, ...]) -> tuple[WalkExpert, ...]:
     return tuple(ExpertLibrary.load(library)[name] for library, name in pairs)
 
 
-class PolicyLegs(WalkExpert):
+class _PolicyLegsMixin:
     """A sweep walker whose legs PPO's policy gives: :meth:`act` records the features its
     network would read (:attr:`features_read`) and moves its gait clock on, and returns the
     other joints' hold targets with the legs at their default pose (the env puts the policy's
     legs there), so the opener's step costs no network pass that the env would overwrite."""
 
-    def __init__(self, walker: WalkExpert) -> None:
-        super().__init__(walker.spec, walker.policy, walker.ctrlrange)
-        self.clock, self.command = walker.clock.copy(), walker.command
-        self.features_read: np.ndarray | None = None
+    features_read: np.ndarray | None = None
 
     def _act(self, obs: np.ndarray) -> np.ndarray:
-        self.features_read = self.features(obs)
-        self.advance_clock()
-        return leg_action(np.zeros((obs.shape[0], NUM_LEG_JOINTS)), self.ctrlrange)
+        self.features_read = self.features(obs)  # type: ignore[attr-defined]
+        self.advance_clock()  # type: ignore[attr-defined]
+        return leg_action(np.zeros((obs.shape[0], NUM_LEG_JOINTS)), self.ctrlrange)  # type: ignore[attr-defined]
+
+
+class PolicyLegs(_PolicyLegsMixin, WalkExpert):
+    """The policy's legs in place of a command walker (:class:`_PolicyLegsMixin`)."""
+
+    def __init__(self, walker: WalkExpert) -> None:
+        WalkExpert.__init__(self, walker.spec, walker.policy, walker.ctrlrange)
+        self.clock, self.command = walker.clock.copy(), walker.command
+
+
+class PolicyArmLegs(_PolicyLegsMixin, ArmSweepWalker):
+    """The policy's legs and arm residuals in place of an arm sweep walker: the opener sets
+    its arm context, and the env adds the policy's residuals to the opener's arm targets."""
+
+    def __init__(self, walker: ArmSweepWalker) -> None:
+        ArmSweepWalker.__init__(self, walker.spec, walker.policy, walker.ctrlrange)
+        self.clock, self.command = walker.clock.copy(), walker.command
 
 
 class DoorSweepEnv(gym.Env):
@@ -108,6 +123,8 @@ class DoorSweepEnv(gym.Env):
         velocity_noise: U(-x, x) m/s (rad/s) added to the robot's velocities at each reset.
         hold_weight: weight of the pelvis-hold shaping term.
         config: the opener's settings.
+        arm: the policy also gives residuals on the opener's arm targets
+            (:class:`~metaworld_hwm.skills.sweep_arm.ArmSweepWalker`), and reads the arm context.
     """
 
     def __init__(
@@ -115,6 +132,7 @@ class DoorSweepEnv(gym.Env):
         snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS, episode_steps: int = 300,
         velocity_noise: float = 0.05, hold_weight: float = 1.0,
         config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
+        arm: bool = False,
     ) -> None:  # fmt: skip
         self.env = HumanoidEnv("h1grip", "door", max_episode_steps=10**9)
         sweep_legs = sweep_legs or pull_legs
@@ -125,8 +143,11 @@ class DoorSweepEnv(gym.Env):
         self.hold_weight = hold_weight
         self._hold_origin = np.zeros(3)  # pelvis offset from the stance (x, y) and yaw
         self._hold, self._best_door = 1.0, 0.0
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (NUM_FEATURES,), np.float64)
-        self.action_space = gym.spaces.Box(-np.inf, np.inf, (NUM_LEG_JOINTS,), np.float64)
+        self.arm_joints = len(self.opener.arm.joint_names) if arm else 0
+        inputs = NUM_FEATURES + (arm_context_dim(self.arm_joints) if arm else 0)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (inputs,), np.float64)
+        self.action_space = gym.spaces.Box(
+            -np.inf, np.inf, (NUM_LEG_JOINTS + self.arm_joints,), np.float64)  # fmt: skip
         self._ctrlrange = sweep_legs.ctrlrange
         key = (legs.name, pull_legs.name, tuple(snapshot_seeds), self.opener.config)
         if key not in _SNAPSHOTS:  # the envs of one worker process share them (copied on use)
@@ -135,10 +156,11 @@ class DoorSweepEnv(gym.Env):
         if not self.snapshots:
             raise RuntimeError(f"no opener episode of seeds {snapshot_seeds} began the sweep")
         # every step from a snapshot is the sweep's pull, whose legs the policy gives
-        self.opener.sweep_legs = self._policy_legs = PolicyLegs(self.opener.sweep_legs)
+        self._policy_legs = _policy_legs(self.opener.sweep_legs, self.arm_joints)
+        self.opener.sweep_legs = self._policy_legs
         self._steps = 0
         self._pending = np.zeros(self.env.model.nu)
-        self._features = np.zeros(NUM_FEATURES)
+        self._features = np.zeros(inputs)
 
     def _sweep_start(self, seed: int) -> dict[str, Any] | None:
         """The env and opener state where episode ``seed``'s sweep begins (None: never)."""
@@ -162,8 +184,10 @@ class DoorSweepEnv(gym.Env):
         legs.features_read, clock = None, legs.clock.copy()
         self._pending = opener.act(obs)
         if legs.features_read is None:  # the door fell back toward the lock: pull legs acted
-            robot = np.concatenate([obs[opener._robot_qpos],
-                                    obs[opener.model.nq + opener._robot_dof]])  # fmt: skip
+            nq = opener.model.nq
+            robot = np.concatenate([obs[opener._robot_qpos], obs[nq + opener._robot_dof]])
+            if isinstance(legs, ArmSweepWalker):
+                legs.context = opener.arm_context(obs[:nq], obs[nq:])[None]
             legs.features_read = legs.features(robot[None], clock)
         self._features = legs.features_read[0].copy()
 
@@ -204,9 +228,13 @@ class DoorSweepEnv(gym.Env):
         return self._features.copy(), {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        legs = leg_action(np.asarray(action, dtype=np.float64)[None], self._ctrlrange)[0]
+        action = np.asarray(action, dtype=np.float64)
+        legs = leg_action(action[None, :NUM_LEG_JOINTS], self._ctrlrange)[0]
         full = self._pending.copy()
         full[:NUM_LEG_JOINTS] = legs[:NUM_LEG_JOINTS]
+        if self.arm_joints:
+            residual = np.clip(action[NUM_LEG_JOINTS:], -RESIDUAL_LIMIT, RESIDUAL_LIMIT)
+            full = np.clip(self.opener.add_arm_residual(full, residual), -1.0, 1.0)
         obs, task_reward, terminated, _, info = self.env.step(full)
         door, hold = self.door_angle(), self.hold()
         reward = (PROGRESS_SCALE * max(0.0, door - self._best_door)
@@ -242,40 +270,55 @@ class DoorSweepEnv(gym.Env):
         self.np_random.bit_generator.state = state["rng"]
 
 
+def _policy_legs(walker: WalkExpert, arm_joints: int) -> PolicyLegs | PolicyArmLegs:
+    """The env's stand-in for the sweep walker: legs only, or legs and arm residuals (the
+    walker widened to an arm sweep walker when it is not one)."""
+    if not arm_joints:
+        return PolicyLegs(walker)
+    if not isinstance(walker, ArmSweepWalker):
+        walker = ArmSweepWalker.from_walker(walker, arm_joints)
+    return PolicyArmLegs(walker)
+
+
 def door_signals(env: DoorSweepEnv, info: dict[str, Any]) -> np.ndarray:
     """The door's angle and the hold term after a step (for the iteration's statistics)."""
     return np.array([info["door"], info["hold"]])
 
 
 def make_sweep_env(libraries: tuple[str, ...], episode_steps: int,
-                   config: DoorOpenerConfig | None = None) -> DoorSweepEnv:  # fmt: skip
+                   config: DoorOpenerConfig | None = None, arm: bool = False
+                   ) -> DoorSweepEnv:  # fmt: skip
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
-    pull, sweep library, sweep)`` (picklable for worker processes) and the opener's settings
-    ``config``; the same pull and sweep walker is one walker, as in an opener without sweep
-    legs of its own."""
+    pull, sweep library, sweep)`` (picklable for worker processes), the opener's settings
+    ``config`` and arm residuals or not (``arm``); the same pull and sweep walker is one
+    walker, as in an opener without sweep legs of its own."""
     legs, pull, sweep = load_walkers(libraries)
     own_sweep = sweep if libraries[2:4] != libraries[4:6] else None
     return DoorSweepEnv(legs, pull, episode_steps=episode_steps, config=config,
-                        sweep_legs=own_sweep)  # fmt: skip
+                        sweep_legs=own_sweep, arm=arm)  # fmt: skip
 
 
 class DoorSweepObjective(Objective):
-    """The sweep's legs: the env's own features in, 10 leg outputs out, the env's reward."""
+    """The sweep's legs: the env's own features in, 10 leg outputs out (``arm``: the arm
+    context in too, the arm's residuals out too), the env's reward."""
 
-    feature_dim = NUM_FEATURES
-    output_dim = NUM_LEG_JOINTS
     signal_fn = staticmethod(door_signals)
 
     def __init__(self, libraries: tuple[str, ...], episode_steps: int = 300,
-                 config: DoorOpenerConfig | None = None) -> None:  # fmt: skip
+                 config: DoorOpenerConfig | None = None, arm: bool = False) -> None:  # fmt: skip
         self.libraries = libraries
         self.episode_steps = episode_steps
         self.config = config or DoorOpenerConfig()
+        self.arm = arm
+        #: Arm joints the residuals move (0: legs only).
+        self.arm_joints = sweep_arm_joints(self.config) if arm else 0
+        self.feature_dim = NUM_FEATURES + (arm_context_dim(self.arm_joints) if arm else 0)
+        self.output_dim = NUM_LEG_JOINTS + self.arm_joints
         self._door_sum, self._door_max, self._hold_sum, self._steps = 0.0, 0.0, 0.0, 0
 
     def env_factory(self) -> functools.partial[DoorSweepEnv]:
         return functools.partial(make_sweep_env, self.libraries, self.episode_steps,
-                                 self.config)  # fmt: skip
+                                 self.config, self.arm)  # fmt: skip
 
     def reward(self, step: Any) -> np.ndarray:
         door = step.signals[:, 0]
@@ -293,30 +336,43 @@ class DoorSweepObjective(Objective):
         return row
 
 
-def swept_walker(base: WalkExpert, policy: nn.Module, name: str,
-                 provenance: dict[str, Any]) -> WalkExpert:  # fmt: skip
-    """``base`` (the pull walker) with PPO's network, renamed, its provenance recorded."""
+def sweep_arm_joints(config: DoorOpenerConfig) -> int:
+    """The joints the opener's arm moves (the torso too when ``use_torso``)."""
+    return len(LEFT_ARM) + int(config.use_torso)
+
+
+def swept_walker(base: WalkExpert, policy: nn.Module, name: str, provenance: dict[str, Any],
+                 arm_joints: int = 0) -> WalkExpert:  # fmt: skip
+    """``base`` (the pull walker) with PPO's network, renamed, its provenance recorded; with
+    ``arm_joints`` an :class:`~metaworld_hwm.skills.sweep_arm.ArmSweepWalker` (the network
+    then gives the arm's residuals too)."""
     config = dict(base.spec.config)
     config["design"] = ("pull walker fine-tuned by PPO (rsl_rl) on h1grip-door's reward, "
-                        "legs of the door opener's sweep")  # fmt: skip
+                        "legs of the door opener's sweep"
+                        + (" with residuals on its arm targets" if arm_joints else ""))  # fmt: skip
     config["provenance"] = provenance
     spec = dataclasses.replace(base.spec, name=name, config=config,
                         description="Legs of the door's sweep: hold the stance the door "
                                     "opener commands under the door's load.")  # fmt: skip
-    return WalkExpert(spec, policy, base.ctrlrange)
+    if arm_joints:
+        spec = dataclasses.replace(spec, controller=ArmSweepWalker.controller_name,
+                                   config=dict(config, arm_joints=arm_joints))  # fmt: skip
+        return ArmSweepWalker(spec, policy, base.ctrlrange)
+    return WalkExpert(dataclasses.replace(spec, controller=WalkExpert.controller_name), policy,
+                      base.ctrlrange)  # fmt: skip
 
 
 def sweep_evaluation(libraries: tuple[str, ...], base: WalkExpert,
                      config: DoorOpenerConfig | None = None, seed: int = 20_000,
-                     steps: int = 1000) -> EvaluateFn:  # fmt: skip
+                     steps: int = 1000, arm_joints: int = 0) -> EvaluateFn:  # fmt: skip
     """An ``evaluate`` callback: a whole opener episode on ``h1grip-door`` (seed ``seed + k``)
     with the walkers of ``libraries`` (:func:`make_sweep_env`), the opener's settings
-    ``config`` and the policy in ``base``'s place as the sweep's legs; its return, fall and
-    largest door angle."""
+    ``config`` and the policy in ``base``'s place as the sweep's legs (``arm_joints``: and
+    the arm's residuals); its return, fall and largest door angle."""
     legs, pull = load_walkers(libraries[:4])  # the policy is the sweep's legs
 
     def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
-        sweep = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {})
+        sweep = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {}, arm_joints)
         opener = DoorOpener(legs, copy.copy(pull), config, sweep_legs=sweep)
         with torch.no_grad():
             run = run_door_episode(opener, seed + episode, steps)

@@ -32,6 +32,7 @@ from metaworld_hwm.skills.locomotion_ppo import (
 from metaworld_hwm.skills.ppo import CHECKPOINT, Objective, PPOConfig, PPOTrainer
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, LoadedWalkObjective, trained_pull_expert
 from metaworld_hwm.skills.pull_ppo import evaluation as load_evaluation
+from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy
 from metaworld_hwm.skills.walk import WalkExpert
 
 #: Tasks PPO can train an expert on, and the skill the expert then serves.
@@ -90,6 +91,12 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         help="door-sweep: the door opener's settings (DoorOpenerConfig), e.g. "
         "pregrasp_steps=120; the legs fit that pipeline only, so build the door expert with "
         "the same (experts add door --opener-set ...)",
+    )
+    p.add_argument(
+        "--sweep-arm",
+        action="store_true",
+        help="door-sweep: the policy also gives residuals (rad) on the opener's arm targets and "
+        "reads the arm's and the door's state (implied --from a walker trained so)",
     )
     p.add_argument(
         "--heading-sigma",
@@ -281,8 +288,12 @@ def train_expert(
             "another --work-dir"
         )
     objective, evaluate = _objective(args, task, cfg.hidden, base)
+    initial = base.policy
+    arm_joints = getattr(objective, "arm_joints", 0)
+    if arm_joints and not isinstance(base, ArmSweepWalker):
+        initial = widened_policy(base.policy, arm_joints)
     trainer = PPOTrainer(
-        cfg, objective, work_dir, initial_policy=copy.deepcopy(base.policy).train(),
+        cfg, objective, work_dir, initial_policy=copy.deepcopy(initial).train(),
         evaluate=evaluate, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
         log=tqdm.write,
     )  # fmt: skip
@@ -315,7 +326,7 @@ def train_expert(
     )
     done = f"{trainer.iteration} iterations, {trainer.env_steps} env steps, {trainer.seconds:.0f} s"
     if isinstance(objective, DoorSweepObjective):
-        expert = swept_walker(base, network.eval(), args.name, provenance)
+        expert = swept_walker(base, network.eval(), args.name, provenance, arm_joints)
         door = f"; on the door: return {last['eval_return']:.1f}, door max " \
                f"{last['eval_door']:.2f} rad{_spread(last)}" if last else ""  # fmt: skip
         return expert, f"{done}{door}; curve in {work_dir}/curve.png"
@@ -373,8 +384,18 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
                      library, args.base)  # fmt: skip
         config = DoorOpenerConfig.from_overrides(args.opener_set)
         steps = 300 if args.episode_steps is None else args.episode_steps
-        return (DoorSweepObjective(libraries, steps, config),
-                sweep_evaluation(libraries, base, config))  # fmt: skip
+        sweep = DoorSweepObjective(libraries, steps, config,
+                                   arm=args.sweep_arm or isinstance(base, ArmSweepWalker))
+        if sweep.arm_joints and isinstance(base, ArmSweepWalker) \
+                and base.arm_joints != sweep.arm_joints:  # fmt: skip
+            raise LibraryError(f"--from {base.name!r} moves {base.arm_joints} arm joints; the "
+                               f"opener's settings move {sweep.arm_joints} (use_torso)")
+        return sweep, sweep_evaluation(libraries, base, config, arm_joints=sweep.arm_joints)
+    if args.sweep_arm:
+        raise LibraryError("--sweep-arm applies to --objective door-sweep")
+    if isinstance(base, ArmSweepWalker):
+        raise LibraryError(f"--from {base.name!r} is a door sweep walker (legs and arm); it "
+                           "trains on --objective door-sweep only")
     if args.opener_set:
         raise LibraryError("--opener-set applies to --objective door-sweep (the door opener's "
                            "settings while the legs train)")  # fmt: skip

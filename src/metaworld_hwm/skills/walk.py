@@ -108,7 +108,7 @@ class WalkExpert(Expert):
         if "ctrlrange" not in arrays:
             raise ValueError(f"walk expert {spec.name!r} stores no 'ctrlrange'; re-distil it")
         ctrlrange = arrays.pop("ctrlrange")
-        policy = walk_policy(tuple(spec.config.get("hidden", (256, 256))))
+        policy = cls.network(spec)
         try:
             policy.load_state_dict(
                 {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
@@ -118,6 +118,11 @@ class WalkExpert(Expert):
                 f"walk expert {spec.name!r}: stored weights do not fit its network ({exc})"
             ) from exc
         return cls(spec, policy, ctrlrange)
+
+    @classmethod
+    def network(cls, spec: ExpertSpec) -> MLPPolicy:
+        """An untrained network of the shape ``spec`` describes."""
+        return walk_policy(tuple(spec.config.get("hidden", (256, 256))))
 
     def reset(self, batch_size: int = 1) -> None:
         """Restart the gait clock of ``batch_size`` robots walking in lockstep."""
