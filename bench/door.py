@@ -57,18 +57,23 @@ from metaworld_hwm.skills.door import (
 )
 from metaworld_hwm.skills.door_ppo import swept_walker
 from metaworld_hwm.skills.library import ExpertLibrary
+from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
+from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy
 from metaworld_hwm.skills.walk import WalkExpert
 
 
 def checkpoint_policy(run_dir: str, base: WalkExpert) -> tuple[torch.nn.Module, int]:
-    """The actor of a PPO run's checkpoint (``--work-dir``) in ``base``'s network, and the
-    run's iteration."""
+    """The actor of a PPO run's checkpoint (``--work-dir``) in ``base``'s network (widened
+    when the run also gave arm residuals, ``--sweep-arm``), and the run's iteration."""
     state = torch.load(f"{run_dir}/checkpoint.pt", weights_only=False, map_location="cpu")
-    actor = state["algorithm"]["actor_state_dict"]
+    weights = {k.removeprefix("mlp."): v for k, v in state["algorithm"]["actor_state_dict"].items()
+               if k.startswith("mlp.")}  # fmt: skip
     policy = copy.deepcopy(base.policy)
-    policy.load_state_dict({k.removeprefix("mlp."): v for k, v in actor.items()
-                            if k.startswith("mlp.")})  # fmt: skip
+    arm_joints = len(weights[f"net.{len(policy.net) - 1}.bias"]) - NUM_LEG_JOINTS
+    if arm_joints and not isinstance(base, ArmSweepWalker):
+        policy = widened_policy(base.policy, arm_joints)
+    policy.load_state_dict(weights)
     return policy.eval(), int(state["iteration"])
 
 
@@ -207,7 +212,9 @@ def main() -> None:
                              "run started from (e.g. --sweep-legs door-pull --sweep-library "
                              "experts/door_sweep)")
         policy, iteration = checkpoint_policy(args.sweep_run, sweep)
-        sweep = swept_walker(sweep, policy, "sweep-run", {"checkpoint": args.sweep_run})
+        arm_joints = policy.net[-1].out_features - NUM_LEG_JOINTS
+        sweep = swept_walker(sweep, policy, "sweep-run", {"checkpoint": args.sweep_run},
+                             arm_joints)  # fmt: skip
         print(f"# sweep legs: {args.sweep_run} at iteration {iteration}")
     opener = None if args.instruction else DoorOpener(library[args.legs], pull,
                                                       opener_config(args.set), sweep)

@@ -36,6 +36,11 @@ for how far it takes the door.
 
 ``--pull-legs NAME`` (from ``--library``) keeps another walker for the pull before the lock, as
 the door expert does (``pull``) when its sweep legs (``--from door-pull``) train on.
+
+``--sweep-arm`` (``arm=True``) lets the policy move the arm too: it also reads the arm's and
+the door's state and gives one residual (rad) per arm joint on the opener's servo targets
+(:mod:`~metaworld_hwm.skills.sweep_arm`). It starts from the walker's network widened with
+zero weights, so its first policy is the legs-only one with no residual.
 """
 
 from __future__ import annotations
