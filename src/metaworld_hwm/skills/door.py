@@ -137,8 +137,10 @@ class DoorOpenerConfig:
     yaw, then the left shoulder's pitch, roll and yaw, then the elbow; needs ``use_torso``).
     The first pull forks the IK ~20 steps in (the elbow rising or falling), and the sweep
     opens the door from one branch only: ``(-1.7, 1.0, 0.9, 2.2, 2.0)`` puts every seed
-    there, but opened 0/10 bench seeds (5/10 without it), with the sweep legs as trained and
-    retrained on it (``results/door/``, 2026-12-07). None: the least-change IK alone."""
+    there. With the legs-only sweep that opened 0/10 bench seeds (5/10 without it); with
+    the arm residuals' sweep (``door-arm``) it opens 47/50, against 35/50 without it: on the
+    other branch the door's leaf meets the elbow after the release (``results/door/``,
+    2026-12-07). The door expert uses it. None: the least-change IK alone."""
     ik_bias_gain: float = 0.05
     """Share of the gap to ``ik_bias_pose`` closed per IK iteration, in the free motion."""
 
