@@ -36,6 +36,11 @@ def walkers() -> tuple[WalkExpert, WalkExpert]:
     return walk, ExpertLibrary.load(DOOR_LIBRARY)["pull"]
 
 
+@pytest.fixture(scope="module")
+def legs_only_env(walkers: tuple[WalkExpert, WalkExpert]) -> DoorSweepEnv:
+    return DoorSweepEnv(*walkers, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0)
+
+
 def test_widened_network_acts_as_the_walker(walkers: tuple[WalkExpert, WalkExpert]) -> None:
     pull = walkers[1]
     wide = widened_policy(pull.policy, ARM_JOINTS)
@@ -59,12 +64,10 @@ def test_widened_network_acts_as_the_walker(walkers: tuple[WalkExpert, WalkExper
 
 
 def test_opener_adds_the_residual_to_its_arm_targets_in_the_sweep(
-    walkers: tuple[WalkExpert, WalkExpert],
+    walkers: tuple[WalkExpert, WalkExpert], legs_only_env: DoorSweepEnv
 ) -> None:
     walk, pull = walkers
-    sweep_env = DoorSweepEnv(walk, pull, snapshot_seeds=(1,), episode_steps=40,
-                             velocity_noise=0.0)  # fmt: skip
-    snapshot = sweep_env.snapshots[0]
+    snapshot = legs_only_env.snapshots[0]
     wide = widened_policy(pull.policy, ARM_JOINTS)
     with torch.no_grad():
         wide.net[-1].bias[10:] = torch.tensor([0.0, 0.1, 0.0, 0.0, -0.1])
@@ -85,11 +88,10 @@ def test_opener_adds_the_residual_to_its_arm_targets_in_the_sweep(
 
 
 def test_arm_sweep_env_with_a_zero_residual_is_the_legs_only_env(
-    walkers: tuple[WalkExpert, WalkExpert],
+    walkers: tuple[WalkExpert, WalkExpert], legs_only_env: DoorSweepEnv
 ) -> None:
     walk, pull = walkers
-    legs_only = DoorSweepEnv(walk, pull, snapshot_seeds=(1,), episode_steps=40,
-                             velocity_noise=0.0)  # fmt: skip
+    legs_only = legs_only_env
     arm = DoorSweepEnv(walk, pull, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0,
                        arm=True)  # fmt: skip
     assert arm.observation_space.shape == (NUM_FEATURES + arm_context_dim(ARM_JOINTS),)

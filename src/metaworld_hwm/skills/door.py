@@ -145,13 +145,16 @@ class DoorOpenerConfig:
     """Share of the gap to ``ik_bias_pose`` closed per IK iteration, in the free motion."""
 
     def __post_init__(self) -> None:
-        if self.ik_bias_pose is not None and len(self.ik_bias_pose) != len(LEFT_ARM) + int(
-            self.use_torso
-        ):
+        if self.ik_bias_pose is not None and len(self.ik_bias_pose) != len(self.ik_joints):
             raise ValueError(
-                f"ik_bias_pose needs {len(LEFT_ARM) + int(self.use_torso)} joint angles (torso "
-                f"yaw with use_torso, then {', '.join(LEFT_ARM)}), got {len(self.ik_bias_pose)}"
+                f"ik_bias_pose needs {len(self.ik_joints)} joint angles (torso yaw with "
+                f"use_torso, then {', '.join(LEFT_ARM)}), got {len(self.ik_bias_pose)}"
             )
+
+    @property
+    def ik_joints(self) -> tuple[str, ...]:
+        """The joints the grasp IK moves: the torso's yaw with ``use_torso``, then the left arm."""
+        return (("torso",) if self.use_torso else ()) + LEFT_ARM
 
     @classmethod
     def from_settings(cls, settings: dict[str, object]) -> DoorOpenerConfig:
@@ -283,8 +286,7 @@ class DoorOpener:
         self.sweep_legs = sweep_legs or self.pull_legs
         self.config = config or DoorOpenerConfig()
         self.model = build_model("h1grip", "door")
-        joint_names = (("torso",) if self.config.use_torso else ()) + LEFT_ARM
-        self.arm = GripperArm(self.model, joint_names=joint_names)
+        self.arm = GripperArm(self.model, joint_names=self.config.ik_joints)
         m = self.model
         self._robot_qpos = np.r_[0:7, [m.jnt_qposadr[m.joint(n).id] for n in JOINT_NAMES]]
         self._robot_dof = np.r_[0:6, [m.jnt_dofadr[m.joint(n).id] for n in JOINT_NAMES]]

@@ -56,7 +56,7 @@ import torch
 from torch import nn
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.skills.door import LEFT_ARM, DoorOpener, DoorOpenerConfig, run_door_episode
+from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig, run_door_episode
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, leg_action, wrap_angle, yaw_of
 from metaworld_hwm.skills.ppo import EvaluateFn, Objective
@@ -148,7 +148,7 @@ class DoorSweepEnv(gym.Env):
         self.hold_weight = hold_weight
         self._hold_origin = np.zeros(3)  # pelvis offset from the stance (x, y) and yaw
         self._hold, self._best_door = 1.0, 0.0
-        self.arm_joints = len(self.opener.arm.joint_names) if arm else 0
+        self.arm_joints = len(self.opener.config.ik_joints) if arm else 0
         inputs = NUM_FEATURES + (arm_context_dim(self.arm_joints) if arm else 0)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (inputs,), np.float64)
         self.action_space = gym.spaces.Box(
@@ -316,7 +316,7 @@ class DoorSweepObjective(Objective):
         self.config = config or DoorOpenerConfig()
         self.arm = arm
         #: Arm joints the residuals move (0: legs only).
-        self.arm_joints = sweep_arm_joints(self.config) if arm else 0
+        self.arm_joints = len(self.config.ik_joints) if arm else 0
         self.feature_dim = NUM_FEATURES + (arm_context_dim(self.arm_joints) if arm else 0)
         self.output_dim = NUM_LEG_JOINTS + self.arm_joints
         self._door_sum, self._door_max, self._hold_sum, self._steps = 0.0, 0.0, 0.0, 0
@@ -339,11 +339,6 @@ class DoorSweepObjective(Objective):
                "hold": self._hold_sum / steps}  # fmt: skip
         self._door_sum, self._door_max, self._hold_sum, self._steps = 0.0, 0.0, 0.0, 0
         return row
-
-
-def sweep_arm_joints(config: DoorOpenerConfig) -> int:
-    """The joints the opener's arm moves (the torso too when ``use_torso``)."""
-    return len(LEFT_ARM) + int(config.use_torso)
 
 
 def swept_walker(base: WalkExpert, policy: nn.Module, name: str, provenance: dict[str, Any],

@@ -47,9 +47,10 @@ def widened_policy(walker: MLPPolicy, arm_joints: int) -> MLPPolicy:
     """A copy of the walker's network (35 -> 10) taking the arm context too and giving the
     arm's residuals, which act as the walker does (the new weights are zero)."""
     first, last = walker.net[0], walker.net[-1]
-    hidden = tuple(layer.out_features for layer in walker.net if isinstance(layer, torch.nn.Linear))
+    hidden = tuple(layer.out_features for layer in walker.net[:-1]
+                   if isinstance(layer, torch.nn.Linear))  # fmt: skip
     extra_in = arm_context_dim(arm_joints)
-    wide = MLPPolicy(first.in_features + extra_in, last.out_features + arm_joints, hidden[:-1],
+    wide = MLPPolicy(first.in_features + extra_in, last.out_features + arm_joints, hidden,
                      squash=walker.squash)  # fmt: skip
     state = {k: v.clone() for k, v in walker.state_dict().items()}
     mean, std = _context_normaliser(arm_joints)
