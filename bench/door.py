@@ -233,12 +233,14 @@ def main() -> None:
         if sweep_pose is not None:
             met += f", sweep began in pose {np.array2string(sweep_pose, precision=2)}"
         print(f"seed {seed}: {stages} | hatch max {r.hatch:.2f} rad, door max "
-              f"{r.door:.2f} rad, opened {r.opened}, fell {r.fell}, return "
+              f"{r.door:.2f} rad, open {r.open_steps} steps from {r.opened_at}, "
+              f"opened {r.opened}, fell {r.fell}, return "
               f"{r.task_return:.1f}{met} ({time.perf_counter() - start:.0f} s)")  # fmt: skip
     opened = sum(r.opened for r in results)
     print(f"opened {opened}/{len(results)}, falls {sum(r.fell for r in results)}, "
           f"hatch >= 0.9 rad in {sum(r.hatch >= 0.9 for r in results)}, mean door max "
-          f"{np.mean([r.door for r in results]):.2f} rad, mean return "
+          f"{np.mean([r.door for r in results]):.2f} rad, mean steps open "
+          f"{np.mean([r.open_steps for r in results]):.0f}, mean return "
           f"{np.mean([r.task_return for r in results]):.1f}")  # fmt: skip
 
 

@@ -24,9 +24,9 @@ from tests.unit.baselines.conftest import needs_sheeprl
 
 TRIALS = 2
 TRIAL_FIELDS = {"seed", "episode_return", "steps", "fell", "success", "weights", "forward_speed",
-                "subgoals"}  # fmt: skip
-SUMMARY_FIELDS = {"run_dir", "task", "method", "step", "trials", "successes", "return_mean",
-                  "return_std", "experts", "per_trial"}  # fmt: skip
+                "subgoals", "passed"}  # fmt: skip
+SUMMARY_FIELDS = {"run_dir", "task", "method", "step", "trials", "successes", "passed",
+                  "return_mean", "return_std", "experts", "per_trial"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,10 @@ def test_eval_writes_the_protocol_of_a_dreamerv3_run(runs: Path, protocol: dict)
     assert [t["seed"] for t in trials] == [100_000, 100_001]
     for trial in trials:
         assert set(trial) == TRIAL_FIELDS and trial["weights"] == trial["subgoals"] == []
+        assert trial["passed"] is None  # h1-stand has no doorway
         assert trial["success"] == (not trial["fell"]) and 0 < trial["steps"] <= 1500
     assert protocol["successes"] == sum(t["success"] for t in trials)
+    assert protocol["passed"] is None
 
 
 @needs_sheeprl

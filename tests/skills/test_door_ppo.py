@@ -7,12 +7,14 @@ import itertools
 import shutil
 from pathlib import Path
 
+import mujoco
 import numpy as np
 import pytest
 import torch
 
 from metaworld_hwm.cli import main
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.skills import door_ppo
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
@@ -194,6 +196,14 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
                  "--objective", "hand-load", "--opener-set", "turn_rate=0.4",
                  "--work-dir", str(tmp_path / "w3")]) == 2  # fmt: skip
     assert "--opener-set applies to --objective door-sweep" in capsys.readouterr().err
+    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
+                 "--objective", "hand-load", "--open-reward", "0.05",
+                 "--work-dir", str(tmp_path / "w4")]) == 2  # fmt: skip
+    assert "--open-reward applies to --objective door-sweep" in capsys.readouterr().err
+    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
+                 "--objective", "door-sweep", "--open-reward", "-1",
+                 "--work-dir", str(tmp_path / "w5")]) == 2  # fmt: skip
+    assert "--open-reward must be >= 0" in capsys.readouterr().err
 
 
 def test_sweep_legs_walk_only_the_pull_past_the_lock(
@@ -212,3 +222,47 @@ def test_sweep_legs_walk_only_the_pull_past_the_lock(
     opener.load_episode_state(dict(state, unlocked=False))  # a pull before the lock
     opener.act(snapshot["obs"])
     assert not np.array_equal(pull.clock, clocks[0])
+
+
+def test_the_hold_caps_the_pull_near_its_angle(
+    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
+) -> None:
+    """``hold_door``: the sweep's pull is the door's spring torque at the grasp's reach plus
+    a spring-damper toward the angle, when that is less than the sweep's own pull."""
+    snapshot = sweep_env.snapshots[0]
+
+    def arm_action(**settings: float) -> np.ndarray:
+        opener = DoorOpener(*walkers, DoorOpenerConfig(**settings))
+        opener.load_episode_state(snapshot["opener"])
+        return opener.act(snapshot["obs"])[opener.arm.actuators]
+
+    free = arm_action()
+    np.testing.assert_array_equal(arm_action(hold_door=3.0), free)  # far off: the sweep's pull
+    assert np.abs(arm_action(hold_door=0.2) - free).max() > 0.01  # past it: no pull
+    opener = DoorOpener(*walkers, DoorOpenerConfig(hold_door=1.0, hold_gain=300.0,
+                                                   hold_damping=100.0))  # fmt: skip
+    spring = 50.0 / 0.9  # h1grip-door's hinge stiffness (N m/rad) at 0.9 m
+    assert opener._holding_pull(1.0, 0.0, 0.9) == pytest.approx(spring)
+    assert opener._holding_pull(0.9, 0.0, 0.9) == pytest.approx(0.9 * spring + 30.0)
+    assert opener._holding_pull(1.0, 0.2, 0.9) == pytest.approx(spring - 20.0)
+    assert opener._holding_pull(1.4, 0.5, 0.9) == 0.0
+
+
+def test_sweep_env_pays_each_step_the_door_is_open(
+    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
+) -> None:
+    features, _ = sweep_env.reset(seed=0)
+    state, rewards = sweep_env.get_state(), []
+    try:
+        for open_reward in (0.0, 0.5):
+            sweep_env.set_state(state)
+            sweep_env.open_reward = open_reward
+            data = sweep_env.env.data
+            data.qpos[sweep_env.opener._door_qpos] = 1.0  # swung open
+            mujoco.mj_forward(sweep_env.env.model, data)
+            _, reward, *_, info = sweep_env.step(_outputs(walkers[1], features))
+            rewards.append(reward)
+    finally:
+        sweep_env.open_reward = 0.0
+    assert info["door"] >= DOOR_OPEN_RAD
+    assert rewards[1] - rewards[0] == pytest.approx(0.5)

@@ -5,7 +5,9 @@ Success is each task's own (:meth:`~metaworld_hwm.envs.tasks.base.Task.goal_reac
 * stand, walk, run: no fall for 30 s of simulated time (1500 control steps; the episode's
   time limit is lifted to 1500 for this check);
 * door: the door opened, i.e. its hinge reached ``DOOR_OPEN_RAD`` = 0.9 rad (52 degrees, wide
-  enough to pass; the door's range is 1.4 rad) at any step, without a fall;
+  enough to pass; the door's range is 1.4 rad) at any step, without a fall; whether the
+  robot also walked through (its IMU past x = 1.2 m, where the passage reward is whole) is
+  recorded apart (``Trial.passed``), as the paper's door counts the opening;
 * reach: the left hand within 5 cm of the goal at any step;
 * a plain Gymnasium env (``gym:``): no termination before the time limit.
 Returns are those of the same trials (summed over at most the 1000-step episode, as in
@@ -34,6 +36,8 @@ from metaworld_hwm.utils.atomic import atomic_write_text
 
 #: Steps whose rewards make a trial's return (the training episode's length).
 RETURN_STEPS = 1000
+#: The door tasks' reward term that is 1 once the robot is through the doorway.
+PASSAGE_TERM = "passage_reward"
 
 
 @dataclass
@@ -51,6 +55,9 @@ class Trial:
     is success in walk and run, so this says whether the robot walked or stood."""
     subgoals: list[tuple[int, str]] = field(default_factory=list)
     """(step, text) where each sub-goal began (metaworld runs, first trial only)."""
+    passed: bool | None = None
+    """Door tasks: the robot walked through the doorway (its IMU reached x = 1.2 m, the
+    passage reward's full value) at some step; None on tasks without a passage."""
 
 
 def run_trial(
@@ -66,6 +73,7 @@ def run_trial(
     policy.start_episode(obs, seed)
     total, t, fell, reached, weights, speeds = 0.0, 0, False, None, [], []
     subgoals: list[tuple[int, str]] = []
+    passed: bool | None = None
     while True:
         action = policy.act(obs, t0=t == 0)
         if record_weights and (fused := policy.fused_weights(obs)) is not None:
@@ -84,12 +92,14 @@ def run_trial(
             speeds.append(float(base.physics.center_of_mass_velocity()[0]))
             goal = task.goal_reached(base.physics, info)
             reached = None if goal is None else bool(reached or goal)
+        if PASSAGE_TERM in info:
+            passed = bool(passed) or info[PASSAGE_TERM] >= 1.0
         fell = bool(terminated)
         if terminated or truncated:
             break
     success = not fell and reached is not False
     speed = float(np.mean(speeds)) if speeds else None
-    return Trial(seed, total, t, fell, success, weights, speed, subgoals)
+    return Trial(seed, total, t, fell, success, weights, speed, subgoals, passed)
 
 
 def _enable_rendering(env: gym.Env) -> None:
@@ -145,6 +155,7 @@ def evaluate_run(
         "step": info.step,
         "trials": trials,
         "successes": int(sum(r.success for r in results)),
+        "passed": None if results[0].passed is None else int(sum(bool(r.passed) for r in results)),
         "return_mean": float(returns.mean()),
         "return_std": float(returns.std()),
         "experts": info.experts,
@@ -163,6 +174,7 @@ def _trial(policy: ProtocolPolicy, i: int, trials: int, seed: int, video: Path |
 
         write_mp4(frames, video, fps=25)
     speed = "" if result.forward_speed is None else f", {result.forward_speed:+.2f} m/s"
+    passed = {None: "", True: ", walked through", False: ", not through"}[result.passed]
     print(f"trial {i + 1}/{trials}: return {result.episode_return:.1f}, {result.steps} steps"
-          f"{speed}, {'success' if result.success else 'failure'}", flush=True)  # fmt: skip
+          f"{speed}, {'success' if result.success else 'failure'}{passed}", flush=True)  # fmt: skip
     return result

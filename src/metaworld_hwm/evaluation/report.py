@@ -139,8 +139,8 @@ def table_returns(runs: list[RunRecord], methods: list[str] | None = None) -> st
 
 def table_success(runs: list[RunRecord]) -> str:
     """Table 2: successes over the protocol's trials, per method and task."""
-    lines = ["| task | method | successes | trials | return (mean ± std) | forward speed (m/s) |",
-             "|---|---|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| task | method | successes | trials | return (mean ± std) | forward speed (m/s) "
+             "| walked through |", "|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for (task, method), group in _groups(runs).items():
         done = [r.protocol for r in group if r.protocol]
         if not done:
@@ -151,8 +151,11 @@ def table_success(runs: list[RunRecord]) -> str:
         speeds = [t["forward_speed"] for p in done for t in p["per_trial"]
                   if t.get("forward_speed") is not None]  # fmt: skip
         speed = f"{np.mean(speeds):+.2f}" if speeds else "-"
-        lines.append(f"| {task} | {method} | {successes} | {trials} | "
-                     f"{returns.mean():.1f} ± {returns.std():.1f} | {speed} |")  # fmt: skip
+        passes = [t["passed"] for p in done for t in p["per_trial"] if t.get("passed") is not None]
+        passed = f"{sum(passes)}/{len(passes)}" if passes else "-"
+        spread = f"{returns.mean():.1f} ± {returns.std():.1f}"
+        lines.append(f"| {task} | {method} | {successes} | {trials} | {spread} | {speed} "
+                     f"| {passed} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

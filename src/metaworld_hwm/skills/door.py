@@ -126,6 +126,16 @@ class DoorOpenerConfig:
     0.9 rad), and a pull with a surplus carries it on. With the sweep legs trained on the
     door (``experts/door_sweep``'s ``door-pull``), 34 -> 70 took 20 seeds from 2 to 11 opened
     (mean door max 0.80 -> 0.84); with the hand-load ``pull`` legs it does not (0/20)."""
+    hold_door: float | None = None
+    """Door angle (rad) at which the sweep holds the door: its pull along the arc is at most
+    the door's spring torque at its angle over the grasp's radius, plus ``hold_gain`` per
+    radian short of this angle, less ``hold_damping`` per rad/s of the door's swing, so the
+    door stops there instead of being pulled on until the arm runs out of reach and the bar
+    slips (the door then swings back to the lock tab). None: pull on."""
+    hold_gain: float = 300.0
+    """N per radian of door angle short of ``hold_door``."""
+    hold_damping: float = 100.0
+    """N per rad/s of the door's swing toward ``hold_door``."""
     use_torso: bool = True
     """The grasp IK moves the torso's yaw joint with the arm: its servo (kp 300, 200 N m)
     turns the shoulder along the door's arc and takes the load the arm's 18 N m elbow and
@@ -292,6 +302,7 @@ class DoorOpener:
         self._robot_dof = np.r_[0:6, [m.jnt_dofadr[m.joint(n).id] for n in JOINT_NAMES]]
         self._door_qpos = int(m.jnt_qposadr[m.joint("door_hinge").id])
         self._door_dof = int(m.jnt_dofadr[m.joint("door_hinge").id])
+        self._door_stiffness = float(m.jnt_stiffness[m.joint("door_hinge").id])
         self._hatch_qpos = int(m.jnt_qposadr[m.joint("door_hatch_hinge").id])
         self._door = m.body("door").id
         self._hatch = m.body("door_hatch").id
@@ -496,7 +507,8 @@ class DoorOpener:
         action = np.zeros(self.model.nu)
         action[:19] = self._walk_action(legs, robot_obs, goal, qpos, heading)
         if self.stage != "approach":
-            action = self._arm_action(action, qpos, door, point, bar, hinge)
+            door_speed = float(qvel[self._door_dof])
+            action = self._arm_action(action, qpos, door, door_speed, point, bar, hinge)
         if isinstance(legs, ArmSweepWalker):
             action = self.add_arm_residual(action, legs.arm_residual[0])
         if self.stage in ("grasp", "turn", "pull"):
@@ -505,8 +517,10 @@ class DoorOpener:
         self._advance(obs, grip_gap, float(np.linalg.norm(goal - qpos[:2])))
         return np.clip(action, -1.0, 1.0)
 
-    def _arm_action(self, action: np.ndarray, qpos: np.ndarray, door: float, point: np.ndarray,
-                    bar: np.ndarray, hinge: np.ndarray) -> np.ndarray:  # fmt: skip
+    def _arm_action(
+        self, action: np.ndarray, qpos: np.ndarray, door: float, door_speed: float,
+        point: np.ndarray, bar: np.ndarray, hinge: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
         cfg = self.config
         biased = cfg.ik_bias_pose is not None and (self.stage == "pull" or self.unlocked)
         bias = np.asarray(cfg.ik_bias_pose) if biased else None
@@ -526,12 +540,25 @@ class DoorOpener:
         force = np.zeros(3)
         if self.stage == "pull":
             radius = point[:2] - hinge[:2]
-            tangent = np.array([-radius[1], radius[0], 0.0]) / np.linalg.norm(radius)
-            force = (cfg.pull_force + self._sweep_share(door) * cfg.sweep_extra_force) * tangent
+            reach = float(np.linalg.norm(radius))
+            tangent = np.array([-radius[1], radius[0], 0.0]) / reach
+            pull = cfg.pull_force + self._sweep_share(door) * cfg.sweep_extra_force
+            if self.unlocked and cfg.hold_door is not None:
+                pull = min(pull, self._holding_pull(door, door_speed, reach))
+            force = pull * tangent
         offsets = self.arm.servo_offsets(qpos, self.arm_ref, force)
         for k, actuator in enumerate(self.arm.actuators):
             action[actuator] = self._normalised(actuator, self.arm_ref[k] + offsets[k])
         return action
+
+    def _holding_pull(self, door: float, door_speed: float, reach: float) -> float:
+        """The pull (N, >= 0) at ``reach`` m from the hinge that holds the door at
+        ``hold_door``: its spring's torque, and a spring-damper toward that angle."""
+        cfg = self.config
+        assert cfg.hold_door is not None
+        spring = self._door_stiffness * door / reach
+        return max(0.0, spring + cfg.hold_gain * (cfg.hold_door - door)
+                   - cfg.hold_damping * door_speed)  # fmt: skip
 
     def arm_context(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
         """What an :class:`~metaworld_hwm.skills.sweep_arm.ArmSweepWalker` reads of the arm and
@@ -567,6 +594,10 @@ class DoorEpisode:
     fell: bool = False
     task_return: float = 0.0
     final_stage: str = "approach"
+    opened_at: int | None = None
+    """The first step after which the door stood at ``DOOR_OPEN_RAD`` or more (None: never)."""
+    open_steps: int = 0
+    """Steps after which the door stood at ``DOOR_OPEN_RAD`` or more."""
 
     @property
     def opened(self) -> bool:
@@ -616,6 +647,9 @@ def run_door_episode(
         episode.task_return += float(reward)
         door = opener.door_angle(obs)
         episode.door = max(episode.door, door)
+        if door >= DOOR_OPEN_RAD:
+            episode.open_steps += 1
+            episode.opened_at = t if episode.opened_at is None else episode.opened_at
         episode.hatch = max(episode.hatch, opener.hatch_angle(obs))
         if watch is not None:
             watch(env, door)

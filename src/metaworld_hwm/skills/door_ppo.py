@@ -20,7 +20,8 @@ gripper (the opener goes back to its pregrasp) or after ``episode_steps``.
 Reward, per step:
 
     r = PROGRESS_SCALE * (new highest door angle of the episode - the previous highest)
-        + hold_weight * (gamma * hold' - hold) - FALL_PENALTY * fell
+        + hold_weight * (gamma * hold' - hold) + open_reward * [door >= 0.9 rad]
+        - FALL_PENALTY * fell
 
 ``hold`` = ``exp(-|dp|^2 / 2 0.1^2) exp(-dyaw^2 / 2 0.2^2)`` is how well the pelvis keeps the
 offset from the receding stance and the yaw it had when the sweep began: from there the arm
@@ -29,7 +30,10 @@ leaves the best policy unchanged. A first run rewarded the task's own per-step t
 (``0.45 min(1, q |q|)`` ...) with ``hold`` added each step: the episodes grew longer (the
 grasp kept) while the door opened no further (``results/door/README.md``), since a sweep
 that reaches the arm's end loses the bar and ends the rewards. Here an episode pays only
-for how far it takes the door.
+for how far it takes the door, and with ``open_reward`` (``--open-reward``) for each step
+the door stays open too: with the opener's ``hold_door`` the sweep stops the door there, and
+the legs and arm learn to keep the bar while it is held (the task pays 0.45 per step for a
+door at 1 rad or more).
 
     metaworld-hwm experts train door-pull --library experts/door --from pull \\
         --objective door-sweep --iterations 300
@@ -56,6 +60,7 @@ import torch
 from torch import nn
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig, run_door_episode
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, leg_action, wrap_angle, yaw_of
@@ -127,6 +132,7 @@ class DoorSweepEnv(gym.Env):
         episode_steps: control steps per episode (truncation).
         velocity_noise: U(-x, x) m/s (rad/s) added to the robot's velocities at each reset.
         hold_weight: weight of the pelvis-hold shaping term.
+        open_reward: reward per step with the door open (>= ``DOOR_OPEN_RAD``).
         config: the opener's settings.
         arm: the policy also gives residuals on the opener's arm targets
             (:class:`~metaworld_hwm.skills.sweep_arm.ArmSweepWalker`), and reads the arm context.
@@ -137,7 +143,7 @@ class DoorSweepEnv(gym.Env):
         snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS, episode_steps: int = 300,
         velocity_noise: float = 0.05, hold_weight: float = 1.0,
         config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
-        arm: bool = False,
+        arm: bool = False, open_reward: float = 0.0,
     ) -> None:  # fmt: skip
         self.env = HumanoidEnv("h1grip", "door", max_episode_steps=10**9)
         sweep_legs = sweep_legs or pull_legs
@@ -146,6 +152,7 @@ class DoorSweepEnv(gym.Env):
         self.episode_steps = episode_steps
         self.velocity_noise = velocity_noise
         self.hold_weight = hold_weight
+        self.open_reward = open_reward
         self._hold_origin = np.zeros(3)  # pelvis offset from the stance (x, y) and yaw
         self._hold, self._best_door = 1.0, 0.0
         self.arm_joints = len(self.opener.config.ik_joints) if arm else 0
@@ -244,6 +251,7 @@ class DoorSweepEnv(gym.Env):
         door, hold = self.door_angle(), self.hold()
         reward = (PROGRESS_SCALE * max(0.0, door - self._best_door)
                   + self.hold_weight * (SHAPING_GAMMA * hold - self._hold)
+                  + self.open_reward * (door >= DOOR_OPEN_RAD)
                   - FALL_PENALTY * terminated)  # fmt: skip
         self._best_door, self._hold = max(self._best_door, door), hold
         self._steps += 1
@@ -291,16 +299,16 @@ def door_signals(env: DoorSweepEnv, info: dict[str, Any]) -> np.ndarray:
 
 
 def make_sweep_env(libraries: tuple[str, ...], episode_steps: int,
-                   config: DoorOpenerConfig | None = None, arm: bool = False
-                   ) -> DoorSweepEnv:  # fmt: skip
+                   config: DoorOpenerConfig | None = None, arm: bool = False,
+                   open_reward: float = 0.0) -> DoorSweepEnv:  # fmt: skip
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
     pull, sweep library, sweep)`` (picklable for worker processes), the opener's settings
-    ``config`` and arm residuals or not (``arm``); the same pull and sweep walker is one
-    walker, as in an opener without sweep legs of its own."""
+    ``config``, arm residuals or not (``arm``) and the reward per open step; the same pull
+    and sweep walker is one walker, as in an opener without sweep legs of its own."""
     legs, pull, sweep = load_walkers(libraries)
     own_sweep = sweep if libraries[2:4] != libraries[4:6] else None
     return DoorSweepEnv(legs, pull, episode_steps=episode_steps, config=config,
-                        sweep_legs=own_sweep, arm=arm)  # fmt: skip
+                        sweep_legs=own_sweep, arm=arm, open_reward=open_reward)  # fmt: skip
 
 
 class DoorSweepObjective(Objective):
@@ -310,8 +318,10 @@ class DoorSweepObjective(Objective):
     signal_fn = staticmethod(door_signals)
 
     def __init__(self, libraries: tuple[str, ...], episode_steps: int = 300,
-                 config: DoorOpenerConfig | None = None, arm: bool = False) -> None:  # fmt: skip
+                 config: DoorOpenerConfig | None = None, arm: bool = False,
+                 open_reward: float = 0.0) -> None:  # fmt: skip
         self.libraries = libraries
+        self.open_reward = open_reward
         self.episode_steps = episode_steps
         self.config = config or DoorOpenerConfig()
         self.arm = arm
@@ -323,7 +333,7 @@ class DoorSweepObjective(Objective):
 
     def env_factory(self) -> functools.partial[DoorSweepEnv]:
         return functools.partial(make_sweep_env, self.libraries, self.episode_steps,
-                                 self.config, self.arm)  # fmt: skip
+                                 self.config, self.arm, self.open_reward)  # fmt: skip
 
     def reward(self, step: Any) -> np.ndarray:
         door = step.signals[:, 0]

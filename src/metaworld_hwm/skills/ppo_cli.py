@@ -99,6 +99,13 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         "reads the arm's and the door's state (implied --from a walker trained so)",
     )
     p.add_argument(
+        "--open-reward",
+        type=float,
+        default=0.0,
+        help="door-sweep: reward per step with the door open (>= 0.9 rad), so the policy "
+        "learns to hold it there (with --opener-set hold_door=...); 0 (default): opening only",
+    )
+    p.add_argument(
         "--heading-sigma",
         type=float,
         default=0.0,
@@ -384,8 +391,11 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
                      library, args.base)  # fmt: skip
         config = DoorOpenerConfig.from_overrides(args.opener_set)
         steps = 300 if args.episode_steps is None else args.episode_steps
+        if args.open_reward < 0:
+            raise LibraryError(f"--open-reward must be >= 0, got {args.open_reward}")
         sweep = DoorSweepObjective(libraries, steps, config,
-                                   arm=args.sweep_arm or isinstance(base, ArmSweepWalker))
+                                   arm=args.sweep_arm or isinstance(base, ArmSweepWalker),
+                                   open_reward=args.open_reward)
         if sweep.arm_joints and isinstance(base, ArmSweepWalker) \
                 and base.arm_joints != sweep.arm_joints:  # fmt: skip
             raise LibraryError(f"--from {base.name!r} moves {base.arm_joints} arm joints; the "
@@ -393,6 +403,8 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         return sweep, sweep_evaluation(libraries, base, config, arm_joints=sweep.arm_joints)
     if args.sweep_arm:
         raise LibraryError("--sweep-arm applies to --objective door-sweep")
+    if args.open_reward:
+        raise LibraryError("--open-reward applies to --objective door-sweep")
     if isinstance(base, ArmSweepWalker):
         raise LibraryError(f"--from {base.name!r} is a door sweep walker (legs and arm); it "
                            "trains on --objective door-sweep only")
