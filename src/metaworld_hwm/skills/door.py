@@ -131,7 +131,10 @@ class DoorOpenerConfig:
     the door's spring torque at its angle over the grasp's radius, plus ``hold_gain`` per
     radian short of this angle, less ``hold_damping`` per rad/s of the door's swing, so the
     door stops there instead of being pulled on until the arm runs out of reach and the bar
-    slips (the door then swings back to the lock tab). None: pull on."""
+    slips (the door then swings back to the lock tab). With the sweep walker trained to hold
+    (``experts train --open-reward``, ``door-hold``) the door stays open ~140 steps against
+    ~60 (``results/door/README.md``, session 18); the hold alone keeps it no longer. None:
+    pull on."""
     hold_gain: float = 300.0
     """N per radian of door angle short of ``hold_door``."""
     hold_damping: float = 100.0
