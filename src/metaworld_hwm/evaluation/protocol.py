@@ -7,7 +7,7 @@ Success is each task's own (:meth:`~metaworld_hwm.envs.tasks.base.Task.goal_reac
 * door: the door opened, i.e. its hinge reached ``DOOR_OPEN_RAD`` = 0.9 rad (52 degrees, wide
   enough to pass; the door's range is 1.4 rad) at any step, without a fall; whether the
   robot also walked through (its IMU past x = 1.2 m, where the passage reward is whole) is
-  recorded apart (``Trial.passed``), as the paper's door counts the opening;
+  recorded apart (``Trial.passed``): success is the opening;
 * reach: the left hand within 5 cm of the goal at any step;
 * a plain Gymnasium env (``gym:``): no termination before the time limit.
 Returns are those of the same trials (summed over at most the 1000-step episode, as in

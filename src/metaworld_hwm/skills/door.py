@@ -138,7 +138,8 @@ class DoorOpenerConfig:
     hold_gain: float = 300.0
     """N per radian of door angle short of ``hold_door``."""
     hold_damping: float = 100.0
-    """N per rad/s of the door's swing toward ``hold_door``."""
+    """N per rad/s of the door's opening speed: less pull while it swings open, more while it
+    swings shut."""
     use_torso: bool = True
     """The grasp IK moves the torso's yaw joint with the arm: its servo (kp 300, 200 N m)
     turns the shoulder along the door's arc and takes the load the arm's 18 N m elbow and
