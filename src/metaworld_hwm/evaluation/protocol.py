@@ -6,8 +6,8 @@ Success is each task's own (:meth:`~metaworld_hwm.envs.tasks.base.Task.goal_reac
   time limit is lifted to 1500 for this check);
 * door: the door opened, i.e. its hinge reached ``DOOR_OPEN_RAD`` = 0.9 rad (52 degrees, wide
   enough to pass; the door's range is 1.4 rad) at any step, without a fall; whether the
-  robot also walked through (its IMU past x = 1.2 m, where the passage reward is whole) is
-  recorded apart (``Trial.passed``): success is the opening;
+  robot also walked through (:meth:`~metaworld_hwm.envs.tasks.base.Task.passed_through`:
+  its IMU past x = 1.2 m) is recorded apart (``Trial.passed``): success is the opening;
 * reach: the left hand within 5 cm of the goal at any step;
 * a plain Gymnasium env (``gym:``): no termination before the time limit.
 Returns are those of the same trials (summed over at most the 1000-step episode, as in
@@ -36,8 +36,6 @@ from metaworld_hwm.utils.atomic import atomic_write_text
 
 #: Steps whose rewards make a trial's return (the training episode's length).
 RETURN_STEPS = 1000
-#: The door tasks' reward term that is 1 once the robot is through the doorway.
-PASSAGE_TERM = "passage_reward"
 
 
 @dataclass
@@ -56,8 +54,8 @@ class Trial:
     subgoals: list[tuple[int, str]] = field(default_factory=list)
     """(step, text) where each sub-goal began (metaworld runs, first trial only)."""
     passed: bool | None = None
-    """Door tasks: the robot walked through the doorway (its IMU reached x = 1.2 m, the
-    passage reward's full value) at some step; None on tasks without a passage."""
+    """Door tasks: the robot was through the doorway (the task's ``passed_through``) at some
+    step; None on tasks without a doorway."""
 
 
 def run_trial(
@@ -92,8 +90,8 @@ def run_trial(
             speeds.append(float(base.physics.center_of_mass_velocity()[0]))
             goal = task.goal_reached(base.physics, info)
             reached = None if goal is None else bool(reached or goal)
-        if PASSAGE_TERM in info:
-            passed = bool(passed) or info[PASSAGE_TERM] >= 1.0
+            through = task.passed_through(base.physics)
+            passed = None if through is None else bool(passed or through)
         fell = bool(terminated)
         if terminated or truncated:
             break

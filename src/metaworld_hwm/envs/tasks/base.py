@@ -59,6 +59,11 @@ class Task(ABC):
         falls. None (the default) for tasks whose success is surviving ``trial_steps``."""
         return None
 
+    def passed_through(self, physics: H1Physics) -> bool | None:
+        """Whether the robot is through the task's doorway, which the protocol records apart
+        from success; None (the default) for tasks without one."""
+        return None
+
     def terminated(self, physics: H1Physics) -> bool:
         """Whether the episode ends here (the robot fell)."""
         if self.termination_height is None:

@@ -54,6 +54,8 @@ GRASP_REACH = 0.035
 #: Door hinge angle (rad) that counts as opened in the evaluation protocol: 52 degrees, wide
 #: enough to pass (the door's range is 1.4 rad).
 DOOR_OPEN_RAD = 0.9
+#: IMU x (m) past which the robot is through the doorway: the passage reward is whole there.
+PASSAGE_X = 1.2
 #: The lock (``tests/envs/test_door_lock.py``): the hatch's tab clears the frame with the hatch
 #: turned to this angle (rad) or more, and the door is past the frame's reach beyond
 #: ``LOCK_CLEAR_DOOR`` whatever the hatch does.
@@ -133,6 +135,10 @@ class Door(Task):
         """The door is open to :data:`DOOR_OPEN_RAD`."""
         return self.door_angle(physics) >= DOOR_OPEN_RAD
 
+    def passed_through(self, physics: H1Physics) -> bool:
+        """The robot's IMU is past :data:`PASSAGE_X`, through the doorway."""
+        return float(physics.imu_position()[0]) >= PASSAGE_X
+
     def reward(self, physics: H1Physics) -> tuple[float, dict[str, float]]:
         terms = stand_terms(physics, upright_margin=0.9)
         angle = self.door_angle(physics)
@@ -152,7 +158,7 @@ class Door(Task):
                 closest, bounds=(0.0, 0.25), margin=1.0, sigmoid="linear"
             ),
             "passage_reward": tolerance(
-                float(physics.imu_position()[0]), bounds=(1.2, float("inf")), margin=1.0,
+                float(physics.imu_position()[0]), bounds=(PASSAGE_X, float("inf")), margin=1.0,
                 sigmoid="linear", value_at_margin=0.0,
             ),
             # stage signals for tier 1's sub-goals (not in the reward)
