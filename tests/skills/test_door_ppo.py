@@ -204,6 +204,10 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
                  "--objective", "door-sweep", "--open-reward", "-1",
                  "--work-dir", str(tmp_path / "w5")]) == 2  # fmt: skip
     assert "--open-reward must be >= 0" in capsys.readouterr().err
+    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
+                 "--objective", "hand-load", "--snapshot-variant", "pregrasp_steps=80",
+                 "--work-dir", str(tmp_path / "w6")]) == 2  # fmt: skip
+    assert "--snapshot-variant applies to --objective door-sweep" in capsys.readouterr().err
 
 
 def test_sweep_legs_walk_only_the_pull_past_the_lock(
@@ -266,3 +270,27 @@ def test_sweep_env_pays_each_step_the_door_is_open(
         sweep_env.open_reward = 0.0
     assert info["door"] >= DOOR_OPEN_RAD
     assert rewards[1] - rewards[0] == pytest.approx(0.5)
+
+
+def test_snapshot_variants_add_their_own_sweep_starts(
+    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
+) -> None:
+    faster = DoorOpenerConfig(pregrasp_steps=120)
+    env = DoorSweepEnv(*walkers, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0,
+                       snapshot_variants=(faster,))  # fmt: skip
+    assert env.opener.config == DoorOpenerConfig()  # the sweep runs on the env's own settings
+    assert len(env.snapshots) == 2
+    own, variant = env.snapshots
+    assert np.array_equal(own["obs"], sweep_env.snapshots[0]["obs"])
+    assert not np.array_equal(own["obs"], variant["obs"])  # reached by another pipeline
+    with pytest.raises(ValueError, match="IK joints"):
+        DoorSweepEnv(*walkers, snapshot_seeds=(1,),
+                     snapshot_variants=(DoorOpenerConfig(use_torso=False),))  # fmt: skip
+
+
+def test_a_regrasp_takes_its_own_steps(walkers: tuple[WalkExpert, WalkExpert]) -> None:
+    opener = DoorOpener(*walkers, config=DoorOpenerConfig(pregrasp_steps=170, regrasp_steps=90))
+    assert opener._pregrasp_steps() == 170
+    opener.unlocked = True
+    assert opener._pregrasp_steps() == 90
+    assert DoorOpener(*walkers)._pregrasp_steps() == 170  # None: the pregrasp's own

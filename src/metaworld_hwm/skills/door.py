@@ -79,6 +79,11 @@ class DoorOpenerConfig:
     stance_tolerance: float = 0.05
     pregrasp_distance: float = 0.12
     pregrasp_steps: int = 170
+    """Control steps the open gripper takes onto the bar: it comes in from
+    ``pregrasp_distance`` over 100 steps and waits 20 at the bar."""
+    regrasp_steps: int | None = None
+    """The same for a pregrasp once the door is past the lock (the regrasp after the release,
+    from which the sweep starts; None: ``pregrasp_steps``)."""
     grasp_steps: int = 40
     hatch_turn: float = 1.2
     unlocked_door: float = 0.3
@@ -445,7 +450,7 @@ class DoorOpener:
         elif self.stage == "approach" and stance_error < cfg.stance_tolerance \
                 and self.stage_steps > 30:  # fmt: skip
             self.stage, self.stage_steps = "pregrasp", 0
-        elif self.stage == "pregrasp" and self.stage_steps > cfg.pregrasp_steps \
+        elif self.stage == "pregrasp" and self.stage_steps > self._pregrasp_steps() \
                 and grip_gap < cfg.grasp_ready:  # fmt: skip
             # a bar not yet between the fingers (a door still swinging) is followed on
             self.stage, self.stage_steps = "grasp", 0
@@ -457,6 +462,13 @@ class DoorOpener:
             self.stage, self.stage_steps, self.grip = "release", 0, 0.0
         elif self.stage == "release" and self.stage_steps > cfg.release_steps:
             self.stage, self.stage_steps = "pregrasp", 0
+
+    def _pregrasp_steps(self) -> int:
+        """Control steps of the pregrasp now: ``regrasp_steps`` once the door is unlocked."""
+        cfg = self.config
+        if self.unlocked and cfg.regrasp_steps is not None:
+            return cfg.regrasp_steps
+        return cfg.pregrasp_steps
 
     def _turn_steps(self) -> float:
         """Control steps the turn to ``hatch_turn`` takes at ``turn_rate``."""
@@ -531,7 +543,7 @@ class DoorOpener:
         solution = self.arm.solve(qpos, point, bar, bias, cfg.ik_bias_gain)
         back_off = 0.0  # share of pregrasp_distance, along the palm axis of the holding pose
         if self.stage == "pregrasp":
-            back_off = np.clip((cfg.pregrasp_steps - 20 - self.stage_steps) / 100, 0.0, 1.0)
+            back_off = np.clip((self._pregrasp_steps() - 20 - self.stage_steps) / 100, 0.0, 1.0)
         elif self.stage == "release":  # open, then back off along the palm: the lever springs back
             back_off = np.clip((self.stage_steps - 10) / 20, 0.0, 1.0)
         if back_off > 0.0:

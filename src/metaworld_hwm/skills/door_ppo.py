@@ -136,6 +136,9 @@ class DoorSweepEnv(gym.Env):
         config: the opener's settings.
         arm: the policy also gives residuals on the opener's arm targets
             (:class:`~metaworld_hwm.skills.sweep_arm.ArmSweepWalker`), and reads the arm context.
+        snapshot_variants: other opener settings whose episodes (of ``snapshot_seeds``) give
+            sweep starts too, e.g. faster stages before the sweep: the policy then meets the
+            states those pipelines reach. The episodes' sweep runs on ``config``.
     """
 
     def __init__(
@@ -144,6 +147,7 @@ class DoorSweepEnv(gym.Env):
         velocity_noise: float = 0.05, hold_weight: float = 1.0,
         config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
         arm: bool = False, open_reward: float = 0.0,
+        snapshot_variants: tuple[DoorOpenerConfig, ...] = (),
     ) -> None:  # fmt: skip
         self.env = HumanoidEnv("h1grip", "door", max_episode_steps=10**9)
         sweep_legs = sweep_legs or pull_legs
@@ -161,9 +165,13 @@ class DoorSweepEnv(gym.Env):
         self.action_space = gym.spaces.Box(
             -np.inf, np.inf, (NUM_LEG_JOINTS + self.arm_joints,), np.float64)  # fmt: skip
         self._ctrlrange = sweep_legs.ctrlrange
-        key = (legs.name, pull_legs.name, tuple(snapshot_seeds), self.opener.config)
+        configs = (self.opener.config, *snapshot_variants)
+        if any(c.ik_joints != self.opener.config.ik_joints for c in configs):
+            raise ValueError("snapshot variants must move the opener's own IK joints")
+        key = (legs.name, pull_legs.name, tuple(snapshot_seeds), configs)
         if key not in _SNAPSHOTS:  # the envs of one worker process share them (copied on use)
-            _SNAPSHOTS[key] = [s for s in map(self._sweep_start, snapshot_seeds) if s]
+            starts = (self._sweep_start(seed, c) for c in configs for seed in snapshot_seeds)
+            _SNAPSHOTS[key] = [s for s in starts if s]
         self.snapshots = _SNAPSHOTS[key]
         if not self.snapshots:
             raise RuntimeError(f"no opener episode of seeds {snapshot_seeds} began the sweep")
@@ -174,20 +182,26 @@ class DoorSweepEnv(gym.Env):
         self._pending = np.zeros(self.env.model.nu)
         self._features = np.zeros(inputs)
 
-    def _sweep_start(self, seed: int) -> dict[str, Any] | None:
-        """The env and opener state where episode ``seed``'s sweep begins (None: never)."""
-        obs, _ = self.env.reset(seed=seed)
-        self.opener.reset()
-        released = False
-        for _ in range(SEARCH_STEPS):
-            released = released or self.opener.stage == "release"
-            if released and self.opener.stage == "pull":
-                return {"env": self.env.get_state(), "opener": self.opener.episode_state(),
-                        "obs": obs}  # fmt: skip
-            obs, _, terminated, _, _ = self.env.step(self.opener.act(obs))
-            if terminated:
-                return None
-        return None
+    def _sweep_start(self, seed: int, config: DoorOpenerConfig) -> dict[str, Any] | None:
+        """The env and opener state where episode ``seed``'s sweep begins with the opener's
+        settings ``config`` (None: never)."""
+        opener = self.opener
+        own, opener.config = opener.config, config
+        try:
+            obs, _ = self.env.reset(seed=seed)
+            opener.reset()
+            released = False
+            for _ in range(SEARCH_STEPS):
+                released = released or opener.stage == "release"
+                if released and opener.stage == "pull":
+                    return {"env": self.env.get_state(), "opener": opener.episode_state(),
+                            "obs": obs}  # fmt: skip
+                obs, _, terminated, _, _ = self.env.step(opener.act(obs))
+                if terminated:
+                    return None
+            return None
+        finally:
+            opener.config = own
 
     def _prepare(self, obs: np.ndarray) -> None:
         """The opener's action for ``obs`` (its legs to be replaced) and the policy's input:
@@ -298,17 +312,21 @@ def door_signals(env: DoorSweepEnv, info: dict[str, Any]) -> np.ndarray:
     return np.array([info["door"], info["hold"]])
 
 
-def make_sweep_env(libraries: tuple[str, ...], episode_steps: int,
-                   config: DoorOpenerConfig | None = None, arm: bool = False,
-                   open_reward: float = 0.0) -> DoorSweepEnv:  # fmt: skip
+def make_sweep_env(
+    libraries: tuple[str, ...], episode_steps: int, config: DoorOpenerConfig | None = None,
+    arm: bool = False, open_reward: float = 0.0,
+    snapshot_variants: tuple[DoorOpenerConfig, ...] = (),
+) -> DoorSweepEnv:  # fmt: skip
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
     pull, sweep library, sweep)`` (picklable for worker processes), the opener's settings
-    ``config``, arm residuals or not (``arm``) and the reward per open step; the same pull
-    and sweep walker is one walker, as in an opener without sweep legs of its own."""
+    ``config``, arm residuals or not (``arm``), the reward per open step and the settings
+    whose sweep starts are snapshots too; the same pull and sweep walker is one walker, as
+    in an opener without sweep legs of its own."""
     legs, pull, sweep = load_walkers(libraries)
     own_sweep = sweep if libraries[2:4] != libraries[4:6] else None
     return DoorSweepEnv(legs, pull, episode_steps=episode_steps, config=config,
-                        sweep_legs=own_sweep, arm=arm, open_reward=open_reward)  # fmt: skip
+                        sweep_legs=own_sweep, arm=arm, open_reward=open_reward,
+                        snapshot_variants=snapshot_variants)  # fmt: skip
 
 
 class DoorSweepObjective(Objective):
@@ -319,8 +337,10 @@ class DoorSweepObjective(Objective):
 
     def __init__(self, libraries: tuple[str, ...], episode_steps: int = 300,
                  config: DoorOpenerConfig | None = None, arm: bool = False,
-                 open_reward: float = 0.0) -> None:  # fmt: skip
+                 open_reward: float = 0.0,
+                 snapshot_variants: tuple[DoorOpenerConfig, ...] = ()) -> None:  # fmt: skip
         self.libraries = libraries
+        self.snapshot_variants = snapshot_variants
         self.open_reward = open_reward
         self.episode_steps = episode_steps
         self.config = config or DoorOpenerConfig()
@@ -333,7 +353,8 @@ class DoorSweepObjective(Objective):
 
     def env_factory(self) -> functools.partial[DoorSweepEnv]:
         return functools.partial(make_sweep_env, self.libraries, self.episode_steps,
-                                 self.config, self.arm, self.open_reward)  # fmt: skip
+                                 self.config, self.arm, self.open_reward,
+                                 self.snapshot_variants)  # fmt: skip
 
     def reward(self, step: Any) -> np.ndarray:
         door = step.signals[:, 0]

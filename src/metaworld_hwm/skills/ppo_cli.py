@@ -93,6 +93,15 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         "the same (experts add door --opener-set ...)",
     )
     p.add_argument(
+        "--snapshot-variant",
+        action="append",
+        default=[],
+        metavar="'FIELD=JSON ...'",
+        help="door-sweep: more opener settings (over --opener-set) whose episodes' sweep starts "
+        "the episodes also begin from, e.g. 'pregrasp_steps=80' (repeatable): legs trained on "
+        "one pipeline fail on any other, so train on those it should take",
+    )
+    p.add_argument(
         "--sweep-arm",
         action="store_true",
         help="door-sweep: the policy also gives residuals (rad) on the opener's arm targets and "
@@ -393,9 +402,11 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         steps = 300 if args.episode_steps is None else args.episode_steps
         if args.open_reward < 0:
             raise LibraryError(f"--open-reward must be >= 0, got {args.open_reward}")
+        variants = tuple(DoorOpenerConfig.from_overrides([*args.opener_set, *v.split()])
+                         for v in args.snapshot_variant)  # fmt: skip
         sweep = DoorSweepObjective(libraries, steps, config,
                                    arm=args.sweep_arm or isinstance(base, ArmSweepWalker),
-                                   open_reward=args.open_reward)
+                                   open_reward=args.open_reward, snapshot_variants=variants)
         if sweep.arm_joints and isinstance(base, ArmSweepWalker) \
                 and base.arm_joints != sweep.arm_joints:  # fmt: skip
             raise LibraryError(f"--from {base.name!r} moves {base.arm_joints} arm joints; the "
@@ -405,6 +416,8 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         raise LibraryError("--sweep-arm applies to --objective door-sweep")
     if args.open_reward:
         raise LibraryError("--open-reward applies to --objective door-sweep")
+    if args.snapshot_variant:
+        raise LibraryError("--snapshot-variant applies to --objective door-sweep")
     if isinstance(base, ArmSweepWalker):
         raise LibraryError(f"--from {base.name!r} is a door sweep walker (legs and arm); it "
                            "trains on --objective door-sweep only")
