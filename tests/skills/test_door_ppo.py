@@ -203,7 +203,11 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
     assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
                  "--objective", "door-sweep", "--open-reward", "-1",
                  "--work-dir", str(tmp_path / "w5")]) == 2  # fmt: skip
-    assert "--open-reward must be >= 0" in capsys.readouterr().err
+    assert "--open-reward and --stance-reward must be >= 0" in capsys.readouterr().err
+    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
+                 "--objective", "hand-load", "--stance-reward", "0.1",
+                 "--work-dir", str(tmp_path / "w7")]) == 2  # fmt: skip
+    assert "--stance-reward applies to --objective door-sweep" in capsys.readouterr().err
     assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
                  "--objective", "hand-load", "--snapshot-variant", "pregrasp_steps=80",
                  "--work-dir", str(tmp_path / "w6")]) == 2  # fmt: skip
@@ -256,20 +260,23 @@ def test_sweep_env_pays_each_step_the_door_is_open(
     sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
 ) -> None:
     features, _ = sweep_env.reset(seed=0)
-    state, rewards = sweep_env.get_state(), []
+    state, rewards, holds = sweep_env.get_state(), [], []
     try:
-        for open_reward in (0.0, 0.5):
+        for open_reward, stance_reward in ((0.0, 0.0), (0.5, 0.0), (0.5, 0.2)):
             sweep_env.set_state(state)
-            sweep_env.open_reward = open_reward
+            sweep_env.open_reward, sweep_env.stance_reward = open_reward, stance_reward
             data = sweep_env.env.data
             data.qpos[sweep_env.opener._door_qpos] = 1.0  # swung open
             mujoco.mj_forward(sweep_env.env.model, data)
             _, reward, *_, info = sweep_env.step(_outputs(walkers[1], features))
             rewards.append(reward)
+            holds.append(info["hold"])
     finally:
-        sweep_env.open_reward = 0.0
+        sweep_env.open_reward, sweep_env.stance_reward = 0.0, 0.0
     assert info["door"] >= DOOR_OPEN_RAD
     assert rewards[1] - rewards[0] == pytest.approx(0.5)
+    assert 0.0 < holds[2] <= 1.0
+    assert rewards[2] - rewards[1] == pytest.approx(0.2 * holds[2])
 
 
 def test_snapshot_variants_add_their_own_sweep_starts(

@@ -20,8 +20,8 @@ gripper (the opener goes back to its pregrasp) or after ``episode_steps``.
 Reward, per step:
 
     r = PROGRESS_SCALE * (new highest door angle of the episode - the previous highest)
-        + hold_weight * (gamma * hold' - hold) + open_reward * [door >= 0.9 rad]
-        - FALL_PENALTY * fell
+        + hold_weight * (gamma * hold' - hold)
+        + (open_reward + stance_reward * hold') * [door >= 0.9 rad] - FALL_PENALTY * fell
 
 ``hold`` = ``exp(-|dp|^2 / 2 0.1^2) exp(-dyaw^2 / 2 0.2^2)`` is how well the pelvis keeps the
 offset from the receding stance and the yaw it had when the sweep began: from there the arm
@@ -33,7 +33,9 @@ that reaches the arm's end loses the bar and ends the rewards. Here an episode p
 for how far it takes the door, and with ``open_reward`` (``--open-reward``) for each step
 the door stays open too: with the opener's ``hold_door`` the sweep stops the door there, and
 the legs and arm learn to keep the bar while it is held (the task pays 0.45 per step for a
-door at 1 rad or more).
+door at 1 rad or more). The held door is lost to the body walking forward, not to the grasp
+(``results/door/README.md``, session 19), so ``stance_reward`` (``--stance-reward``) pays
+``hold`` itself each step the door is open, a dense term for keeping the stance there.
 
     metaworld-hwm experts train door-pull --library experts/door --from pull \\
         --objective door-sweep --iterations 300
@@ -133,6 +135,7 @@ class DoorSweepEnv(gym.Env):
         velocity_noise: U(-x, x) m/s (rad/s) added to the robot's velocities at each reset.
         hold_weight: weight of the pelvis-hold shaping term.
         open_reward: reward per step with the door open (>= ``DOOR_OPEN_RAD``).
+        stance_reward: reward per step with the door open, times the hold term.
         config: the opener's settings.
         arm: the policy also gives residuals on the opener's arm targets
             (:class:`~metaworld_hwm.skills.sweep_arm.ArmSweepWalker`), and reads the arm context.
@@ -147,7 +150,7 @@ class DoorSweepEnv(gym.Env):
         velocity_noise: float = 0.05, hold_weight: float = 1.0,
         config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
         arm: bool = False, open_reward: float = 0.0,
-        snapshot_variants: tuple[DoorOpenerConfig, ...] = (),
+        snapshot_variants: tuple[DoorOpenerConfig, ...] = (), stance_reward: float = 0.0,
     ) -> None:  # fmt: skip
         self.env = HumanoidEnv("h1grip", "door", max_episode_steps=10**9)
         sweep_legs = sweep_legs or pull_legs
@@ -157,6 +160,7 @@ class DoorSweepEnv(gym.Env):
         self.velocity_noise = velocity_noise
         self.hold_weight = hold_weight
         self.open_reward = open_reward
+        self.stance_reward = stance_reward
         self._hold_origin = np.zeros(3)  # pelvis offset from the stance (x, y) and yaw
         self._hold, self._best_door = 1.0, 0.0
         self.arm_joints = len(self.opener.config.ik_joints) if arm else 0
@@ -265,7 +269,7 @@ class DoorSweepEnv(gym.Env):
         door, hold = self.door_angle(), self.hold()
         reward = (PROGRESS_SCALE * max(0.0, door - self._best_door)
                   + self.hold_weight * (SHAPING_GAMMA * hold - self._hold)
-                  + self.open_reward * (door >= DOOR_OPEN_RAD)
+                  + (self.open_reward + self.stance_reward * hold) * (door >= DOOR_OPEN_RAD)
                   - FALL_PENALTY * terminated)  # fmt: skip
         self._best_door, self._hold = max(self._best_door, door), hold
         self._steps += 1
@@ -315,18 +319,19 @@ def door_signals(env: DoorSweepEnv, info: dict[str, Any]) -> np.ndarray:
 def make_sweep_env(
     libraries: tuple[str, ...], episode_steps: int, config: DoorOpenerConfig | None = None,
     arm: bool = False, open_reward: float = 0.0,
-    snapshot_variants: tuple[DoorOpenerConfig, ...] = (),
+    snapshot_variants: tuple[DoorOpenerConfig, ...] = (), stance_reward: float = 0.0,
 ) -> DoorSweepEnv:  # fmt: skip
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
     pull, sweep library, sweep)`` (picklable for worker processes), the opener's settings
-    ``config``, arm residuals or not (``arm``), the reward per open step and the settings
-    whose sweep starts are snapshots too; the same pull and sweep walker is one walker, as
-    in an opener without sweep legs of its own."""
+    ``config``, arm residuals or not (``arm``), the reward per open step, the settings
+    whose sweep starts are snapshots too and the stance reward per open step; the same pull
+    and sweep walker is one walker, as in an opener without sweep legs of its own."""
     legs, pull, sweep = load_walkers(libraries)
     own_sweep = sweep if libraries[2:4] != libraries[4:6] else None
     return DoorSweepEnv(legs, pull, episode_steps=episode_steps, config=config,
                         sweep_legs=own_sweep, arm=arm, open_reward=open_reward,
-                        snapshot_variants=snapshot_variants)  # fmt: skip
+                        snapshot_variants=snapshot_variants,
+                        stance_reward=stance_reward)  # fmt: skip
 
 
 class DoorSweepObjective(Objective):
@@ -338,9 +343,11 @@ class DoorSweepObjective(Objective):
     def __init__(self, libraries: tuple[str, ...], episode_steps: int = 300,
                  config: DoorOpenerConfig | None = None, arm: bool = False,
                  open_reward: float = 0.0,
-                 snapshot_variants: tuple[DoorOpenerConfig, ...] = ()) -> None:  # fmt: skip
+                 snapshot_variants: tuple[DoorOpenerConfig, ...] = (),
+                 stance_reward: float = 0.0) -> None:  # fmt: skip
         self.libraries = libraries
         self.snapshot_variants = snapshot_variants
+        self.stance_reward = stance_reward
         self.open_reward = open_reward
         self.episode_steps = episode_steps
         self.config = config or DoorOpenerConfig()
@@ -354,7 +361,7 @@ class DoorSweepObjective(Objective):
     def env_factory(self) -> functools.partial[DoorSweepEnv]:
         return functools.partial(make_sweep_env, self.libraries, self.episode_steps,
                                  self.config, self.arm, self.open_reward,
-                                 self.snapshot_variants)  # fmt: skip
+                                 self.snapshot_variants, self.stance_reward)  # fmt: skip
 
     def reward(self, step: Any) -> np.ndarray:
         door = step.signals[:, 0]

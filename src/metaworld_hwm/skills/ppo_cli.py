@@ -115,6 +115,14 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         "learns to hold it there (with --opener-set hold_door=...); 0 (default): opening only",
     )
     p.add_argument(
+        "--stance-reward",
+        type=float,
+        default=0.0,
+        help="door-sweep: reward per step with the door open, times how well the pelvis holds "
+        "its stance (the hold term, 0..1): the held door is lost to the body walking forward; "
+        "0 (default): off",
+    )
+    p.add_argument(
         "--heading-sigma",
         type=float,
         default=0.0,
@@ -400,13 +408,15 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
                      library, args.base)  # fmt: skip
         config = DoorOpenerConfig.from_overrides(args.opener_set)
         steps = 300 if args.episode_steps is None else args.episode_steps
-        if args.open_reward < 0:
-            raise LibraryError(f"--open-reward must be >= 0, got {args.open_reward}")
+        if args.open_reward < 0 or args.stance_reward < 0:
+            raise LibraryError("--open-reward and --stance-reward must be >= 0, got "
+                               f"{args.open_reward} and {args.stance_reward}")
         variants = tuple(DoorOpenerConfig.from_overrides([*args.opener_set, *v.split()])
                          for v in args.snapshot_variant)  # fmt: skip
         sweep = DoorSweepObjective(libraries, steps, config,
                                    arm=args.sweep_arm or isinstance(base, ArmSweepWalker),
-                                   open_reward=args.open_reward, snapshot_variants=variants)
+                                   open_reward=args.open_reward, snapshot_variants=variants,
+                                   stance_reward=args.stance_reward)
         if sweep.arm_joints and isinstance(base, ArmSweepWalker) \
                 and base.arm_joints != sweep.arm_joints:  # fmt: skip
             raise LibraryError(f"--from {base.name!r} moves {base.arm_joints} arm joints; the "
@@ -418,6 +428,8 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         raise LibraryError("--open-reward applies to --objective door-sweep")
     if args.snapshot_variant:
         raise LibraryError("--snapshot-variant applies to --objective door-sweep")
+    if args.stance_reward:
+        raise LibraryError("--stance-reward applies to --objective door-sweep")
     if isinstance(base, ArmSweepWalker):
         raise LibraryError(f"--from {base.name!r} is a door sweep walker (legs and arm); it "
                            "trains on --objective door-sweep only")
