@@ -192,26 +192,26 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
     assert expert.spec.config["provenance"]["settings"]["objective"] == "door-sweep"
     header = (tmp_path / "work" / "curve.csv").read_text().splitlines()[0].split(",")
     assert {"door_mean", "door_max", "eval_door"} <= set(header)
-    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
-                 "--objective", "hand-load", "--opener-set", "turn_rate=0.4",
-                 "--work-dir", str(tmp_path / "w3")]) == 2  # fmt: skip
-    assert "--opener-set applies to --objective door-sweep" in capsys.readouterr().err
-    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
-                 "--objective", "hand-load", "--open-reward", "0.05",
-                 "--work-dir", str(tmp_path / "w4")]) == 2  # fmt: skip
-    assert "--open-reward applies to --objective door-sweep" in capsys.readouterr().err
-    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
-                 "--objective", "door-sweep", "--open-reward", "-1",
-                 "--work-dir", str(tmp_path / "w5")]) == 2  # fmt: skip
-    assert "--open-reward and --stance-reward must be >= 0" in capsys.readouterr().err
-    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
-                 "--objective", "hand-load", "--stance-reward", "0.1",
-                 "--work-dir", str(tmp_path / "w7")]) == 2  # fmt: skip
-    assert "--stance-reward applies to --objective door-sweep" in capsys.readouterr().err
-    assert main(["experts", "train", "x", "--library", str(library), "--from", "pull",
-                 "--objective", "hand-load", "--snapshot-variant", "pregrasp_steps=80",
-                 "--work-dir", str(tmp_path / "w6")]) == 2  # fmt: skip
-    assert "--snapshot-variant applies to --objective door-sweep" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("options", "error"), [
+    (["--objective", "hand-load", "--opener-set", "turn_rate=0.4"],
+     "--opener-set applies to --objective door-sweep"),
+    (["--objective", "hand-load", "--open-reward", "0.05"],
+     "--open-reward applies to --objective door-sweep"),
+    (["--objective", "door-sweep", "--open-reward", "-1"],
+     "--open-reward and --stance-reward must be >= 0"),
+    (["--objective", "hand-load", "--stance-reward", "0.1"],
+     "--stance-reward applies to --objective door-sweep"),
+    (["--objective", "hand-load", "--snapshot-variant", "pregrasp_steps=80"],
+     "--snapshot-variant applies to --objective door-sweep"),
+])  # fmt: skip
+def test_door_sweep_options_are_checked(options: list[str], error: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    assert main(["experts", "train", "x", "--library", str(DOOR_LIBRARY), "--from", "pull",
+                 *options, "--work-dir", str(tmp_path / "work")]) == 2  # fmt: skip
+    assert error in capsys.readouterr().err
+    assert not (tmp_path / "work").exists()
 
 
 def test_sweep_legs_walk_only_the_pull_past_the_lock(

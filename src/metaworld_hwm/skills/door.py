@@ -79,8 +79,8 @@ class DoorOpenerConfig:
     stance_tolerance: float = 0.05
     pregrasp_distance: float = 0.12
     pregrasp_steps: int = 170
-    """Control steps the open gripper takes onto the bar: it comes in from
-    ``pregrasp_distance`` over 100 steps and waits 20 at the bar."""
+    """Control steps the open gripper takes onto the bar: the last 120 bring it in from
+    ``pregrasp_distance`` over 100 steps and wait 20 at the bar (fewer start nearer)."""
     regrasp_steps: int | None = None
     """The same for a pregrasp once the door is past the lock (the regrasp after the release,
     from which the sweep starts; None: ``pregrasp_steps``)."""
