@@ -6,10 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from metaworld_hwm.cli import main
 from metaworld_hwm.skills import ExpertLibrary
 from metaworld_hwm.skills.builtin import default_library_path
+from metaworld_hwm.skills.ppo import CHECKPOINT
 from metaworld_hwm.skills.walk import WalkExpert
 
 
@@ -59,9 +61,17 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     assert "--move-target must be > 0" in error("dash", *elsewhere, "--move-target", "0")
     changed = [*tiny[:-6], "--steps-per-env", "16", "--critic-warmup", "1", "--eval-every", "2"]
     assert "other settings (steps_per_env)" in error("dash", *changed, "--resume")
+    assert "other objective settings (--heading-sigma)" in error(
+        "dash", *tiny, "--heading-sigma", "0.5", "--resume"
+    )
+    # a checkpoint from before the objective's settings were kept resumes, with a warning
+    state = torch.load(work / CHECKPOINT, weights_only=False)
+    assert state.pop("objective_settings")["--from"] == "walk"
+    torch.save(state, work / CHECKPOINT)
     # more iterations continue the same run
     assert main(["experts", "train", "dash", *tiny, "--iterations", "3", "--resume"]) == 0
     assert ExpertLibrary.load(library)["dash"].spec.config["provenance"]["iterations"] == 3
+    assert "predates kept objective settings" in (work / "train.log").read_text()
 
 
 def test_train_hand_load_writes_a_slow_walker(

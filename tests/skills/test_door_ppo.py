@@ -192,6 +192,7 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
     assert expert.spec.config["provenance"]["settings"]["objective"] == "door-sweep"
     header = (tmp_path / "work" / "curve.csv").read_text().splitlines()[0].split(",")
     assert {"door_mean", "door_max", "eval_door"} <= set(header)
+    assert "falls or bars lost)" in (tmp_path / "work" / "train.log").read_text()
 
 
 @pytest.mark.parametrize(("options", "error"), [

@@ -339,6 +339,7 @@ class DoorSweepObjective(Objective):
     context in too, the arm's residuals out too), the env's reward."""
 
     signal_fn = staticmethod(door_signals)
+    early_end = "falls or bars lost"
 
     def __init__(self, libraries: tuple[str, ...], episode_steps: int = 300,
                  config: DoorOpenerConfig | None = None, arm: bool = False,

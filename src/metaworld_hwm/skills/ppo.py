@@ -114,6 +114,8 @@ class Objective(ABC):
     output_dim: int
     #: Evaluated in the workers after every step (see :class:`VectorEnv`).
     signal_fn: SignalFn = staticmethod(no_signals)
+    #: What an episode that terminates (ends before its time limit) is called in the log.
+    early_end: str = "falls"
 
     @abstractmethod
     def env_factory(self) -> EnvFactory:
@@ -205,6 +207,8 @@ class PPOTrainer:
             ``best_row``).
         eval_episodes: episodes per evaluation.
         log: where progress lines go (besides ``train.log``).
+        objective_settings: what defines ``objective`` beyond ``cfg`` (e.g. a command line's
+            options, by name), kept in the checkpoint: :meth:`resume` refuses other ones.
     """
 
     def __init__(
@@ -217,6 +221,7 @@ class PPOTrainer:
         eval_every: int = 20,
         log: Callable[[str], None] = print,
         eval_episodes: int = 1,
+        objective_settings: dict[str, Any] | None = None,
     ) -> None:
         if eval_every < 1 or eval_episodes < 1:
             raise ValueError(
@@ -224,6 +229,7 @@ class PPOTrainer:
             )
         self.cfg = cfg
         self.objective = objective
+        self.objective_settings = dict(objective_settings or {})
         self.work_dir = Path(work_dir)
         self._evaluate = evaluate
         self.eval_every = eval_every
@@ -423,7 +429,7 @@ class PPOTrainer:
         return (
             f"it {s['iteration']}/{self.cfg.iterations} | {s['env_steps']} steps | "
             f"collect {rate:.0f} steps/s, update {s['update_seconds']:.2f} s | "
-            f"episodes {s['episodes']} ({s['falls']} falls) | "
+            f"episodes {s['episodes']} ({s['falls']} {self.objective.early_end}) | "
             f"return {s['train_return']:.1f} (task {s['task_return']:.1f}, length "
             f"{s['episode_length']:.0f}) | std {s['action_std']:.3f} | lr "
             f"{s['learning_rate']:.1e}{more}"
@@ -434,6 +440,7 @@ class PPOTrainer:
         """Write the checkpoint, ``curve.csv`` and ``curve.png`` atomically."""
         state = {
             "config": asdict(self.cfg),
+            "objective_settings": self.objective_settings,
             "algorithm": self.alg.save(),
             "learning_rate": self.alg.learning_rate,
             "objective": self.objective.state_dict(),
@@ -453,10 +460,22 @@ class PPOTrainer:
 
     def resume(self) -> None:
         """Continue from ``work_dir``'s checkpoint; refuses one made with other settings (only
-        ``iterations`` and ``checkpoint_seconds`` may change)."""
+        ``iterations`` and ``checkpoint_seconds`` may change) or other objective settings.
+        A checkpoint from before objective settings were kept resumes with a warning."""
         free = ("iterations", "checkpoint_seconds")
-        state = load_for_resume(self.work_dir / CHECKPOINT, asdict(self.cfg), free,
+        path = self.work_dir / CHECKPOINT
+        state = load_for_resume(path, asdict(self.cfg), free,
                                 "--iterations and --checkpoint-minutes")  # fmt: skip
+        saved = state.get("objective_settings")
+        if saved is None and self.objective_settings:
+            self.log(f"resume: {path} predates kept objective settings; they are not checked")
+        elif saved is not None and saved != self.objective_settings:
+            current = self.objective_settings
+            changed = sorted(k for k in {**saved, **current} if saved.get(k) != current.get(k))
+            raise ValueError(
+                f"{path} was made with other objective settings ({', '.join(changed)}); resume "
+                "with the same ones or use another --work-dir"
+            )
         self.alg.load(state["algorithm"], None, strict=True)
         self.alg.learning_rate = state["learning_rate"]
         self._split_learning_rates()

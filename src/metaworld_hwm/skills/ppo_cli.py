@@ -319,7 +319,7 @@ def train_expert(
     trainer = PPOTrainer(
         cfg, objective, work_dir, initial_policy=copy.deepcopy(initial).train(),
         evaluate=evaluate, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-        log=tqdm.write,
+        log=tqdm.write, objective_settings=objective_settings(args),
     )  # fmt: skip
     if args.resume:
         trainer.resume()
@@ -373,6 +373,22 @@ def train_expert(
         + f"; curve in {work_dir}/curve.png"
     )  # fmt: skip
     return expert, summary
+
+
+#: ``experts train`` options a resume may change: what the run is called and where its expert
+#: goes, how long it runs, how often it saves and evaluates, and which network it keeps.
+RESUME_FREE = ("name", "library", "overwrite", "resume", "work_dir", "iterations",
+               "checkpoint_minutes", "eval_every", "eval_episodes", "keep", "func")  # fmt: skip
+
+
+def objective_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``args`` that define what a run optimises (all but :data:`RESUME_FREE`),
+    by option name, e.g. ``{"--from": "walk", "--objective": "speed", ...}``."""
+    return {
+        "--from" if key == "base" else "--" + key.replace("_", "-"):
+            list(value) if isinstance(value, tuple) else value
+        for key, value in sorted(vars(args).items()) if key not in RESUME_FREE
+    }  # fmt: skip
 
 
 def _spread(row: dict[str, float]) -> str:
