@@ -525,8 +525,8 @@ class DoorOpener:
         if self.stage != "approach":
             door_speed = float(qvel[self._door_dof])
             action = self._arm_action(action, qpos, door, door_speed, point, bar, hinge)
-        if isinstance(legs, ArmSweepWalker):
-            action = self.add_arm_residual(action, legs.arm_residual[0])
+        if isinstance(legs, ArmSweepWalker):  # on the clipped targets, as in its training env
+            action = self.add_arm_residual(np.clip(action, -1.0, 1.0), legs.arm_residual[0])
         if self.stage in ("grasp", "turn", "pull"):
             self.grip = min(GRIPPER_RANGE[1], self.grip + 0.0015)
         action[self._gripper] = self._normalised(self._gripper, self.grip)
