@@ -9,7 +9,8 @@ walkers alone with a steady force pulling the left hand forward (the door's spri
 at 0.9 rad).
 
     python bench/door.py [--seeds 0 1 2] [--pull-legs NAME [--pull-library DIR] | --pull-run DIR]
-                         [--sweep-legs NAME [--sweep-library DIR] [--sweep-run DIR]]
+                         [--sweep-legs NAME [--sweep-library DIR]
+                          [--sweep-run DIR [--sweep-iteration N]]]
                          [--set FIELD=JSON ...]
                          [--loads] [--instruction TEXT [--library DIR]]
 
@@ -25,7 +26,8 @@ sub-goals with the door expert's stages.
 (``--work-dir``), so a run in progress can be tried on the door before it is exported.
 ``--sweep-legs`` (from ``--sweep-library``, default ``--pull-library``) walks the pull past the
 lock, e.g. legs trained by ``experts train --objective door-sweep`` (``experts/door_sweep``);
-``--sweep-run`` puts the actor of such a run's checkpoint in their place.
+``--sweep-run`` puts the actor of such a run's checkpoint in their place (``--sweep-iteration N``:
+the network evaluated at iteration N, from the run's ``evaluated/``).
 """
 
 from __future__ import annotations
@@ -58,23 +60,33 @@ from metaworld_hwm.skills.door import (
 from metaworld_hwm.skills.door_ppo import swept_walker
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS
+from metaworld_hwm.skills.ppo import evaluated_network
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
 from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy
 from metaworld_hwm.skills.walk import WalkExpert
 
 
-def checkpoint_policy(run_dir: str, base: WalkExpert) -> tuple[torch.nn.Module, int]:
+def checkpoint_policy(run_dir: str, base: WalkExpert,
+                      iteration: int | None = None) -> tuple[torch.nn.Module, int]:  # fmt: skip
     """The actor of a PPO run's checkpoint (``--work-dir``) in ``base``'s network (widened
-    when the run also gave arm residuals, ``--sweep-arm``), and the run's iteration."""
-    state = torch.load(f"{run_dir}/checkpoint.pt", weights_only=False, map_location="cpu")
-    weights = {k.removeprefix("mlp."): v for k, v in state["algorithm"]["actor_state_dict"].items()
-               if k.startswith("mlp.")}  # fmt: skip
+    when the run also gave arm residuals, ``--sweep-arm``), and the run's iteration; with
+    ``iteration``, the network evaluated then instead."""
+    if iteration is not None:
+        try:
+            weights, _ = evaluated_network(run_dir, iteration)
+        except ValueError as exc:
+            raise SystemExit(f"bench/door.py: {exc}") from exc
+    else:
+        state = torch.load(f"{run_dir}/checkpoint.pt", weights_only=False, map_location="cpu")
+        actor = state["algorithm"]["actor_state_dict"]
+        weights = {k.removeprefix("mlp."): v for k, v in actor.items() if k.startswith("mlp.")}
+        iteration = int(state["iteration"])
     policy = copy.deepcopy(base.policy)
     arm_joints = len(weights[f"net.{len(policy.net) - 1}.bias"]) - NUM_LEG_JOINTS
     if arm_joints and not isinstance(base, ArmSweepWalker):
         policy = widened_policy(base.policy, arm_joints)
     policy.load_state_dict(weights)
-    return policy.eval(), int(state["iteration"])
+    return policy.eval(), iteration
 
 
 def checkpoint_walker(run_dir: str, base: WalkExpert) -> WalkExpert:
@@ -169,6 +181,8 @@ def main() -> None:
                         help="walker for the pull past the lock")  # fmt: skip
     parser.add_argument("--sweep-run", default=None,
                         help="door-sweep PPO run dir: its actor in --sweep-legs's place")
+    parser.add_argument("--sweep-iteration", type=int, default=None,
+                        help="--sweep-run: the network evaluated at this iteration, not the last")
     parser.add_argument("--sweep-library", default=None,
                         help="library holding --sweep-legs (default: --pull-library's)")
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
@@ -211,7 +225,7 @@ def main() -> None:
             raise SystemExit("bench/door.py: --sweep-run needs --sweep-legs, the walker the "
                              "run started from (e.g. --sweep-legs door-pull --sweep-library "
                              "experts/door_sweep)")
-        policy, iteration = checkpoint_policy(args.sweep_run, sweep)
+        policy, iteration = checkpoint_policy(args.sweep_run, sweep, args.sweep_iteration)
         arm_joints = policy.net[-1].out_features - NUM_LEG_JOINTS
         sweep = swept_walker(sweep, policy, "sweep-run", {"checkpoint": args.sweep_run},
                              arm_joints)  # fmt: skip

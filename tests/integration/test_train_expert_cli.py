@@ -11,7 +11,7 @@ import torch
 from metaworld_hwm.cli import main
 from metaworld_hwm.skills import ExpertLibrary
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.ppo import CHECKPOINT
+from metaworld_hwm.skills.ppo import CHECKPOINT, evaluated_network
 from metaworld_hwm.skills.walk import WalkExpert
 
 
@@ -68,9 +68,19 @@ def test_train_writes_a_run_expert_and_refuses_mistakes_in_one_line(
     state = torch.load(work / CHECKPOINT, weights_only=False)
     assert state.pop("objective_settings")["--from"] == "walk"
     torch.save(state, work / CHECKPOINT)
-    # more iterations continue the same run
-    assert main(["experts", "train", "dash", *tiny, "--iterations", "3", "--resume"]) == 0
-    assert ExpertLibrary.load(library)["dash"].spec.config["provenance"]["iterations"] == 3
+    assert "not best, last or an iteration number" in error("dash", *tiny, "--keep", "0")
+    # more iterations continue the same run, and any evaluated network can be exported
+    assert main(["experts", "train", "dash", *tiny, "--iterations", "3", "--resume",
+                 "--keep", "2"]) == 0  # fmt: skip
+    dash = ExpertLibrary.load(library)["dash"]
+    assert dash.spec.config["provenance"]["iterations"] == 3
+    assert dash.spec.config["provenance"]["kept"] == "evaluated network, iteration 2"
+    network, row = evaluated_network(work, 2)
+    assert row["iteration"] == 2
+    for name, weights in dash.policy.state_dict().items():
+        torch.testing.assert_close(weights, network[name])
+    assert "(evaluated: 2, 3)" in error("dash2", *tiny, "--iterations", "3", "--resume",
+                                        "--keep", "1")  # fmt: skip
     assert "predates kept objective settings" in (work / "train.log").read_text()
 
 

@@ -24,6 +24,9 @@ The network kept as the run's result is the one of the best periodic evaluation:
 mean action alone on ``eval_episodes`` episodes of fixed seeds, ranked by
 :func:`summarise_evaluation`'s ``eval_score``, in which a fallen episode scores 0. One episode
 was not enough: a network that ran 639 on the one evaluation seed fell on 2 of 10 others.
+Every evaluated network is also written to ``work_dir/evaluated/`` (:func:`evaluated_network`
+reads one back), so a few evaluation episodes need not decide: any of them can be benched on
+more seeds afterwards and exported (``experts train ... --keep ITERATION``).
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ from metaworld_hwm.utils.atomic import atomic_write_bytes, atomic_write_text
 from metaworld_hwm.utils.run_state import load_for_resume, save_png
 
 CHECKPOINT = "checkpoint.pt"
+#: The folder of a run's evaluated networks, one file per evaluation (:func:`evaluated_network`).
+EVALUATED = "evaluated"
 
 #: One evaluation episode: ``evaluate(policy, k)`` runs the ``k``-th of its fixed seeds with the
 #: deterministic policy and returns at least ``eval_return`` and ``eval_fell`` (0 or 1), plus
@@ -347,6 +352,7 @@ class PPOTrainer:
             self.iteration % self.eval_every == 0 or self.iteration == cfg.iterations
         ):
             stats |= self._evaluation()
+            self._save_evaluated(stats)
             # a best row without a score (a one-episode evaluation of an older run) yields
             if stats["eval_score"] > self.best_row.get("eval_score", -np.inf):
                 self.best_row = dict(stats)
@@ -498,6 +504,13 @@ class PPOTrainer:
         self.seconds, self.curve = state["seconds"], state["curve"]
         self.best_network, self.best_row = state.get("best", ({}, {}))
 
+    def _save_evaluated(self, row: dict[str, float]) -> None:
+        buffer = io.BytesIO()
+        torch.save({"network": self.network.state_dict(), "row": row}, buffer)
+        path = self.work_dir / EVALUATED / f"iteration-{self.iteration:05d}.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, buffer.getvalue())
+
     def _save_curve(self) -> None:
         if not self.curve:
             return
@@ -516,6 +529,26 @@ class _FixedRate(dict):
     def __setitem__(self, key: str, value: Any) -> None:
         if key != "lr":
             super().__setitem__(key, value)
+
+
+def evaluated_network(
+    work_dir: str | Path, iteration: int
+) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+    """The network state (:attr:`PPOTrainer.network`'s) evaluated at ``iteration`` of the run in
+    ``work_dir``, and its curve row.
+
+    Raises:
+        ValueError: no evaluation at that iteration (the message lists the ones there are).
+    """
+    folder = Path(work_dir) / EVALUATED
+    path = folder / f"iteration-{iteration:05d}.pt"
+    if not path.is_file():
+        there = sorted(int(p.stem.split("-")[1]) for p in folder.glob("iteration-*.pt"))
+        listed = ", ".join(map(str, there)) if there else "none"
+        raise ValueError(f"no network evaluated at iteration {iteration} in {folder} "
+                         f"(evaluated: {listed})")  # fmt: skip
+    saved = torch.load(path, weights_only=False, map_location="cpu")
+    return saved["network"], saved["row"]
 
 
 def summarise_evaluation(episodes: list[dict[str, float]]) -> dict[str, float]:

@@ -29,7 +29,13 @@ from metaworld_hwm.skills.locomotion_ppo import (
     evaluation,
     trained_expert,
 )
-from metaworld_hwm.skills.ppo import CHECKPOINT, Objective, PPOConfig, PPOTrainer
+from metaworld_hwm.skills.ppo import (
+    CHECKPOINT,
+    Objective,
+    PPOConfig,
+    PPOTrainer,
+    evaluated_network,
+)
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, LoadedWalkObjective, trained_pull_expert
 from metaworld_hwm.skills.pull_ppo import evaluation as load_evaluation
 from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy
@@ -279,8 +285,8 @@ def _curriculum_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--keep",
         default="best",
-        choices=["best", "last"],
-        help="the network of the best evaluation, or the last one",
+        help="the network to export: of the best evaluation (best), the last one (last), or "
+        "the one evaluated at an iteration (a number; all are kept in --work-dir/evaluated)",
     )
 
 
@@ -297,6 +303,8 @@ def train_expert(
             f"--from {base.name!r} is a {type(base).__name__}; PPO fine-tunes command walkers "
             "(e.g. --from walk)"
         )
+    if args.keep not in ("best", "last") and not (args.keep.isdigit() and int(args.keep) > 0):
+        raise LibraryError(f"--keep {args.keep!r} is not best, last or an iteration number")
     task = args.task.removeprefix("h1-")
     cfg = PPOConfig(
         iterations=args.iterations, envs=args.envs, workers=args.workers,
@@ -339,15 +347,8 @@ def train_expert(
                      for k, v in vars(args).items() if k not in ("func", "resume")},
     }  # fmt: skip
     network = trainer.network
-    kept_best = args.keep == "best" and bool(trainer.best_network)
-    if kept_best:
-        network.load_state_dict(trainer.best_network)
-        provenance["kept"] = f"best evaluation, iteration {trainer.best_row['iteration']}"
-    last = (
-        trainer.best_row
-        if kept_best
-        else next((row for row in reversed(trainer.curve) if "eval_return" in row), {})
-    )
+    kept_row = _load_kept_network(args.keep, trainer, work_dir, provenance)
+    last = kept_row or next((row for row in reversed(trainer.curve) if "eval_return" in row), {})
     done = f"{trainer.iteration} iterations, {trainer.env_steps} env steps, {trainer.seconds:.0f} s"
     if isinstance(objective, DoorSweepObjective):
         expert = swept_walker(base, network.eval(), args.name, provenance, arm_joints)
@@ -357,12 +358,12 @@ def train_expert(
     if isinstance(objective, LoadedWalkObjective):
         expert = trained_pull_expert(args.name, network.eval(), objective.ctrlrange,
                                      objective.curriculum, provenance, cfg.hidden)  # fmt: skip
-        top = trainer.best_row["top_force"] if kept_best else objective.top_force
+        top = kept_row["top_force"] if kept_row else objective.top_force
         result = f"; alone at 60 N: return {last['eval_return']:.1f}{_spread(last)}" if last else ""
         return expert, f"{done}; top force {top:.0f} N{result}; curve in {work_dir}/curve.png"
     assert isinstance(objective, ForwardSpeedObjective)
     curriculum = objective.curriculum
-    top = trainer.best_row["target_speed"] if kept_best else objective.target_speed
+    top = kept_row["target_speed"] if kept_row else objective.target_speed
     expert = trained_expert(args.name, TRAINABLE[args.task], task, network.eval(),
                             objective.ctrlrange, (curriculum.min_speed, top), provenance,
                             cfg.hidden, curriculum.cadence)  # fmt: skip
@@ -389,6 +390,24 @@ def objective_settings(args: argparse.Namespace) -> dict[str, Any]:
             list(value) if isinstance(value, tuple) else value
         for key, value in sorted(vars(args).items()) if key not in RESUME_FREE
     }  # fmt: skip
+
+
+def _load_kept_network(
+    keep: str, trainer: PPOTrainer, work_dir: Path, provenance: dict[str, Any]
+) -> dict[str, float] | None:
+    """Put the network ``--keep`` names into ``trainer.network`` (which holds the last one) and
+    say which in ``provenance``; its curve row (None: the last network, or no evaluation yet).
+    Raises ValueError for an iteration without an evaluated network."""
+    if keep.isdigit():
+        state, row = evaluated_network(work_dir, int(keep))
+        provenance["kept"] = f"evaluated network, iteration {keep}"
+    elif keep == "best" and trainer.best_network:
+        state, row = trainer.best_network, trainer.best_row
+        provenance["kept"] = f"best evaluation, iteration {row['iteration']}"
+    else:
+        return None
+    trainer.network.load_state_dict(state)
+    return row
 
 
 def _spread(row: dict[str, float]) -> str:
