@@ -466,12 +466,13 @@ class PPOTrainer:
 
     def resume(self) -> None:
         """Continue from ``work_dir``'s checkpoint; refuses one made with other settings (only
-        ``iterations`` and ``checkpoint_seconds`` may change) or other objective settings.
-        A checkpoint from before objective settings were kept resumes with a warning."""
-        free = ("iterations", "checkpoint_seconds")
+        ``iterations``, ``checkpoint_seconds`` and ``workers`` may change: each env's state is
+        its own, so a run goes on over more cores on the same curve) or other objective
+        settings. A checkpoint from before objective settings were kept resumes with a warning."""
+        free = ("iterations", "checkpoint_seconds", "workers")
         path = self.work_dir / CHECKPOINT
         state = load_for_resume(path, asdict(self.cfg), free,
-                                "--iterations and --checkpoint-minutes")  # fmt: skip
+                                "--iterations, --checkpoint-minutes and --workers")  # fmt: skip
         saved = state.get("objective_settings")
         if saved is None and self.objective_settings:
             self.log(f"resume: {path} predates kept objective settings; they are not checked")

@@ -377,8 +377,9 @@ def train_expert(
 
 
 #: ``experts train`` options a resume may change: what the run is called and where its expert
-#: goes, how long it runs, how often it saves and evaluates, and which network it keeps.
-RESUME_FREE = ("name", "library", "overwrite", "resume", "work_dir", "iterations",
+#: goes, how long it runs and on how many cores, how often it saves and evaluates, and which
+#: network it keeps.
+RESUME_FREE = ("name", "library", "overwrite", "resume", "work_dir", "iterations", "workers",
                "checkpoint_minutes", "eval_every", "eval_episodes", "keep", "func")  # fmt: skip
 
 
