@@ -14,7 +14,7 @@ at 0.9 rad).
                          [--set FIELD=JSON ...]
                          [--loads] [--instruction TEXT [--library DIR]]
 
-``--set`` overrides a :class:`~metaworld_hwm.skills.door.DoorOpenerConfig` field, e.g.
+``--set`` overrides a :class:`~metaworld_hwm.skills.door_config.DoorOpenerConfig` field, e.g.
 ``--set use_torso=false --set pull_position_gain=1.5``.
 
 ``--instruction TEXT`` drives the door through tiers 1 and 2 instead: the guide over
@@ -51,16 +51,12 @@ from metaworld_hwm.envs.tasks.door import LOCK_CLEAR_DOOR
 from metaworld_hwm.hierarchy.build import build_guide
 from metaworld_hwm.skills import DoorExpert, FusionConfig
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import (
-    DoorEpisode,
-    DoorOpener,
-    DoorOpenerConfig,
-    run_door_episode,
-)
+from metaworld_hwm.skills.door import DoorEpisode, DoorOpener, run_door_episode
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.door_ppo import swept_walker
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS
-from metaworld_hwm.skills.ppo import evaluated_network
+from metaworld_hwm.skills.ppo_results import evaluated_network
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
 from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy
 from metaworld_hwm.skills.walk import WalkExpert

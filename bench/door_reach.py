@@ -3,7 +3,7 @@
 The sweep (after the release and the regrasp) pulls the door from the lock tab (~0.28 rad) to
 0.9 rad with the pelvis moving along ``DoorOpenerConfig``'s sweep stances. This script poses
 the robot exactly there (pelvis at the stance, heading as commanded, door at each angle) and
-follows the grasp IK (:class:`~metaworld_hwm.skills.door.GripperArm`, torso and left arm)
+follows the grasp IK (:class:`~metaworld_hwm.skills.gripper_arm.GripperArm`, torso and left arm)
 from one door angle to the next, each solve starting from the previous solution, as the
 opener does. A branch ends where the grip site can no longer reach the bar (error > 1 cm).
 

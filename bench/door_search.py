@@ -32,12 +32,8 @@ import numpy as np
 import torch
 
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import (
-    DoorEpisode,
-    DoorOpener,
-    DoorOpenerConfig,
-    run_door_episode,
-)
+from metaworld_hwm.skills.door import DoorEpisode, DoorOpener, run_door_episode
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.library import ExpertLibrary
 
 #: (field, index in a tuple field or None, low, high): what the search moves.

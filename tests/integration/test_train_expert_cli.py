@@ -11,7 +11,8 @@ import torch
 from metaworld_hwm.cli import main
 from metaworld_hwm.skills import ExpertLibrary
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.ppo import CHECKPOINT, evaluated_network
+from metaworld_hwm.skills.ppo import CHECKPOINT
+from metaworld_hwm.skills.ppo_results import evaluated_network
 from metaworld_hwm.skills.walk import WalkExpert
 
 

@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.envs.robot import LEFT_ARM
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.hierarchy.build import resolve_library
 from metaworld_hwm.skills.door import (
     BAR_GRASP,
     HATCH_IN_DOOR,
-    LEFT_ARM,
     DoorEpisode,
     DoorOpener,
-    DoorOpenerConfig,
-    GripperArm,
     run_door_episode,
 )
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
+from metaworld_hwm.skills.gripper_arm import GripperArm
 from metaworld_hwm.skills.library import ExpertLibrary
 
 

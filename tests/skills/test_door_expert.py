@@ -15,7 +15,8 @@ from metaworld_hwm.hierarchy.adapters import make_action_adapter, make_adapter
 from metaworld_hwm.hierarchy.build import build_guide, resolve_library
 from metaworld_hwm.skills import DoorExpert, ExpertLibrary, FusionConfig
 from metaworld_hwm.skills.cli import add_experts_parser
-from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.door_expert import build_door_expert
 
 DOOR_LIBRARY = Path(__file__).resolve().parents[2] / "experts" / "door"

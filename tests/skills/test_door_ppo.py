@@ -17,7 +17,8 @@ from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.skills import door_ppo
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.door_ppo import (
     SNAPSHOT_SEEDS,
     DoorSweepEnv,

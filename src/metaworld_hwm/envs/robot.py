@@ -37,6 +37,8 @@ JOINT_NAMES: tuple[str, ...] = (
     "left_shoulder_pitch", "left_shoulder_roll", "left_shoulder_yaw", "left_elbow",
     "right_shoulder_pitch", "right_shoulder_roll", "right_shoulder_yaw", "right_elbow",
 )  # fmt: skip
+#: The left arm's joints, shoulder to elbow (the H1's arm has no wrist).
+LEFT_ARM: tuple[str, ...] = JOINT_NAMES[11:15]
 
 
 @dataclass(frozen=True)

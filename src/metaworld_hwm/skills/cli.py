@@ -15,7 +15,7 @@ from pathlib import Path
 
 from metaworld_hwm.skills.builtin import BUILTIN, build_builtin, default_library_path
 from metaworld_hwm.skills.catalog import SKILL_DESCRIPTIONS
-from metaworld_hwm.skills.door import DoorOpenerConfig
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.door_expert import build_door_expert
 from metaworld_hwm.skills.expert import Expert
 from metaworld_hwm.skills.library import MANIFEST, ExpertLibrary, LibraryError

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig
+from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.expert import (
     CONTROLLERS,
     AnalyticExpert,

@@ -63,7 +63,8 @@ from torch import nn
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
-from metaworld_hwm.skills.door import DoorOpener, DoorOpenerConfig, run_door_episode
+from metaworld_hwm.skills.door import DoorOpener, run_door_episode
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, leg_action, wrap_angle, yaw_of
 from metaworld_hwm.skills.ppo import EvaluateFn, Objective

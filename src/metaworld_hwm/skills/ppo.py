@@ -22,11 +22,12 @@ the current observations and the torch and numpy RNG states go atomically into
 
 The network kept as the run's result is the one of the best periodic evaluation: the policy's
 mean action alone on ``eval_episodes`` episodes of fixed seeds, ranked by
-:func:`summarise_evaluation`'s ``eval_score``, in which a fallen episode scores 0. One episode
-was not enough: a network that ran 639 on the one evaluation seed fell on 2 of 10 others.
-Every evaluated network is also written to ``work_dir/evaluated/`` (:func:`evaluated_network`
-reads one back), so a few evaluation episodes need not decide: any of them can be benched on
-more seeds afterwards and exported (``experts train ... --keep ITERATION``).
+:func:`~metaworld_hwm.skills.ppo_results.summarise_evaluation`'s ``eval_score``, in which a
+fallen episode scores 0. One episode was not enough: a network that ran 639 on the one
+evaluation seed fell on 2 of 10 others. Every evaluated network is also written to
+``work_dir/evaluated/`` (:mod:`~metaworld_hwm.skills.ppo_results` reads one back), so a few
+evaluation episodes need not decide: any of them can be benched on more seeds afterwards and
+exported (``experts train ... --keep ITERATION``).
 """
 
 from __future__ import annotations
@@ -51,12 +52,15 @@ from tensordict import TensorDict
 from torch import nn
 
 from metaworld_hwm.envs.vector import EnvFactory, SignalFn, VectorEnv, VectorStep, no_signals
+from metaworld_hwm.skills.ppo_results import (
+    plot_ppo_curve,
+    save_evaluated_network,
+    summarise_evaluation,
+)
 from metaworld_hwm.utils.atomic import atomic_write_bytes, atomic_write_text
-from metaworld_hwm.utils.run_state import load_for_resume, save_png
+from metaworld_hwm.utils.run_state import load_for_resume
 
 CHECKPOINT = "checkpoint.pt"
-#: The folder of a run's evaluated networks, one file per evaluation (:func:`evaluated_network`).
-EVALUATED = "evaluated"
 
 #: One evaluation episode: ``evaluate(policy, k)`` runs the ``k``-th of its fixed seeds with the
 #: deterministic policy and returns at least ``eval_return`` and ``eval_fell`` (0 or 1), plus
@@ -207,7 +211,7 @@ class PPOTrainer:
             trained in place. None: rsl_rl's MLP with observation normalisation.
         evaluate: one evaluation episode (:data:`EvaluateFn`), run ``eval_episodes`` times
             (k = 0, 1, ...) with the actor's deterministic network every ``eval_every``
-            iterations and at the last; :func:`summarise_evaluation` makes the curve columns.
+            iterations and at the last; ``summarise_evaluation`` makes the curve columns.
             The network of the highest ``eval_score`` is kept (``best_network``,
             ``best_row``).
         eval_episodes: episodes per evaluation.
@@ -352,7 +356,7 @@ class PPOTrainer:
             self.iteration % self.eval_every == 0 or self.iteration == cfg.iterations
         ):
             stats |= self._evaluation()
-            self._save_evaluated(stats)
+            save_evaluated_network(self.work_dir, self.network.state_dict(), stats)
             # a best row without a score (a one-episode evaluation of an older run) yields
             if stats["eval_score"] > self.best_row.get("eval_score", -np.inf):
                 self.best_row = dict(stats)
@@ -505,13 +509,6 @@ class PPOTrainer:
         self.seconds, self.curve = state["seconds"], state["curve"]
         self.best_network, self.best_row = state.get("best", ({}, {}))
 
-    def _save_evaluated(self, row: dict[str, float]) -> None:
-        buffer = io.BytesIO()
-        torch.save({"network": self.network.state_dict(), "row": row}, buffer)
-        path = self.work_dir / EVALUATED / f"iteration-{self.iteration:05d}.pt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, buffer.getvalue())
-
     def _save_curve(self) -> None:
         if not self.curve:
             return
@@ -532,103 +529,6 @@ class _FixedRate(dict):
             super().__setitem__(key, value)
 
 
-def evaluated_network(
-    work_dir: str | Path, iteration: int
-) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
-    """The network state (:attr:`PPOTrainer.network`'s) evaluated at ``iteration`` of the run in
-    ``work_dir``, and its curve row.
-
-    Raises:
-        ValueError: no evaluation at that iteration (the message lists the ones there are).
-    """
-    folder = Path(work_dir) / EVALUATED
-    path = folder / f"iteration-{iteration:05d}.pt"
-    if not path.is_file():
-        there = sorted(int(p.stem.split("-")[1]) for p in folder.glob("iteration-*.pt"))
-        listed = ", ".join(map(str, there)) if there else "none"
-        raise ValueError(f"no network evaluated at iteration {iteration} in {folder} "
-                         f"(evaluated: {listed})")  # fmt: skip
-    saved = torch.load(path, weights_only=False, map_location="cpu")
-    return saved["network"], saved["row"]
-
-
-def summarise_evaluation(episodes: list[dict[str, float]]) -> dict[str, float]:
-    """Curve columns of an evaluation's episodes (each with ``eval_return`` and ``eval_fell``):
-    every per-episode figure averaged (``eval_return`` is the mean return, a fallen episode's
-    return as it is, as ``bench/experts.py`` reports it), ``eval_min`` (lowest return),
-    ``eval_falls``, ``eval_episodes`` and ``eval_score``, the rank of the kept network: the
-    mean return with a fallen episode counted as 0.
-
-    Why 0: a fall already cuts the return, but only by the steps it loses: one mid-episode
-    fall in five costs ~60 of a ~600 mean, a late one less, which a faster gait easily makes
-    up, so a network that falls on some seeds would outrank one that never falls. The goal
-    counts a fallen episode as failed whatever its return (no falls over 10 seeds); scored 0,
-    one fall in five costs a fifth of the score (~120), more than the gap between the
-    networks of one run at one speed."""
-    if not episodes:
-        raise ValueError("an evaluation needs at least one episode")
-    returns = np.array([float(e["eval_return"]) for e in episodes])
-    fell = np.array([bool(e["eval_fell"]) for e in episodes])
-    row = {key: float(np.mean([float(e[key]) for e in episodes]))
-           for key in episodes[0] if key != "eval_fell"}  # fmt: skip
-    return row | {
-        "eval_min": float(returns.min()), "eval_falls": int(fell.sum()),
-        "eval_episodes": len(episodes), "eval_score": float(np.where(fell, 0.0, returns).mean()),
-    }  # fmt: skip
-
-
 def _mean(values: Iterable[float]) -> float:
     values = list(values)
     return float(np.mean(values)) if values else float("nan")
-
-
-#: Curve columns drawn on a second axis when present: (column, label, unit). A curve has the
-#: speed objective's or the door sweep's, not both.
-SECOND_AXIS = (
-    ("target_speed", "target speed", "m/s"),
-    ("eval_speed", "eval speed", "m/s"),
-    ("eval_door", "largest door angle, policy alone (mean)", "rad"),
-)
-
-
-def plot_ppo_curve(curve: list[dict[str, float]], out_png: Path) -> Path:
-    """Training return per iteration (and evaluation columns when present), as a PNG; speeds
-    or door angles on a second axis (:data:`SECOND_AXIS`)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = np.array([row["env_steps"] for row in curve]) / 1e6
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=120)
-    ax.plot(steps, [row["task_return"] for row in curve], ".", ms=2, alpha=0.5,
-            label="task return, training episodes")  # fmt: skip
-    evals = [(s, row["eval_return"]) for s, row in zip(steps, curve, strict=True)
-             if "eval_return" in row]  # fmt: skip
-    if evals:
-        ax.plot(*zip(*evals, strict=True), "o-", ms=3, label="task return, policy alone (mean)")
-        lowest = [(s, row["eval_min"]) for s, row in zip(steps, curve, strict=True)
-                  if "eval_min" in row]  # fmt: skip
-        if lowest:
-            ax.plot(*zip(*lowest, strict=True), "v", ms=3, label="lowest of its episodes")
-        scores = [(s, row["eval_score"]) for s, row in zip(steps, curve, strict=True)
-                  if "eval_score" in row]  # fmt: skip
-        if scores:
-            ax.plot(*zip(*scores, strict=True), "x:", ms=4,
-                    label="its rank for the kept network (a fall counts 0)")  # fmt: skip
-    ax.set_xlabel("env steps (millions)")
-    ax.set_ylabel("return")
-    ax.grid(alpha=0.3)
-    extra = [series for series in SECOND_AXIS if any(series[0] in row for row in curve)]
-    if extra:
-        second_ax = ax.twinx()
-        for (key, label, _), style in zip(extra, ("--", ":"), strict=False):
-            pts = [(s, row[key]) for s, row in zip(steps, curve, strict=True) if key in row]
-            second_ax.plot(*zip(*pts, strict=True), style, label=label)
-        second_ax.set_ylabel(extra[0][2])
-        handles = ax.get_legend_handles_labels()[0] + second_ax.get_legend_handles_labels()[0]
-        ax.legend(handles=handles, loc="best", fontsize=7)
-    else:
-        ax.legend(loc="lower right", fontsize=7)
-    fig.tight_layout()
-    return save_png(fig, out_png)

@@ -19,7 +19,7 @@ from typing import Any
 
 from metaworld_hwm.envs.tasks.locomotion import SURVIVAL_STEPS
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import DoorOpenerConfig
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.door_ppo import DoorSweepObjective, sweep_evaluation, swept_walker
 from metaworld_hwm.skills.library import LibraryError
 from metaworld_hwm.skills.locomotion import Cadence
@@ -29,13 +29,8 @@ from metaworld_hwm.skills.locomotion_ppo import (
     evaluation,
     trained_expert,
 )
-from metaworld_hwm.skills.ppo import (
-    CHECKPOINT,
-    Objective,
-    PPOConfig,
-    PPOTrainer,
-    evaluated_network,
-)
+from metaworld_hwm.skills.ppo import CHECKPOINT, Objective, PPOConfig, PPOTrainer
+from metaworld_hwm.skills.ppo_results import evaluated_network
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, LoadedWalkObjective, trained_pull_expert
 from metaworld_hwm.skills.pull_ppo import evaluation as load_evaluation
 from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy

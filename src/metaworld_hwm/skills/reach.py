@@ -18,10 +18,10 @@ import mujoco
 import numpy as np
 
 from metaworld_hwm.envs import HumanoidEnv
+from metaworld_hwm.envs.robot import LEFT_ARM
 from metaworld_hwm.skills.expert import AnalyticExpert, ExpertSpec, register_controller
 from metaworld_hwm.skills.stand import NQ, StandController
 
-LEFT_ARM = ("left_shoulder_pitch", "left_shoulder_roll", "left_shoulder_yaw", "left_elbow")
 _ARM_ACTUATORS = np.arange(11, 15)
 #: Extra IK starting poses of the left arm (rad): hanging, forward, raised sideways.
 IK_STARTS = ((0.0, 0.0, 0.0, 0.0), (-1.2, 0.3, 0.0, 0.5), (-0.5, 1.2, 0.0, 0.3))
