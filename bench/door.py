@@ -12,7 +12,7 @@ at 0.9 rad).
                          [--sweep-legs NAME [--sweep-library DIR]
                           [--sweep-run DIR [--sweep-iteration N]]]
                          [--set FIELD=JSON ...]
-                         [--loads] [--instruction TEXT [--library DIR]]
+                         [--loads] [--instruction TEXT [--library DIR]] [--plot PNG]
 
 ``--set`` overrides a :class:`~metaworld_hwm.skills.door_config.DoorOpenerConfig` field, e.g.
 ``--set use_torso=false --set pull_position_gain=1.5``.
@@ -26,6 +26,8 @@ sub-goals with the door expert's stages.
 (``--work-dir``), so a run in progress can be tried on the door before it is exported.
 ``--sweep-legs`` (from ``--sweep-library``, default ``--pull-library``) walks the pull past the
 lock, e.g. legs trained by ``experts train --objective door-sweep`` (``experts/door_sweep``);
+``--plot PNG`` draws each seed's door angle over the episode, with the protocol's 0.9-rad bar.
+
 ``--sweep-run`` puts the actor of such a run's checkpoint in their place (``--sweep-iteration N``:
 the network evaluated at iteration N, from the run's ``evaluated/``).
 """
@@ -39,6 +41,7 @@ import platform
 import shlex
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -47,7 +50,7 @@ import torch
 
 from metaworld_hwm.agent.config import METAWORLD_FUSION_SHARPNESS
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.envs.tasks.door import LOCK_CLEAR_DOOR
+from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD, LOCK_CLEAR_DOOR
 from metaworld_hwm.hierarchy.build import build_guide
 from metaworld_hwm.skills import DoorExpert, FusionConfig
 from metaworld_hwm.skills.builtin import default_library_path
@@ -60,6 +63,7 @@ from metaworld_hwm.skills.ppo_results import evaluated_network
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
 from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy
 from metaworld_hwm.skills.walk import WalkExpert
+from metaworld_hwm.utils.run_state import save_png
 
 
 def checkpoint_policy(run_dir: str, base: WalkExpert,
@@ -186,6 +190,8 @@ def main() -> None:
                         help="override DoorOpenerConfig fields (values in JSON)")
     parser.add_argument("--instruction", default=None,
                         help="drive the door by the guide planning this instead")
+    parser.add_argument("--plot", default=None, metavar="PNG",
+                        help="draw each seed's door angle over the episode into PNG")
     parser.add_argument("--library", default="experts/door",
                         help="--instruction: the guide's library (with a door expert)")
     args = parser.parse_args()
@@ -252,6 +258,27 @@ def main() -> None:
           f"{np.mean([r.door for r in results]):.2f} rad, mean steps open "
           f"{np.mean([r.open_steps for r in results]):.0f}, mean return "
           f"{np.mean([r.task_return for r in results]):.1f}")  # fmt: skip
+    if args.plot:
+        print(f"door angles: {plot_door_angles(results, args.seeds, args.plot)}")
+
+
+def plot_door_angles(results: list[DoorEpisode], seeds: list[int], path: str) -> Path:
+    """Each seed's door angle per step, with the protocol's bar (``DOOR_OPEN_RAD``), as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 3.6), dpi=120)
+    for seed, episode in zip(seeds, results, strict=True):
+        ax.plot(episode.door_angles, lw=0.9, label=f"seed {seed}")
+    ax.axhline(DOOR_OPEN_RAD, color="k", ls="--", lw=0.8, label="open (protocol)")
+    ax.set_xlabel("control step (50 Hz)")
+    ax.set_ylabel("door hinge angle (rad)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, ncol=2, loc="upper left")
+    fig.tight_layout()
+    return save_png(fig, path)
 
 
 if __name__ == "__main__":

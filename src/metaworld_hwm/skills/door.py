@@ -398,6 +398,8 @@ class DoorEpisode:
     """The first step after which the door stood at ``DOOR_OPEN_RAD`` or more (None: never)."""
     open_steps: int = 0
     """Steps after which the door stood at ``DOOR_OPEN_RAD`` or more."""
+    door_angles: list[float] = field(default_factory=list)
+    """The door's hinge angle (rad) after each step."""
 
     @property
     def opened(self) -> bool:
@@ -446,6 +448,7 @@ def run_door_episode(
             driver.observe(obs, info)
         episode.task_return += float(reward)
         door = opener.door_angle(obs)
+        episode.door_angles.append(door)
         episode.door = max(episode.door, door)
         if door >= DOOR_OPEN_RAD:
             episode.open_steps += 1
