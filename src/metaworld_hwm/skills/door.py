@@ -280,8 +280,10 @@ class DoorOpener:
             return cfg.hatch_turn
         return self.hatch_rest
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        """The action (21,) for one ``h1grip-door`` observation (63,)."""
+    def act(self, obs: np.ndarray, clip: bool = True) -> np.ndarray:
+        """The action (21,) for one ``h1grip-door`` observation (63,); ``clip=False``: the
+        servo targets as computed, some past the actuators' range, for a caller that adds to
+        them and clips after (as the opener does with an arm sweep walker's residuals)."""
         cfg = self.config
         nq = self.model.nq
         qpos, qvel = obs[:nq], obs[nq:]
@@ -309,13 +311,13 @@ class DoorOpener:
         if self.stage != "approach":
             door_speed = float(qvel[self._door_dof])
             action = self._arm_action(action, qpos, door, door_speed, point, bar, hinge)
-        if isinstance(legs, ArmSweepWalker):  # on the clipped targets, as in its training env
-            action = self.add_arm_residual(np.clip(action, -1.0, 1.0), legs.arm_residual[0])
+        if isinstance(legs, ArmSweepWalker):
+            action = self.add_arm_residual(action, legs.arm_residual[0])
         if self.stage in ("grasp", "turn", "pull"):
             self.grip = min(GRIPPER_RANGE[1], self.grip + 0.0015)
         action[self._gripper] = self._normalised(self._gripper, self.grip)
         self._advance(obs, grip_gap, float(np.linalg.norm(goal - qpos[:2])))
-        return np.clip(action, -1.0, 1.0)
+        return np.clip(action, -1.0, 1.0) if clip else action
 
     def _arm_action(
         self, action: np.ndarray, qpos: np.ndarray, door: float, door_speed: float,

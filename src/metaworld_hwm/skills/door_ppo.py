@@ -213,7 +213,7 @@ class DoorSweepEnv(gym.Env):
         the sweep walker's features under the command the opener just set."""
         opener, legs = self.opener, self._policy_legs
         legs.features_read, clock = None, legs.clock.copy()
-        self._pending = opener.act(obs)
+        self._pending = opener.act(obs, clip=False)  # clipped with the policy's part in step
         if legs.features_read is None:  # the door fell back toward the lock: pull legs acted
             nq = opener.model.nq
             robot = np.concatenate([obs[opener._robot_qpos], obs[nq + opener._robot_dof]])
@@ -265,8 +265,8 @@ class DoorSweepEnv(gym.Env):
         full[:NUM_LEG_JOINTS] = legs[:NUM_LEG_JOINTS]
         if self.arm_joints:
             residual = np.clip(action[NUM_LEG_JOINTS:], -RESIDUAL_LIMIT, RESIDUAL_LIMIT)
-            full = np.clip(self.opener.add_arm_residual(full, residual), -1.0, 1.0)
-        obs, task_reward, terminated, _, info = self.env.step(full)
+            full = self.opener.add_arm_residual(full, residual)
+        obs, task_reward, terminated, _, info = self.env.step(np.clip(full, -1.0, 1.0))
         door, hold = self.door_angle(), self.hold()
         reward = (PROGRESS_SCALE * max(0.0, door - self._best_door)
                   + self.hold_weight * (SHAPING_GAMMA * hold - self._hold)
