@@ -26,7 +26,8 @@ sub-goals with the door expert's stages.
 (``--work-dir``), so a run in progress can be tried on the door before it is exported.
 ``--sweep-legs`` (from ``--sweep-library``, default ``--pull-library``) walks the pull past the
 lock, e.g. legs trained by ``experts train --objective door-sweep`` (``experts/door_sweep``);
-``--plot PNG`` draws each seed's door angle over the episode, with the protocol's 0.9-rad bar.
+``--plot PNG`` draws each seed's door angle over the episode (with the protocol's 0.9-rad bar),
+and the pelvis's x and yaw under it.
 
 ``--sweep-run`` puts the actor of such a run's checkpoint in their place (``--sweep-iteration N``:
 the network evaluated at iteration N, from the run's ``evaluated/``).
@@ -191,7 +192,7 @@ def main() -> None:
     parser.add_argument("--instruction", default=None,
                         help="drive the door by the guide planning this instead")
     parser.add_argument("--plot", default=None, metavar="PNG",
-                        help="draw each seed's door angle over the episode into PNG")
+                        help="draw each seed's door angle, pelvis x and yaw per step into PNG")
     parser.add_argument("--library", default="experts/door",
                         help="--instruction: the guide's library (with a door expert)")
     args = parser.parse_args()
@@ -263,20 +264,27 @@ def main() -> None:
 
 
 def plot_door_angles(results: list[DoorEpisode], seeds: list[int], path: str) -> Path:
-    """Each seed's door angle per step, with the protocol's bar (``DOOR_OPEN_RAD``), as a PNG."""
+    """Each seed's door angle per step, with the protocol's bar (``DOOR_OPEN_RAD``), and its
+    pelvis x and yaw under it, as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.0, 3.6), dpi=120)
+    fig, (door_ax, x_ax, yaw_ax) = plt.subplots(3, 1, figsize=(7.0, 7.0), dpi=120, sharex=True)
     for seed, episode in zip(seeds, results, strict=True):
-        ax.plot(episode.door_angles, lw=0.9, label=f"seed {seed}")
-    ax.axhline(DOOR_OPEN_RAD, color="k", ls="--", lw=0.8, label="open (protocol)")
-    ax.set_xlabel("control step (50 Hz)")
-    ax.set_ylabel("door hinge angle (rad)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=6, ncol=2, loc="upper left")
+        line = door_ax.plot(episode.door_angles, lw=0.9, label=f"seed {seed}")[0]
+        pelvis = np.array(episode.pelvis_poses)
+        x_ax.plot(pelvis[:, 0], lw=0.9, color=line.get_color())
+        yaw_ax.plot(pelvis[:, 2], lw=0.9, color=line.get_color())
+    door_ax.axhline(DOOR_OPEN_RAD, color="k", ls="--", lw=0.8, label="open (protocol)")
+    door_ax.set_ylabel("door hinge angle (rad)")
+    door_ax.legend(fontsize=6, ncol=2, loc="upper left")
+    x_ax.set_ylabel("pelvis x (m)")
+    yaw_ax.set_ylabel("pelvis yaw (rad)")
+    yaw_ax.set_xlabel("control step (50 Hz)")
+    for ax in (door_ax, x_ax, yaw_ax):
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return save_png(fig, path)
 

@@ -65,7 +65,8 @@ def test_a_door_episode_records_stages_peaks_and_each_step() -> None:
     assert [stage for stage, _ in episode.stages] == ["approach", "pregrasp"]
     assert episode.stages[0] == ("approach", 0) and episode.final_stage == "pregrasp"
     assert len(doors) == 60 and episode.door == max(doors) < 0.05
-    assert episode.door_angles == doors
+    assert episode.door_angles == doors and len(episode.pelvis_poses) == 60
+    assert episode.pelvis_poses[0][2] == pytest.approx(0.0, abs=0.1)  # facing the door
     assert not episode.fell and not episode.opened and episode.task_return > 0
     assert episode.open_steps == 0 and episode.opened_at is None
     assert DoorEpisode(door=DOOR_OPEN_RAD).opened

@@ -402,6 +402,8 @@ class DoorEpisode:
     """Steps after which the door stood at ``DOOR_OPEN_RAD`` or more."""
     door_angles: list[float] = field(default_factory=list)
     """The door's hinge angle (rad) after each step."""
+    pelvis_poses: list[tuple[float, float, float]] = field(default_factory=list)
+    """The pelvis's x, y (m) and yaw (rad) after each step."""
 
     @property
     def opened(self) -> bool:
@@ -451,6 +453,8 @@ def run_door_episode(
         episode.task_return += float(reward)
         door = opener.door_angle(obs)
         episode.door_angles.append(door)
+        yaw = float(yaw_of(obs[None, 3:7])[0])
+        episode.pelvis_poses.append((float(obs[0]), float(obs[1]), yaw))
         episode.door = max(episode.door, door)
         if door >= DOOR_OPEN_RAD:
             episode.open_steps += 1
