@@ -303,3 +303,20 @@ def test_a_regrasp_takes_its_own_steps(walkers: tuple[WalkExpert, WalkExpert]) -
     opener.unlocked = True
     assert opener._pregrasp_steps() == 90
     assert DoorOpener(*walkers)._pregrasp_steps() == 170  # None: the pregrasp's own
+
+
+def test_a_held_heading_is_the_yaw_when_the_door_first_reached_its_bar(
+    walkers: tuple[WalkExpert, WalkExpert],
+) -> None:
+    opener = DoorOpener(*walkers, config=DoorOpenerConfig(hold_heading_door=1.0))
+    opener.stage, opener.unlocked = "pull", True
+    assert opener._sweep_heading(0.95, yaw=-0.6, heading=0.35) == 0.35  # not there yet
+    assert opener._sweep_heading(1.01, yaw=-0.62, heading=0.35) == -0.62
+    assert opener._sweep_heading(0.7, yaw=-0.1, heading=0.31) == -0.62  # kept as it shuts
+    assert opener.episode_state()["held_heading"] == -0.62  # sweep snapshots carry it
+    opener.stage = "pregrasp"  # the bar was lost: the next pull holds its own heading
+    opener._next_stage(np.zeros(opener.model.nq + opener.model.nv), 0.0, 1.0)
+    assert opener.held_heading is None
+    plain = DoorOpener(*walkers)
+    plain.stage, plain.unlocked = "pull", True
+    assert plain._sweep_heading(1.01, yaw=-0.62, heading=0.35) == 0.35  # None: the stance's

@@ -67,7 +67,7 @@ STAGE_RANK = {"approach": 0, "pregrasp": 1, "grasp": 1, "turn": 2, "pull": 3, "r
 STAGE_LIMITS = ("approach", "grasp", "turn", "pull")
 #: :class:`DoorOpener`'s per-episode attributes (:meth:`DoorOpener.episode_state`).
 _EPISODE_FIELDS = ("stage", "stage_steps", "_stage_limit", "arm_ref", "grip", "unlocked",
-                   "hatch_rest")  # fmt: skip
+                   "hatch_rest", "held_heading")  # fmt: skip
 
 
 class DoorOpener:
@@ -111,6 +111,7 @@ class DoorOpener:
         self.grip = 0.0
         self.unlocked = False
         self.hatch_rest = 0.0
+        self.held_heading: float | None = None
         for walker in self._walkers():
             walker.reset(1)
 
@@ -199,6 +200,17 @@ class DoorOpener:
         stance = start + share * (end - start)
         return stance[:2], float(stance[2])
 
+    def _sweep_heading(self, door: float, yaw: float, heading: float) -> float:
+        """The sweep's heading command: ``heading`` (the stance's), or with
+        ``hold_heading_door`` the pelvis ``yaw`` of the step the door first reached that angle
+        in this pull (:attr:`held_heading`, forgotten when the pull ends)."""
+        bar = self.config.hold_heading_door
+        if bar is None or self.stage != "pull":
+            return heading
+        if self.held_heading is None and door >= bar:
+            self.held_heading = yaw
+        return heading if self.held_heading is None else self.held_heading
+
     def _walk_action(self, legs: WalkExpert, robot_obs: np.ndarray, goal: np.ndarray,
                      qpos: np.ndarray, heading: float) -> np.ndarray:  # fmt: skip
         cfg = self.config
@@ -229,6 +241,8 @@ class DoorOpener:
         if door < cfg.relock_door:  # swung back into the lock's reach
             self.unlocked = False
         was_unlocked, self.unlocked = self.unlocked, self.unlocked or door >= cfg.unlocked_door
+        if self.stage != "pull" or not self.unlocked:
+            self.held_heading = None
         if self.stage in ("turn", "pull") and grip_gap > cfg.lost_grasp:
             self.stage, self.stage_steps, self.grip = "pregrasp", 0, 0.0
         elif self.stage == "approach" and stance_error < cfg.stance_tolerance \
@@ -295,6 +309,7 @@ class DoorOpener:
         heading = 0.0
         if self.unlocked and cfg.sweep_stance is not None and self.stage != "approach":
             goal, heading = self._sweep_stance(door)
+            heading = self._sweep_heading(door, float(yaw_of(qpos[None, 3:7])[0]), heading)
         elif self.stage == "pull" or (self.stage != "approach" and door >= cfg.regrasp_door):
             heading = cfg.heading_follow * door
             c, s = np.cos(heading), np.sin(heading)

@@ -89,6 +89,12 @@ class DoorOpenerConfig:
     hold_damping: float = 100.0
     """N per rad/s of the door's opening speed: less pull while it swings open, more while it
     swings shut."""
+    hold_heading_door: float | None = None
+    """Door angle (rad) from which the sweep's heading command is the pelvis's yaw when the
+    door first reached it, for the rest of the pull, instead of the stance's heading. The
+    held door is lost when the body turns toward that heading (the torso's yaw joint is at
+    its limit, so the hand turns with it; ``results/door/README.md``, session 20). None: the
+    stance's heading throughout."""
     use_torso: bool = True
     """The grasp IK moves the torso's yaw joint with the arm: its servo (kp 300, 200 N m)
     turns the shoulder along the door's arc and takes the load the arm's 18 N m elbow and
