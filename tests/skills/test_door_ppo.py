@@ -313,8 +313,12 @@ def test_a_held_heading_is_the_yaw_when_the_door_first_reached_its_bar(
     assert opener._sweep_heading(0.95, yaw=-0.6, heading=0.35) == 0.35  # not there yet
     assert opener._sweep_heading(1.01, yaw=-0.62, heading=0.35) == -0.62
     assert opener._sweep_heading(0.7, yaw=-0.1, heading=0.31) == -0.62  # kept as it shuts
-    assert opener.episode_state()["held_heading"] == -0.62  # sweep snapshots carry it
-    opener.stage = "pregrasp"  # the bar was lost: the next pull holds its own heading
+    state = opener.episode_state()
+    assert state["held_heading"] == -0.62  # sweep snapshots carry it
+    del state["held_heading"]  # a state saved before the setting (a PPO run's checkpoint)
+    opener.load_episode_state(state)
+    assert opener.held_heading is None
+    opener.held_heading, opener.stage = -0.62, "pregrasp"  # the bar was lost: forgotten
     opener._next_stage(np.zeros(opener.model.nq + opener.model.nv), 0.0, 1.0)
     assert opener.held_heading is None
     plain = DoorOpener(*walkers)

@@ -68,6 +68,9 @@ STAGE_LIMITS = ("approach", "grasp", "turn", "pull")
 #: :class:`DoorOpener`'s per-episode attributes (:meth:`DoorOpener.episode_state`).
 _EPISODE_FIELDS = ("stage", "stage_steps", "_stage_limit", "arm_ref", "grip", "unlocked",
                    "hatch_rest", "held_heading")  # fmt: skip
+#: Episode fields newer than some saved states (a PPO checkpoint's envs), with their value at
+#: an episode's start: such a state resumes with it.
+_NEWER_EPISODE_FIELDS = {"held_heading": None}
 
 
 class DoorOpener:
@@ -147,7 +150,8 @@ class DoorOpener:
     def load_episode_state(self, state: dict[str, object]) -> None:
         """Resume from :meth:`episode_state` (the scene's physics is restored separately)."""
         for name in _EPISODE_FIELDS:
-            setattr(self, name, copy.deepcopy(state[name]))
+            value = state[name] if name in state else _NEWER_EPISODE_FIELDS[name]
+            setattr(self, name, copy.deepcopy(value))
         for key, walker in self._roles():
             walker.command, clock = state[key]  # type: ignore[misc]
             walker.clock = np.array(clock, copy=True)
