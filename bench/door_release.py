@@ -31,7 +31,6 @@ from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.tasks.door import PASSAGE_X
 from metaworld_hwm.skills.door_expert import DoorExpert
 from metaworld_hwm.skills.library import ExpertLibrary
-from metaworld_hwm.skills.locomotion import yaw_of
 from metaworld_hwm.skills.walk import WalkExpert
 
 #: Door angle (rad) at which the leaf is back on the lock tab: the doorway is shut.
@@ -40,18 +39,6 @@ SHUT_DOOR = 0.3
 #: ``WAYPOINT_REACHED`` m counts as reached.
 POSITION_GAIN = 1.5
 WAYPOINT_REACHED = 0.15
-
-
-def walk_command(walker: WalkExpert, qpos: np.ndarray, goal: np.ndarray) -> None:
-    """Command ``walker`` toward ``goal`` (world x, y) from the pelvis pose in ``qpos``, facing
-    +x (through the doorway)."""
-    world = (goal - qpos[:2]) * POSITION_GAIN
-    yaw = float(yaw_of(qpos[None, 3:7])[0])
-    c, s = np.cos(yaw), np.sin(yaw)
-    ahead, left = c * world[0] + s * world[1], -s * world[0] + c * world[1]
-    ranges = walker.command_ranges
-    walker.set_command(vx=float(np.clip(ahead, *ranges["vx"])),
-                       vy=float(np.clip(left, *ranges["vy"])), heading=0.0)  # fmt: skip
 
 
 def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, hold: int,
@@ -84,7 +71,7 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
             near = np.linalg.norm(waypoints[waypoint] - qpos[:2]) < WAYPOINT_REACHED
             if near and waypoint < len(waypoints) - 1:
                 waypoint += 1
-            walk_command(walker, qpos, waypoints[waypoint])
+            walker.steer_to(qpos, waypoints[waypoint], POSITION_GAIN, heading=0.0)  # face +x
             robot_obs = np.concatenate([qpos[robot_qpos], qvel[robot_dof]])
             action = np.zeros(env.model.nu)
             action[:19] = walker.act(robot_obs[None])[0]

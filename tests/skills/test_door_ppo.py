@@ -308,13 +308,17 @@ def test_a_regrasp_takes_its_own_steps(walkers: tuple[WalkExpert, WalkExpert]) -
 def test_a_held_heading_is_the_yaw_when_the_door_first_reached_its_bar(
     walkers: tuple[WalkExpert, WalkExpert],
 ) -> None:
+    def pose(yaw: float) -> np.ndarray:  # a pelvis yawed by ``yaw``
+        return np.r_[0.0, 0.0, 1.0, np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
+
     opener = DoorOpener(*walkers, config=DoorOpenerConfig(hold_heading_door=1.0))
     opener.stage, opener.unlocked = "pull", True
-    assert opener._sweep_heading(0.95, yaw=-0.6, heading=0.35) == 0.35  # not there yet
-    assert opener._sweep_heading(1.01, yaw=-0.62, heading=0.35) == -0.62
-    assert opener._sweep_heading(0.7, yaw=-0.1, heading=0.31) == -0.62  # kept as it shuts
+    assert opener._sweep_heading(0.95, qpos=pose(-0.6), heading=0.35) == 0.35  # not there yet
+    held = pytest.approx(-0.62, abs=1e-12)
+    assert opener._sweep_heading(1.01, qpos=pose(-0.62), heading=0.35) == held
+    assert opener._sweep_heading(0.7, qpos=pose(-0.1), heading=0.31) == held  # kept as it shuts
     state = opener.episode_state()
-    assert state["held_heading"] == -0.62  # sweep snapshots carry it
+    assert state["held_heading"] == held  # sweep snapshots carry it
     del state["held_heading"]  # a state saved before the setting (a PPO run's checkpoint)
     opener.load_episode_state(state)
     assert opener.held_heading is None
@@ -323,4 +327,4 @@ def test_a_held_heading_is_the_yaw_when_the_door_first_reached_its_bar(
     assert opener.held_heading is None
     plain = DoorOpener(*walkers)
     plain.stage, plain.unlocked = "pull", True
-    assert plain._sweep_heading(1.01, yaw=-0.62, heading=0.35) == 0.35  # None: the stance's
+    assert plain._sweep_heading(1.01, qpos=pose(-0.62), heading=0.35) == 0.35  # None: the stance's

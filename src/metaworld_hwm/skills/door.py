@@ -204,29 +204,22 @@ class DoorOpener:
         stance = start + share * (end - start)
         return stance[:2], float(stance[2])
 
-    def _sweep_heading(self, door: float, yaw: float, heading: float) -> float:
+    def _sweep_heading(self, door: float, qpos: np.ndarray, heading: float) -> float:
         """The sweep's heading command: ``heading`` (the stance's), or with
-        ``hold_heading_door`` the pelvis ``yaw`` of the step the door first reached that angle
-        in this pull (:attr:`held_heading`, forgotten when the pull ends)."""
+        ``hold_heading_door`` the pelvis yaw (of ``qpos``) at the step the door first reached
+        that angle in this pull (:attr:`held_heading`, forgotten when the pull ends)."""
         bar = self.config.hold_heading_door
         if bar is None or self.stage != "pull":
             return heading
         if self.held_heading is None and door >= bar:
-            self.held_heading = yaw
+            self.held_heading = float(yaw_of(qpos[None, 3:7])[0])
         return heading if self.held_heading is None else self.held_heading
 
     def _walk_action(self, legs: WalkExpert, robot_obs: np.ndarray, goal: np.ndarray,
                      qpos: np.ndarray, heading: float) -> np.ndarray:  # fmt: skip
         cfg = self.config
         gain = cfg.pull_position_gain if self.stage == "pull" else cfg.position_gain
-        world = (goal - qpos[:2]) * gain
-        yaw = float(yaw_of(qpos[None, 3:7])[0])
-        c, s = np.cos(yaw), np.sin(yaw)
-        ex, ey = c * world[0] + s * world[1], -s * world[0] + c * world[1]  # heading frame
-        low_x, high_x = legs.command_ranges["vx"]
-        low_y, high_y = legs.command_ranges["vy"]
-        legs.set_command(vx=float(np.clip(ex, low_x, min(high_x, 0.6))),
-                         vy=float(np.clip(ey, low_y, high_y)), heading=heading)  # fmt: skip
+        legs.steer_to(qpos, goal, gain, heading, max_forward=0.6)
         return legs.act(robot_obs[None])[0]
 
     def _advance(self, obs: np.ndarray, grip_gap: float, stance_error: float) -> None:
@@ -313,7 +306,7 @@ class DoorOpener:
         heading = 0.0
         if self.unlocked and cfg.sweep_stance is not None and self.stage != "approach":
             goal, heading = self._sweep_stance(door)
-            heading = self._sweep_heading(door, float(yaw_of(qpos[None, 3:7])[0]), heading)
+            heading = self._sweep_heading(door, qpos, heading)
         elif self.stage == "pull" or (self.stage != "approach" and door >= cfg.regrasp_door):
             heading = cfg.heading_follow * door
             c, s = np.cos(heading), np.sin(heading)

@@ -139,6 +139,20 @@ class WalkExpert(Expert):
         new.check_ranges(self.command_ranges)
         self.command = new
 
+    def steer_to(self, qpos: np.ndarray, goal: np.ndarray, gain: float, heading: float,
+                 max_forward: float = np.inf) -> None:  # fmt: skip
+        """Command a walk toward ``goal`` (world x, y) from the pelvis pose in ``qpos``: ``gain``
+        (m/s per m) times the offset in the heading frame, clipped to ``command_ranges`` (and
+        forward to ``max_forward``), turning to ``heading``."""
+        world = (goal - qpos[:2]) * gain
+        yaw = float(yaw_of(qpos[None, 3:7])[0])
+        c, s = np.cos(yaw), np.sin(yaw)
+        ahead, left = c * world[0] + s * world[1], -s * world[0] + c * world[1]
+        low_x, high_x = self.command_ranges["vx"]
+        low_y, high_y = self.command_ranges["vy"]
+        self.set_command(vx=float(np.clip(ahead, low_x, min(high_x, max_forward))),
+                         vy=float(np.clip(left, low_y, high_y)), heading=heading)  # fmt: skip
+
     def features(self, obs: np.ndarray, clock: np.ndarray | None = None) -> np.ndarray:
         """The policy's inputs (B, NUM_FEATURES) for robot observations (B, 51) under the
         current command, at gait ``clock`` (default: the expert's own; not advanced)."""

@@ -177,6 +177,22 @@ def test_walk_expert_state_and_command_errors(teacher_file: Path, tmp_path: Path
     assert expert.command == WalkCommand(vx=0.5, heading=None)
 
 
+def test_steer_to_commands_the_goal_in_the_heading_frame(teacher_file: Path,
+                                                       tmp_path: Path) -> None:  # fmt: skip
+    expert = WalkDistillation(_tiny(1), teacher_file, tmp_path, log=lambda _: None).expert("w")
+    (low_x, high_x), (low_y, _) = expert.command_ranges["vx"], expert.command_ranges["vy"]
+    facing_y = np.r_[1.0, 2.0, 1.0, np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)]  # yaw pi/2
+    expert.steer_to(facing_y, np.array([1.1, 2.0]), gain=1.0, heading=0.3)
+    # 0.1 m to the robot's right: a sideways command, none forward
+    assert expert.command.vx == pytest.approx(0.0, abs=1e-12)
+    assert expert.command.vy == pytest.approx(max(-0.1, low_y))
+    assert expert.command.heading == 0.3
+    expert.steer_to(facing_y, np.array([1.0, 12.0]), gain=1.0, heading=0.3, max_forward=0.6)
+    assert expert.command.vx == min(high_x, 0.6)  # far ahead: clipped
+    expert.steer_to(facing_y, np.array([1.0, -8.0]), gain=1.0, heading=0.3)
+    assert expert.command.vx == low_x and expert.command.vy == pytest.approx(0.0, abs=1e-9)
+
+
 def test_h1_walk_teacher_reads_our_state(teacher_file: Path) -> None:
     teacher = H1WalkTeacher(teacher_file)
     teacher.reset(1)
