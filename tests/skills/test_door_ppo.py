@@ -154,6 +154,17 @@ def test_made_sweep_env_has_sweep_legs_only_when_named_apart(
     assert objective.env_factory()().opener.config == slow
 
 
+def test_snapshot_seeds_choose_the_opener_episodes_the_sweep_starts_from(
+    sweep_env: DoorSweepEnv,
+) -> None:
+    """``--snapshot-seeds N``: the episodes begin from the sweep starts of opener seeds
+    0..N-1; here seed 1 alone, whose starts the fixture already took (shared, not retaken)."""
+    default, door = str(default_library_path()), str(DOOR_LIBRARY)
+    objective = DoorSweepObjective((default, "walk", door, "pull", door, "pull"), 10,
+                                   snapshot_seeds=(1,))  # fmt: skip
+    assert objective.env_factory()().snapshots is sweep_env.snapshots
+
+
 def test_sweep_env_resumes_exactly_and_truncates(sweep_env: DoorSweepEnv,
                                                  walkers: tuple[WalkExpert, WalkExpert]
                                                  ) -> None:  # fmt: skip
@@ -207,6 +218,10 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
      "--stance-reward applies to --objective door-sweep"),
     (["--objective", "hand-load", "--snapshot-variant", "pregrasp_steps=80"],
      "--snapshot-variant applies to --objective door-sweep"),
+    (["--objective", "hand-load", "--snapshot-seeds", "4"],
+     "--snapshot-seeds applies to --objective door-sweep"),
+    (["--objective", "door-sweep", "--snapshot-seeds", "0"],
+     "--snapshot-seeds must be >= 1"),
 ])  # fmt: skip
 def test_door_sweep_options_are_checked(options: list[str], error: str, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip

@@ -321,16 +321,18 @@ def make_sweep_env(
     libraries: tuple[str, ...], episode_steps: int, config: DoorOpenerConfig | None = None,
     arm: bool = False, open_reward: float = 0.0,
     snapshot_variants: tuple[DoorOpenerConfig, ...] = (), stance_reward: float = 0.0,
+    snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS,
 ) -> DoorSweepEnv:  # fmt: skip
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
     pull, sweep library, sweep)`` (picklable for worker processes), the opener's settings
     ``config``, arm residuals or not (``arm``), the reward per open step, the settings
-    whose sweep starts are snapshots too and the stance reward per open step; the same pull
-    and sweep walker is one walker, as in an opener without sweep legs of its own."""
+    whose sweep starts are snapshots too, the stance reward per open step and the opener
+    episodes the snapshots come from; the same pull and sweep walker is one walker, as in an
+    opener without sweep legs of its own."""
     legs, pull, sweep = load_walkers(libraries)
     own_sweep = sweep if libraries[2:4] != libraries[4:6] else None
-    return DoorSweepEnv(legs, pull, episode_steps=episode_steps, config=config,
-                        sweep_legs=own_sweep, arm=arm, open_reward=open_reward,
+    return DoorSweepEnv(legs, pull, snapshot_seeds=snapshot_seeds, episode_steps=episode_steps,
+                        config=config, sweep_legs=own_sweep, arm=arm, open_reward=open_reward,
                         snapshot_variants=snapshot_variants,
                         stance_reward=stance_reward)  # fmt: skip
 
@@ -346,8 +348,10 @@ class DoorSweepObjective(Objective):
                  config: DoorOpenerConfig | None = None, arm: bool = False,
                  open_reward: float = 0.0,
                  snapshot_variants: tuple[DoorOpenerConfig, ...] = (),
-                 stance_reward: float = 0.0) -> None:  # fmt: skip
+                 stance_reward: float = 0.0,
+                 snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS) -> None:  # fmt: skip
         self.libraries = libraries
+        self.snapshot_seeds = snapshot_seeds
         self.snapshot_variants = snapshot_variants
         self.stance_reward = stance_reward
         self.open_reward = open_reward
@@ -363,7 +367,8 @@ class DoorSweepObjective(Objective):
     def env_factory(self) -> functools.partial[DoorSweepEnv]:
         return functools.partial(make_sweep_env, self.libraries, self.episode_steps,
                                  self.config, self.arm, self.open_reward,
-                                 self.snapshot_variants, self.stance_reward)  # fmt: skip
+                                 self.snapshot_variants, self.stance_reward,
+                                 self.snapshot_seeds)  # fmt: skip
 
     def reward(self, step: Any) -> np.ndarray:
         door = step.signals[:, 0]

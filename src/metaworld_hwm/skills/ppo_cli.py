@@ -20,7 +20,12 @@ from typing import Any
 from metaworld_hwm.envs.tasks.locomotion import SURVIVAL_STEPS
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door_config import DoorOpenerConfig
-from metaworld_hwm.skills.door_ppo import DoorSweepObjective, sweep_evaluation, swept_walker
+from metaworld_hwm.skills.door_ppo import (
+    SNAPSHOT_SEEDS,
+    DoorSweepObjective,
+    sweep_evaluation,
+    swept_walker,
+)
 from metaworld_hwm.skills.library import LibraryError
 from metaworld_hwm.skills.locomotion import Cadence
 from metaworld_hwm.skills.locomotion_ppo import (
@@ -101,6 +106,14 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         help="door-sweep: more opener settings (over --opener-set) whose episodes' sweep starts "
         "the episodes also begin from, e.g. 'pregrasp_steps=80' (repeatable): legs trained on "
         "one pipeline fail on any other, so train on those it should take",
+    )
+    p.add_argument(
+        "--snapshot-seeds",
+        type=int,
+        default=None,
+        metavar="N",
+        help="door-sweep: the opener episodes of seeds 0..N-1 give the episodes' sweep starts "
+        f"(default {len(SNAPSHOT_SEEDS)}); more starts, less fitting to a few of them",
     )
     p.add_argument(
         "--sweep-arm",
@@ -444,10 +457,13 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
                                f"{args.open_reward} and {args.stance_reward}")
         variants = tuple(DoorOpenerConfig.from_overrides([*args.opener_set, *v.split()])
                          for v in args.snapshot_variant)  # fmt: skip
+        if args.snapshot_seeds is not None and args.snapshot_seeds < 1:
+            raise LibraryError(f"--snapshot-seeds must be >= 1, got {args.snapshot_seeds}")
+        seeds = SNAPSHOT_SEEDS if args.snapshot_seeds is None else tuple(range(args.snapshot_seeds))
         sweep = DoorSweepObjective(libraries, steps, config,
                                    arm=args.sweep_arm or isinstance(base, ArmSweepWalker),
                                    open_reward=args.open_reward, snapshot_variants=variants,
-                                   stance_reward=args.stance_reward)
+                                   stance_reward=args.stance_reward, snapshot_seeds=seeds)
         if sweep.arm_joints and isinstance(base, ArmSweepWalker) \
                 and base.arm_joints != sweep.arm_joints:  # fmt: skip
             raise LibraryError(f"--from {base.name!r} moves {base.arm_joints} arm joints; the "
@@ -461,6 +477,8 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         raise LibraryError("--snapshot-variant applies to --objective door-sweep")
     if args.stance_reward:
         raise LibraryError("--stance-reward applies to --objective door-sweep")
+    if args.snapshot_seeds is not None:
+        raise LibraryError("--snapshot-seeds applies to --objective door-sweep")
     if isinstance(base, ArmSweepWalker):
         raise LibraryError(f"--from {base.name!r} is a door sweep walker (legs and arm); it "
                            "trains on --objective door-sweep only")
