@@ -2,15 +2,22 @@
 
 Walking through needs the door open while the robot crosses it. This measures the simplest
 plan: per seed, the door expert (``--library``'s ``door``) opens the door; once it has held it
-at ``--at`` rad or more for ``--hold`` steps, the gripper opens and the walker (``--walker``,
-the whole body but the gripper) walks the pelvis through ``--waypoints`` (x y pairs, m; the
-default goes round the leaf's free edge, then straight through the doorway). Prints per seed
+at ``--at`` rad or more for ``--hold`` steps, the gripper opens and the walker (``--walker``)
+walks the pelvis through ``--waypoints`` (x y pairs, m; the default goes round the leaf's free
+edge, then straight through the doorway). The legs are the walker's at once; the torso and
+arms ease from where the opener left them (the torso wound up to ~-2.3 rad) to the walker's
+straight pose over ``--slew`` steps (0: at once, which throws the robot back). Prints per seed
 the step of the release, the steps until the door is back below 0.3 rad (on the lock tab, the
 doorway blocked), the pelvis every 10 steps until then, a fall, the torso's furthest x (the
 task's passage counts from 1.2 m) and the task's return.
 
+``--start X Y ANGLE`` measures the last part alone: no opener, the robot starts at the
+episode's standing pose moved to pelvis (X, Y), with the door already open to ANGLE rad, and
+the walker walks the waypoints from the first step.
+
     python bench/door_release.py [--seeds 100000 100001 100002] [--at 1.0] [--hold 30]
-                                 [--waypoints -0.55 0.25 1.6 0.2]
+                                 [--waypoints -0.55 0.25 1.6 0.2] [--slew 200]
+                                 [--start 0.2 0.15 1.0]
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import mujoco
 import numpy as np
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.envs.robot import JOINT_NAMES
 from metaworld_hwm.envs.tasks.door import PASSAGE_X
 from metaworld_hwm.skills.door_expert import DoorExpert
 from metaworld_hwm.skills.library import ExpertLibrary
@@ -39,23 +48,44 @@ SHUT_DOOR = 0.3
 #: ``WAYPOINT_REACHED`` m counts as reached.
 POSITION_GAIN = 1.5
 WAYPOINT_REACHED = 0.15
+#: The torso's and arms' actuators (after the legs' ten).
+UPPER_BODY = slice(10, len(JOINT_NAMES))
+
+
+def _open_door(env: HumanoidEnv, start: tuple[float, float, float]) -> np.ndarray:
+    """Move the robot's pelvis to ``start``'s (x, y) and the door to its angle (rad); the
+    observation there."""
+    model, data = env.model, env.data
+    data.qpos[:2] = start[:2]
+    data.qpos[model.jnt_qposadr[model.joint("door_hinge").id]] = start[2]
+    mujoco.mj_forward(model, data)
+    return np.concatenate([data.qpos, data.qvel])
 
 
 def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, hold: int,
-                    waypoints: np.ndarray) -> str:  # fmt: skip
-    """One 1000-step ``h1grip-door`` episode of the plan above; its line of figures."""
+                    waypoints: np.ndarray, slew: int = 0,
+                    start: tuple[float, float, float] | None = None) -> str:  # fmt: skip
+    """One 1000-step ``h1grip-door`` episode of the plan above (from ``start`` if given); its
+    line of figures."""
     opener = door.opener
     env = HumanoidEnv("h1grip", "door", max_episode_steps=1000)
     obs, _ = env.reset(seed=seed)
+    model = env.model
+    robot_qpos = np.r_[0:7, [model.jnt_qposadr[model.joint(n).id] for n in JOINT_NAMES]]
+    robot_dof = np.r_[0:6, [model.jnt_dofadr[model.joint(n).id] for n in JOINT_NAMES]]
+    door_qpos = model.jnt_qposadr[model.joint("door_hinge").id]
+    upper_range = model.actuator_ctrlrange[UPPER_BODY]
     opener.reset()
-    nq, gripper = env.model.nq, env.model.actuator("left_gripper").id
-    robot_qpos, robot_dof = opener._robot_qpos, opener._robot_dof
+    nq, gripper = model.nq, model.actuator("left_gripper").id
     held, released, shut, waypoint, total, furthest = 0, None, None, 0, 0.0, -np.inf
+    if start is not None:
+        obs, released = _open_door(env, start), 0
+        walker.reset(1)
     path: list[str] = []
-    fell = False
+    fell, passed = False, None
     for t in range(1000):
         qpos, qvel = obs[:nq], obs[nq:]
-        angle = opener.door_angle(obs)
+        angle = float(qpos[door_qpos])
         if released is None:
             held = held + 1 if angle >= at else 0
             if held >= hold:
@@ -64,6 +94,8 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
         if released is None:
             action = opener.act(obs)
         else:
+            if t == released:
+                upper_at_release = qpos[robot_qpos[7:]][UPPER_BODY].copy()
             if shut is None and angle < SHUT_DOOR:
                 shut = t - released
             if shut is None and (t - released) % 10 == 0:
@@ -75,10 +107,16 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
             robot_obs = np.concatenate([qpos[robot_qpos], qvel[robot_dof]])
             action = np.zeros(env.model.nu)
             action[:19] = walker.act(robot_obs[None])[0]
+            eased = 1.0 - min(1.0, (t - released) / slew) if slew else 0.0
+            if eased:  # the upper body's targets from its pose at the release toward 0 rad
+                low, high = upper_range[:, 0], upper_range[:, 1]
+                action[UPPER_BODY] = 2 * (eased * upper_at_release - low) / (high - low) - 1
             action[gripper] = -1.0  # open
         obs, reward, terminated, _, _ = env.step(np.clip(action, -1.0, 1.0))
         total += float(reward)
         furthest = max(furthest, float(env.physics.imu_position()[0]))
+        if passed is None and furthest >= PASSAGE_X:
+            passed = t
         if terminated:
             fell = True
             break
@@ -86,7 +124,9 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
     if released is None:
         return f"seed {seed}: the door was never held at {at} rad for {hold} steps ({total:.1f})"
     shut_text = f"shut {shut} steps later" if shut is not None else "not shut by the end"
-    return (f"seed {seed}: released at step {released}, {shut_text}; pelvis every 10 steps "
+    began = f"released at step {released}" if start is None else f"door at {start[2]} rad"
+    passed_text = f"through at step {passed}" if passed is not None else "not through"
+    return (f"seed {seed}: {began}, {shut_text}, {passed_text}; pelvis every 10 steps "
             f"until then {' '.join(path)}; fell {fell}, torso's furthest x {furthest:.2f} m "
             f"(passage from {PASSAGE_X}), return {total:.1f}")  # fmt: skip
 
@@ -100,9 +140,15 @@ def main() -> None:
     parser.add_argument("--hold", type=int, default=30, help="steps held at --at first")
     parser.add_argument("--waypoints", type=float, nargs="+", default=[-0.55, 0.25, 1.6, 0.2],
                         help="pelvis waypoints after the release: x y pairs (m)")
+    parser.add_argument("--slew", type=int, default=0,
+                        help="steps over which the torso and arms ease to the walker's pose")
+    parser.add_argument("--start", type=float, nargs=3, metavar=("X", "Y", "ANGLE"),
+                        help="no opener: the pelvis at (X, Y) m, the door open to ANGLE rad")
     args = parser.parse_args()
     if len(args.waypoints) % 2:
         raise SystemExit("bench/door_release.py: --waypoints takes x y pairs; got an odd count")
+    if args.slew < 0:
+        raise SystemExit(f"bench/door_release.py: --slew must be >= 0 steps, got {args.slew}")
     library = ExpertLibrary.load(args.library)
     door = next((e for e in library.experts.values() if isinstance(e, DoorExpert)), None)
     if door is None:
@@ -114,7 +160,8 @@ def main() -> None:
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
     waypoints = np.reshape(args.waypoints, (-1, 2))
     for seed in args.seeds:
-        print(release_episode(door, walker, seed, args.at, args.hold, waypoints), flush=True)
+        print(release_episode(door, walker, seed, args.at, args.hold, waypoints, args.slew,
+                              args.start), flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
