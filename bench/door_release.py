@@ -17,7 +17,7 @@ the walker walks the waypoints from the first step.
 
     python bench/door_release.py [--seeds 100000 100001 100002] [--at 1.0] [--hold 30]
                                  [--waypoints -0.55 0.25 1.6 0.2] [--slew 200]
-                                 [--start 0.2 0.15 1.0]
+                                 [--start 0.2 0.15 1.0] [--walker NAME --walker-library LIB]
 """
 
 from __future__ import annotations
@@ -135,7 +135,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[100000, 100001, 100002])
     parser.add_argument("--library", default="experts/door", help="library with a door expert")
-    parser.add_argument("--walker", default="walk", help="--library's walker after the release")
+    parser.add_argument("--walker", default="walk", help="the walker after the release")
+    parser.add_argument("--walker-library", help="library holding --walker (default: --library)")
     parser.add_argument("--at", type=float, default=1.0, help="door angle held before release")
     parser.add_argument("--hold", type=int, default=30, help="steps held at --at first")
     parser.add_argument("--waypoints", type=float, nargs="+", default=[-0.55, 0.25, 1.6, 0.2],
@@ -153,7 +154,8 @@ def main() -> None:
     door = next((e for e in library.experts.values() if isinstance(e, DoorExpert)), None)
     if door is None:
         raise SystemExit(f"bench/door_release.py: no door expert in {args.library}")
-    walker = copy.copy(library[args.walker])
+    walkers = ExpertLibrary.load(args.walker_library) if args.walker_library else library
+    walker = copy.copy(walkers[args.walker])
     if not isinstance(walker, WalkExpert):
         raise SystemExit(f"bench/door_release.py: --walker {args.walker!r} is not a walker")
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
