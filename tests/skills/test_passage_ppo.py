@@ -33,9 +33,14 @@ def test_an_episode_starts_by_the_gap_with_the_door_open(walker: WalkExpert) -> 
     env = DoorPassageEnv(walker, episode_steps=5, start=start)
     for seed in range(3):
         features, _ = env.reset(seed=seed)
-        qpos = env.env.data.qpos
-        assert start.x[0] <= qpos[0] <= start.x[1] and start.y[0] <= qpos[1] <= start.y[1]
-        assert start.door[0] <= env.door_angle() <= start.door[1]
+        qpos, door = env.env.data.qpos, env.door_angle()
+        assert start.door[0] <= door <= start.door[1]
+        hinge = env.env.data.xanchor[env.env.model.joint("door_hinge").id][:2]
+        offset = qpos[:2] - hinge  # along the leaf and out from its doorway face
+        along = offset @ [-np.sin(door), np.cos(door)]
+        clearance = offset @ [np.cos(door), np.sin(door)]
+        assert start.along[0] <= along <= start.along[1]
+        assert start.clearance[0] <= clearance <= start.clearance[1]
         assert abs(yaw_of(qpos[None, 3:7])[0]) < start.yaw[1] + 0.05  # the reset's noise
         # the policy reads the walker's own input, steered toward the goal beyond the door
         assert env.walker.command.vx > 0.5 and env.walker.command.heading == 0.0
@@ -79,7 +84,7 @@ def test_passage_env_resumes_exactly(walker: WalkExpert) -> None:
 
 
 @pytest.mark.parametrize(("fields", "error"), [
-    ({"x": (0.3, 0.1)}, "passage start x must be (low, high)"),
+    ({"along": (0.8, 0.6)}, "passage start along must be (low, high)"),
     ({"door": (0.9, 1.6)}, "hinge's 0..1.4 rad"),
 ])  # fmt: skip
 def test_passage_starts_are_checked(fields: dict, error: str) -> None:

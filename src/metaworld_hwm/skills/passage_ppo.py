@@ -39,7 +39,7 @@ from torch import nn
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
 from metaworld_hwm.envs.robot import JOINT_NAMES
-from metaworld_hwm.envs.tasks.door import PASSAGE_X
+from metaworld_hwm.envs.tasks.door import DOOR_X, PASSAGE_X
 from metaworld_hwm.envs.vector import VectorStep
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS, leg_action
@@ -50,25 +50,29 @@ from metaworld_hwm.skills.walk import NUM_FEATURES, WalkExpert
 POSITION_GAIN = 1.5
 #: Control steps of an evaluation episode: through the doorway and standing beyond it.
 EVAL_STEPS = 500
+#: The door's hinge axis in the world (x, y; m): ``DOOR_X`` plus the hinge's offset.
+DOOR_HINGE = (DOOR_X - 0.05, -0.5)
 
 
 @dataclasses.dataclass(frozen=True)
 class PassageStart:
     """Where an episode begins, each a (low, high) uniform draw, and where the walk goes.
 
-    x, y: the pelvis (m, world); yaw: its turn from the standing pose (rad); door: the door's
-    angle (rad). The defaults surround ``bench/door_release.py --start 0.2 0.15 1.0``.
-    goal: the pelvis's (x, y) goal beyond the doorway (m).
+    door: the door's angle (rad). The pelvis is placed against the leaf's doorway side:
+    ``along`` m from the hinge along the leaf and ``clearance`` m out from its face (the
+    robot's half width is ~0.2 m, so the leaf is at or near its right side), turned by
+    ``yaw`` (rad) from facing +x. The defaults surround ``bench/door_release.py --start 0.2
+    0.15 1.0`` (0.81 m along, 0.25 m out). goal: the pelvis's (x, y) beyond the doorway (m).
     """
 
-    x: tuple[float, float] = (0.1, 0.3)
-    y: tuple[float, float] = (0.05, 0.25)
-    yaw: tuple[float, float] = (-0.2, 0.2)
     door: tuple[float, float] = (0.9, 1.1)
+    along: tuple[float, float] = (0.6, 0.85)
+    clearance: tuple[float, float] = (0.22, 0.32)
+    yaw: tuple[float, float] = (-0.2, 0.2)
     goal: tuple[float, float] = (1.6, 0.1)
 
     def __post_init__(self) -> None:
-        for name in ("x", "y", "yaw", "door"):
+        for name in ("door", "along", "clearance", "yaw"):
             low, high = getattr(self, name)
             if not low <= high:
                 raise ValueError(f"passage start {name} must be (low, high) with low <= high, "
@@ -78,8 +82,13 @@ class PassageStart:
                              f"{self.door}")  # fmt: skip
 
     def draw(self, rng: np.random.Generator) -> tuple[float, float, float, float]:
-        """(x, y, yaw, door) of one episode."""
-        return tuple(float(rng.uniform(*getattr(self, n))) for n in ("x", "y", "yaw", "door"))
+        """(pelvis x, pelvis y, yaw, door angle) of one episode."""
+        door, along, clearance, yaw = (float(rng.uniform(*getattr(self, n)))
+                                       for n in ("door", "along", "clearance", "yaw"))  # fmt: skip
+        leaf = np.array([-np.sin(door), np.cos(door)])  # hinge to free edge
+        face = np.array([np.cos(door), np.sin(door)])  # the doorway side's normal
+        x, y = np.asarray(DOOR_HINGE) + along * leaf + clearance * face
+        return float(x), float(y), yaw, door
 
 
 def passage_reward(info: dict[str, float]) -> float:
