@@ -3,7 +3,8 @@
 Each episode is one of ``experts train --objective door-passage``'s
 (:class:`~metaworld_hwm.skills.passage_ppo.DoorPassageEnv`, the default
 :class:`~metaworld_hwm.skills.passage_ppo.PassageStart`): the pelvis placed against the leaf's
-doorway face with the door open 0.9-1.1 rad, the walker steered to (1.6, 0.1) m. Per walker,
+doorway face with the door open 0.9-1.1 rad, the walker steered to (1.6, 0) m at up to
+0.8 m/s. Per walker,
 ``--episodes`` episodes of ``--steps`` steps (seeds ``--seed``, ``--seed`` + 1, ...; a PPO
 run evaluates on 30000 on): the door task's return, a fall, and whether the torso got past
 x = 1.2 m, then the mean, the falls and the count through.
