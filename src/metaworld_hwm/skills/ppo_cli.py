@@ -34,11 +34,6 @@ from metaworld_hwm.skills.locomotion_ppo import (
     evaluation,
     trained_expert,
 )
-from metaworld_hwm.skills.passage_ppo import (
-    DoorPassageObjective,
-    passage_evaluation,
-    passage_walker,
-)
 from metaworld_hwm.skills.ppo import CHECKPOINT, Objective, PPOConfig, PPOTrainer
 from metaworld_hwm.skills.ppo_results import evaluated_network
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, LoadedWalkObjective, trained_pull_expert
@@ -78,11 +73,10 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--objective",
         default="speed",
-        choices=["speed", "hand-load", "door-sweep", "door-passage"],
+        choices=["speed", "hand-load", "door-sweep"],
         help="speed: forward at a commanded speed; hand-load: slow commands with a "
         "force pulling the left hand (the legs of a door pull); door-sweep: those legs on "
-        "h1grip-door under the door opener's sweep (--from a pull walker); door-passage: "
-        "through the open doorway of h1grip-door with the leaf on the body (--from walk)",
+        "h1grip-door under the door opener's sweep (--from a pull walker)",
     )
     p.add_argument(
         "--legs-library",
@@ -369,11 +363,6 @@ def train_expert(
         door = f"; on the door: return {last['eval_return']:.1f}, door max " \
                f"{last['eval_door']:.2f} rad{_spread(last)}" if last else ""  # fmt: skip
         return expert, f"{done}{door}; curve in {work_dir}/curve.png"
-    if isinstance(objective, DoorPassageObjective):
-        expert = passage_walker(base, network.eval(), args.name, provenance)
-        result = (f"; through the doorway: return {last['eval_return']:.1f}, through "
-                  f"{last['eval_through']:.0%}{_spread(last)}") if last else ""  # fmt: skip
-        return expert, f"{done}{result}; curve in {work_dir}/curve.png"
     if isinstance(objective, LoadedWalkObjective):
         expert = trained_pull_expert(args.name, network.eval(), objective.ctrlrange,
                                      objective.curriculum, provenance, cfg.hidden)  # fmt: skip
@@ -496,11 +485,6 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
     if args.opener_set:
         raise LibraryError("--opener-set applies to --objective door-sweep (the door opener's "
                            "settings while the legs train)")  # fmt: skip
-    if args.objective == "door-passage":
-        library = str(Path(args.library).resolve())
-        steps = 300 if args.episode_steps is None else args.episode_steps
-        passage = DoorPassageObjective(library, args.base, steps)
-        return passage, passage_evaluation(library, args.base)
     if args.objective == "hand-load":
         if args.episode_steps is not None:
             raise LibraryError("--episode-steps applies to door-sweep and speed runs; "
