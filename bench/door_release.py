@@ -52,14 +52,18 @@ WAYPOINT_REACHED = 0.15
 UPPER_BODY = slice(10, len(JOINT_NAMES))
 
 
-def _open_door(env: HumanoidEnv, start: tuple[float, float, float]) -> np.ndarray:
+def _open_door(env: HumanoidEnv, start: tuple[float, float, float]) -> tuple[np.ndarray, float]:
     """Move the robot's pelvis to ``start``'s (x, y) and the door to its angle (rad); the
-    observation there."""
+    observation there and how deep the robot then is inside the door (m, 0: clear of it; a
+    start inside it throws the robot out, so its figures are not the walker's)."""
     model, data = env.model, env.data
     data.qpos[:2] = start[:2]
     data.qpos[model.jnt_qposadr[model.joint("door_hinge").id]] = start[2]
     mujoco.mj_forward(model, data)
-    return np.concatenate([data.qpos, data.qvel])
+    door = model.body("door").id
+    depths = [-data.contact[i].dist for i in range(data.ncon)
+              if door in model.geom_bodyid[[data.contact[i].geom1, data.contact[i].geom2]]]
+    return np.concatenate([data.qpos, data.qvel]), max([0.0, *depths])
 
 
 def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, hold: int,
@@ -79,7 +83,7 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
     nq, gripper = model.nq, model.actuator("left_gripper").id
     held, released, shut, waypoint, total, furthest = 0, None, None, 0, 0.0, -np.inf
     if start is not None:
-        obs, released = _open_door(env, start), 0
+        (obs, inside), released = _open_door(env, start), 0
         walker.reset(1)
     path: list[str] = []
     fell, passed = False, None
@@ -124,7 +128,9 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
     if released is None:
         return f"seed {seed}: the door was never held at {at} rad for {hold} steps ({total:.1f})"
     shut_text = f"shut {shut} steps later" if shut is not None else "not shut by the end"
-    began = f"released at step {released}" if start is None else f"door at {start[2]} rad"
+    began = f"released at step {released}" if start is None else (
+        f"door at {start[2]} rad" + (f", the robot starting {inside:.3f} m inside it" if inside
+                                     else ", the robot clear of it"))  # fmt: skip
     passed_text = f"through at step {passed}" if passed is not None else "not through"
     return (f"seed {seed}: {began}, {shut_text}, {passed_text}; pelvis every 10 steps "
             f"until then {' '.join(path)}; fell {fell}, torso's furthest x {furthest:.2f} m "
