@@ -36,10 +36,11 @@ import mujoco
 import numpy as np
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.envs.robot import JOINT_NAMES
+from metaworld_hwm.envs.robot import JOINT_NAMES, robot_state_indices
 from metaworld_hwm.envs.tasks.door import PASSAGE_X
 from metaworld_hwm.skills.door_expert import DoorExpert
 from metaworld_hwm.skills.library import ExpertLibrary
+from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS
 from metaworld_hwm.skills.walk import WalkExpert
 
 #: Door angle (rad) at which the leaf is back on the lock tab: the doorway is shut.
@@ -48,8 +49,8 @@ SHUT_DOOR = 0.3
 #: ``WAYPOINT_REACHED`` m counts as reached.
 POSITION_GAIN = 1.5
 WAYPOINT_REACHED = 0.15
-#: The torso's and arms' actuators (after the legs' ten).
-UPPER_BODY = slice(10, len(JOINT_NAMES))
+#: The torso's and arms' actuators (after the legs').
+UPPER_BODY = slice(NUM_LEG_JOINTS, len(JOINT_NAMES))
 
 
 def _open_door(env: HumanoidEnv, start: tuple[float, float, float]) -> tuple[np.ndarray, float]:
@@ -75,9 +76,7 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
     env = HumanoidEnv("h1grip", "door", max_episode_steps=1000)
     obs, _ = env.reset(seed=seed)
     model = env.model
-    robot_qpos = np.r_[0:7, [model.jnt_qposadr[model.joint(n).id] for n in JOINT_NAMES]]
-    robot_dof = np.r_[0:6, [model.jnt_dofadr[model.joint(n).id] for n in JOINT_NAMES]]
-    door_qpos = model.jnt_qposadr[model.joint("door_hinge").id]
+    robot_qpos, robot_dof = robot_state_indices(model)
     upper_range = model.actuator_ctrlrange[UPPER_BODY]
     opener.reset()
     nq, gripper = model.nq, model.actuator("left_gripper").id
@@ -89,7 +88,7 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
     fell, passed = False, None
     for t in range(1000):
         qpos, qvel = obs[:nq], obs[nq:]
-        angle = float(qpos[door_qpos])
+        angle = opener.door_angle(obs)
         if released is None:
             held = held + 1 if angle >= at else 0
             if held >= hold:

@@ -317,3 +317,11 @@ def home_qpos(model: mujoco.MjModel) -> np.ndarray:
     for name in JOINT_NAMES:
         qpos[model.jnt_qposadr[model.joint(name).id]] = HOME_JOINT_POSITIONS.get(name, 0.0)
     return qpos
+
+
+def robot_state_indices(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
+    """Addresses of the H1's own state in a scene's ``qpos`` (26: the free joint, then
+    :data:`JOINT_NAMES`) and ``qvel`` (25), whatever else the scene holds (a door, grippers):
+    ``qpos[i]`` and ``qvel[j]`` are what h1's experts read."""
+    joints = [model.joint(name).id for name in JOINT_NAMES]
+    return np.r_[0:7, model.jnt_qposadr[joints]], np.r_[0:6, model.jnt_dofadr[joints]]

@@ -20,7 +20,7 @@ import mujoco
 import numpy as np
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.envs.robot import JOINT_NAMES
+from metaworld_hwm.envs.robot import robot_state_indices
 from metaworld_hwm.envs.scene import build_model
 from metaworld_hwm.skills import ExpertSpec
 
@@ -64,11 +64,8 @@ class _LeftHand:
 
 def _robot_indices(env: HumanoidEnv) -> tuple[np.ndarray, np.ndarray]:
     """Addresses of the H1's qpos (26) and qvel (25) entries in ``env``'s observation."""
-    m = env.model
-    joints = [m.joint(name).id for name in JOINT_NAMES]
-    qpos = np.r_[0:7, m.jnt_qposadr[joints]]
-    qvel = m.nq + np.r_[0:6, m.jnt_dofadr[joints]]
-    return qpos, qvel
+    qpos, dof = robot_state_indices(env.model)
+    return qpos, env.model.nq + dof
 
 
 def make_adapter(env: HumanoidEnv, spec: ExpertSpec) -> Adapter:

@@ -46,7 +46,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
-from metaworld_hwm.envs.robot import CONTROL_DT, GRIPPER_RANGE, JOINT_NAMES
+from metaworld_hwm.envs.robot import CONTROL_DT, GRIPPER_RANGE, robot_state_indices
 from metaworld_hwm.envs.scene import build_model
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.skills.door_config import DoorOpenerConfig
@@ -94,8 +94,7 @@ class DoorOpener:
         self.model = build_model("h1grip", "door")
         self.arm = GripperArm(self.model, joint_names=self.config.ik_joints)
         m = self.model
-        self._robot_qpos = np.r_[0:7, [m.jnt_qposadr[m.joint(n).id] for n in JOINT_NAMES]]
-        self._robot_dof = np.r_[0:6, [m.jnt_dofadr[m.joint(n).id] for n in JOINT_NAMES]]
+        self._robot_qpos, self._robot_dof = robot_state_indices(m)
         self._door_qpos = int(m.jnt_qposadr[m.joint("door_hinge").id])
         self._door_dof = int(m.jnt_dofadr[m.joint("door_hinge").id])
         self._door_stiffness = float(m.jnt_stiffness[m.joint("door_hinge").id])
