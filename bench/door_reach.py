@@ -58,7 +58,7 @@ def sweep_pose(opener: DoorOpener, door: float, offset: np.ndarray = NO_OFFSET
     qpos[3:7] = (np.cos(heading / 2), 0.0, 0.0, np.sin(heading / 2))
     qpos[opener._door_qpos] = door
     opener.arm.set_pose(qpos)
-    point, bar, _ = opener._bar(0.0)
+    point, bar, _ = opener.grasp_target(0.0)
     return qpos, point, bar
 
 

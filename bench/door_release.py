@@ -13,11 +13,13 @@ task's passage counts from 1.2 m) and the task's return.
 
 ``--start X Y ANGLE`` measures the last part alone: no opener, the robot starts at the
 episode's standing pose moved to pelvis (X, Y), with the door already open to ANGLE rad, and
-the walker walks the waypoints from the first step.
+the walker walks the waypoints from the first step. ``--start-speed W`` starts the door
+swinging open at W rad/s instead of at rest (a door let go of mid-swing).
 
     python bench/door_release.py [--seeds 100000 100001 100002] [--at 1.0] [--hold 30]
                                  [--waypoints -0.55 0.25 1.6 0.2] [--slew 200]
-                                 [--start 0.2 0.15 1.0] [--walker NAME --walker-library LIB]
+                                 [--start 0.2 0.15 1.0] [--start-speed 0.8]
+                                 [--walker NAME --walker-library LIB]
 """
 
 from __future__ import annotations
@@ -53,13 +55,17 @@ WAYPOINT_REACHED = 0.15
 UPPER_BODY = slice(NUM_LEG_JOINTS, len(JOINT_NAMES))
 
 
-def _open_door(env: HumanoidEnv, start: tuple[float, float, float]) -> tuple[np.ndarray, float]:
-    """Move the robot's pelvis to ``start``'s (x, y) and the door to its angle (rad); the
-    observation there and how deep the robot then is inside the door (m, 0: clear of it; a
-    start inside it throws the robot out, so its figures are not the walker's)."""
+def _open_door(env: HumanoidEnv, start: tuple[float, float, float],
+               speed: float = 0.0) -> tuple[np.ndarray, float]:  # fmt: skip
+    """Move the robot's pelvis to ``start``'s (x, y) and the door to its angle (rad), swinging
+    open at ``speed`` rad/s; the observation there and how deep the robot then is inside the
+    door (m, 0: clear of it; a start inside it throws the robot out, so its figures are not the
+    walker's)."""
     model, data = env.model, env.data
+    hinge = model.joint("door_hinge")
     data.qpos[:2] = start[:2]
-    data.qpos[model.jnt_qposadr[model.joint("door_hinge").id]] = start[2]
+    data.qpos[hinge.qposadr[0]] = start[2]
+    data.qvel[hinge.dofadr[0]] = speed
     mujoco.mj_forward(model, data)
     door = model.body("door").id
     depths = [-data.contact[i].dist for i in range(data.ncon)
@@ -69,7 +75,8 @@ def _open_door(env: HumanoidEnv, start: tuple[float, float, float]) -> tuple[np.
 
 def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, hold: int,
                     waypoints: np.ndarray, slew: int = 0,
-                    start: tuple[float, float, float] | None = None) -> str:  # fmt: skip
+                    start: tuple[float, float, float] | None = None,
+                    start_speed: float = 0.0) -> str:  # fmt: skip
     """One 1000-step ``h1grip-door`` episode of the plan above (from ``start`` if given); its
     line of figures."""
     opener = door.opener
@@ -82,7 +89,7 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
     nq, gripper = model.nq, model.actuator("left_gripper").id
     held, released, shut, waypoint, total, furthest = 0, None, None, 0, 0.0, -np.inf
     if start is not None:
-        (obs, inside), released = _open_door(env, start), 0
+        (obs, inside), released = _open_door(env, start, start_speed), 0
         walker.reset(1)
     path: list[str] = []
     fell, passed = False, None
@@ -127,9 +134,13 @@ def release_episode(door: DoorExpert, walker: WalkExpert, seed: int, at: float, 
     if released is None:
         return f"seed {seed}: the door was never held at {at} rad for {hold} steps ({total:.1f})"
     shut_text = f"shut {shut} steps later" if shut is not None else "not shut by the end"
-    began = f"released at step {released}" if start is None else (
-        f"door at {start[2]} rad" + (f", the robot starting {inside:.3f} m inside it" if inside
-                                     else ", the robot clear of it"))  # fmt: skip
+    if start is None:
+        began = f"released at step {released}"
+    else:
+        swing = f" swinging open at {start_speed} rad/s" if start_speed else ""
+        where = f"the robot starting {inside:.3f} m inside it" if inside else (
+            "the robot clear of it")
+        began = f"door at {start[2]} rad{swing}, {where}"
     passed_text = f"through at step {passed}" if passed is not None else "not through"
     return (f"seed {seed}: {began}, {shut_text}, {passed_text}; pelvis every 10 steps "
             f"until then {' '.join(path)}; fell {fell}, torso's furthest x {furthest:.2f} m "
@@ -150,9 +161,13 @@ def main() -> None:
                         help="steps over which the torso and arms ease to the walker's pose")
     parser.add_argument("--start", type=float, nargs=3, metavar=("X", "Y", "ANGLE"),
                         help="no opener: the pelvis at (X, Y) m, the door open to ANGLE rad")
+    parser.add_argument("--start-speed", type=float, default=0.0,
+                        help="with --start: the door's opening speed at the start (rad/s)")
     args = parser.parse_args()
     if len(args.waypoints) % 2:
         raise SystemExit("bench/door_release.py: --waypoints takes x y pairs; got an odd count")
+    if args.start_speed and args.start is None:
+        raise SystemExit("bench/door_release.py: --start-speed needs --start X Y ANGLE")
     if args.slew < 0:
         raise SystemExit(f"bench/door_release.py: --slew must be >= 0 steps, got {args.slew}")
     library = ExpertLibrary.load(args.library)
@@ -168,7 +183,7 @@ def main() -> None:
     waypoints = np.reshape(args.waypoints, (-1, 2))
     for seed in args.seeds:
         print(release_episode(door, walker, seed, args.at, args.hold, waypoints, args.slew,
-                              args.start), flush=True)  # fmt: skip
+                              args.start, args.start_speed), flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

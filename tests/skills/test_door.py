@@ -38,6 +38,21 @@ def test_grasp_ik_is_exact_from_the_stance() -> None:
         assert abs(palm_z @ bar) < 1e-2
 
 
+def test_grasp_ik_drives_either_arm() -> None:
+    env = HumanoidEnv("h1grip", "door")
+    qpos = env.model.key_qpos[0].copy()
+    qpos[:2] = (0.1, 0.3)  # straight in front of the grasp point: in either hand's reach
+    target, bar = np.array([0.8, 0.4, 1.2]) + BAR_GRASP, np.array([0.0, -1.0, 0.0])
+    for side in ("left", "right"):
+        arm = GripperArm(env.model, iterations=60, side=side)
+        assert arm.joint_names[0] == f"{side}_shoulder_pitch"
+        arm.solve(qpos, target, bar)
+        grip = arm.data.site_xpos[env.model.site(f"{side}_grip").id]
+        assert np.linalg.norm(grip - target) < 1e-3, side
+    with pytest.raises(ValueError, match="not 'left' or 'right'"):
+        GripperArm(env.model, side="middle")
+
+
 def test_opener_grasps_and_turns_the_hatch() -> None:
     env = HumanoidEnv("h1grip", "door", max_episode_steps=420)
     obs, _ = env.reset(seed=0)

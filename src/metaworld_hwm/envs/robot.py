@@ -39,6 +39,10 @@ JOINT_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 #: The left arm's joints, shoulder to elbow (the H1's arm has no wrist).
 LEFT_ARM: tuple[str, ...] = JOINT_NAMES[11:15]
+#: The right arm's joints, shoulder to elbow.
+RIGHT_ARM: tuple[str, ...] = JOINT_NAMES[15:19]
+#: Each arm's joints by side.
+ARMS: dict[str, tuple[str, ...]] = {"left": LEFT_ARM, "right": RIGHT_ARM}
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,8 @@ class DoorOpener:
         twins = {id(w): copy.copy(w) for w in self._walkers()}
         twin.legs, twin.pull_legs = twins[id(self.legs)], twins[id(self.pull_legs)]
         twin.sweep_legs = twins[id(self.sweep_legs)]
-        twin.arm = GripperArm(self.model, self.arm.iterations, self.arm.joint_names)
+        twin.arm = GripperArm(self.model, self.arm.iterations, self.arm.joint_names,
+                              self.arm.side)
         twin.reset()
         return twin
 
@@ -174,9 +175,10 @@ class DoorOpener:
         """Hatch hinge angle (rad) in an observation."""
         return float(obs[self._hatch_qpos])
 
-    def _bar(self, hatch_angle: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """World grasp point, bar direction and door hinge for the current door pose and a
-        hatch turned to ``hatch_angle`` (from :meth:`GripperArm.set_pose`'s kinematics)."""
+    def grasp_target(self, hatch_angle: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """World grasp point on the front bar, the bar's direction and the door's hinge, for
+        the door pose last loaded with ``opener.arm.set_pose(qpos)`` and the hatch turned to
+        ``hatch_angle`` (rad)."""
         d = self.arm.data
         door_rot = d.xmat[self._door].reshape(3, 3)
         c, s = np.cos(hatch_angle), np.sin(hatch_angle)
@@ -301,7 +303,7 @@ class DoorOpener:
         self.arm.set_pose(qpos)
         grip_gap = self.grasp_offset()
         door = self.door_angle(obs)
-        point, bar, hinge = self._bar(self.hatch_target())
+        point, bar, hinge = self.grasp_target(self.hatch_target())
         heading = 0.0
         if self.unlocked and cfg.sweep_stance is not None and self.stage != "approach":
             goal, heading = self._sweep_stance(door)

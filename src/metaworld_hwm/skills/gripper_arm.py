@@ -1,7 +1,8 @@
-"""The ``h1grip`` robot's left arm as a manipulator: grasp IK, gravity offsets, force torques.
+"""An ``h1grip`` robot's arm as a manipulator: grasp IK, gravity offsets, force torques.
 
-The door opener (:mod:`metaworld_hwm.skills.door`) drives the arm through this: the IK puts
-the gripper on the hatch bar, and the servo offsets hold the arm up and push the door.
+The door opener (:mod:`metaworld_hwm.skills.door`) drives the left arm through this: the IK
+puts the gripper on the hatch bar, and the servo offsets hold the arm up and push the door.
+Either arm can be driven (``side``).
 """
 
 from __future__ import annotations
@@ -9,22 +10,33 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from metaworld_hwm.envs.robot import LEFT_ARM
+from metaworld_hwm.envs.robot import ARMS
 
 
 class GripperArm:
-    """Kinematics of the ``h1grip`` left arm: grasp IK, gravity offsets, force torques.
+    """Kinematics of one ``h1grip`` arm: grasp IK, gravity offsets, force torques.
 
-    The IK puts the gripper's ``left_grip`` site on a point with the fingers' closing axis
-    (palm z) perpendicular to the bar: 4 equations for the 4 arm joints, so it is exact
-    wherever the point is in reach (a full 6-D pose is not, with no wrist). Damped
-    Gauss-Newton from the current pose; with ``joint_names`` starting with ``torso`` it is
-    the least-norm step over 5 joints.
+    The IK puts the gripper's grip site (``left_grip`` or ``right_grip``) on a point with the
+    fingers' closing axis (palm z) perpendicular to the bar: 4 equations for the 4 arm joints,
+    so it is exact wherever the point is in reach (a full 6-D pose is not, with no wrist).
+    Damped Gauss-Newton from the current pose; with ``joint_names`` starting with ``torso`` it
+    is the least-norm step over 5 joints.
+
+    Args:
+        model: a scene with the ``h1grip`` robot.
+        iterations: Gauss-Newton iterations per solve.
+        joint_names: the joints the IK moves (default: the ``side`` arm's four).
+        side: ``"left"`` or ``"right"``: whose palm and grip site.
     """
 
-    def __init__(self, model: mujoco.MjModel, iterations: int = 15,
-                 joint_names: tuple[str, ...] = LEFT_ARM) -> None:  # fmt: skip
-        self.model = model
+    def __init__(
+        self, model: mujoco.MjModel, iterations: int = 15,
+        joint_names: tuple[str, ...] | None = None, side: str = "left",
+    ) -> None:  # fmt: skip
+        if side not in ARMS:
+            raise ValueError(f"arm side {side!r} is not 'left' or 'right'")
+        joint_names = ARMS[side] if joint_names is None else joint_names
+        self.model, self.side = model, side
         self.data = mujoco.MjData(model)
         self.iterations = iterations
         self.joint_names = joint_names
@@ -34,8 +46,8 @@ class GripperArm:
         self.actuators = np.array([model.actuator(n).id for n in joint_names])
         self.kp = model.actuator_gainprm[self.actuators, 0]
         self.low, self.high = np.array([j.range for j in joints]).T
-        self.palm = model.body("left_palm").id
-        self.grip = model.site("left_grip").id
+        self.palm = model.body(f"{side}_palm").id
+        self.grip = model.site(f"{side}_grip").id
 
     def set_pose(self, qpos: np.ndarray) -> None:
         """Load the scene's full qpos and run the kinematics."""
