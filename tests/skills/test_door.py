@@ -156,6 +156,25 @@ def test_past_the_lock_the_turned_lever_is_let_go_and_grasped_again_at_rest() ->
     assert not opener.unlocked
 
 
+def test_without_the_release_the_pull_goes_on_and_turns_the_lever_back_to_rest() -> None:
+    walker = ExpertLibrary.load(resolve_library(None))["walk"]
+    opener = DoorOpener(walker, config=DoorOpenerConfig(release_at_unlock=False))
+    obs = np.zeros(opener.model.nq + opener.model.nv)
+    door, hatch = opener._door_qpos, opener._hatch_qpos
+    opener.stage, opener.hatch_rest, opener.grip = "pull", 0.02, 0.045
+    obs[door], obs[hatch] = 0.2, 1.2
+    opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert opener.hatch_target() == opener.config.hatch_turn  # locked: the lever held turned
+    obs[door] = opener.config.unlocked_door + 0.01
+    for _ in range(opener.config.release_steps + 5):
+        opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+        assert opener.stage == "pull" and opener.grip == 0.045  # held on, never released
+    assert opener.unlocked and opener.hatch_target() == 0.02  # the lever back at its rest
+    obs[door] = 0.1  # swung back into the lock's reach: the lever is turned again
+    opener._advance(obs, grip_gap=0.0, stance_error=0.0)
+    assert opener.stage == "pull" and opener.hatch_target() == opener.config.hatch_turn
+
+
 def _hatch_bar(door: float) -> tuple[np.ndarray, np.ndarray]:
     """Grasp point and bar direction of the lever at rest with the door at ``door`` rad."""
     c, s = np.cos(door), np.sin(door)

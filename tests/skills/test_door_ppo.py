@@ -312,6 +312,18 @@ def test_snapshot_variants_add_their_own_sweep_starts(
                      snapshot_variants=(DoorOpenerConfig(use_torso=False),))  # fmt: skip
 
 
+def test_without_the_release_the_sweep_starts_at_the_unlock(
+    walkers: tuple[WalkExpert, WalkExpert],
+) -> None:
+    held_on = DoorOpenerConfig(release_at_unlock=False)
+    env = DoorSweepEnv(*walkers, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0,
+                       config=held_on)  # fmt: skip
+    (start,) = env.snapshots
+    opener = start["opener"]
+    assert opener["stage"] == "pull" and opener["unlocked"] and opener["grip"] > 0.0
+    assert held_on.unlocked_door <= env.opener.door_angle(start["obs"]) < 0.4  # just past it
+
+
 def test_a_regrasp_takes_its_own_steps(walkers: tuple[WalkExpert, WalkExpert]) -> None:
     opener = DoorOpener(*walkers, config=DoorOpenerConfig(pregrasp_steps=170, regrasp_steps=90))
     assert opener._pregrasp_steps() == 170

@@ -21,11 +21,13 @@ hand load (``experts train --objective hand-load``).
 - ``pull``: the arm pushes along the door's arc with ``pull_force`` (joint torques J^T F on
   top of the servo targets) while the pelvis follows the hatch back; a lost bar goes back to
   ``pregrasp`` with the gripper opened;
-- ``release``: once the door is past the lock the turned lever (nearly vertical, the hand
-  slides down it) is let go: the gripper opens and backs off, the hatch springs back, the door
-  settles on the lock tab in front of the frame (~0.28 rad), and the lever is grasped again at
-  rest and pulled without a turn, the pelvis holding ``sweep_stance`` while the arm alone
-  sweeps the door (walking back after the hatch, the body yawed away from the door).
+- ``release`` (with ``release_at_unlock``, the default; without it the pull goes on from
+  the unlocking grasp, the arm turning the lever back to rest): once the door is past the
+  lock the turned lever (nearly vertical, the hand slides down it) is let go: the gripper
+  opens and backs off, the hatch springs back, the door settles on the lock tab in front of
+  the frame (~0.28 rad), and the lever is grasped again at rest and pulled without a turn,
+  the pelvis holding ``sweep_stance`` while the arm alone sweeps the door (walking back
+  after the hatch, the body yawed away from the door).
 
 A stage limit (:attr:`DoorOpener.stage_limit`: ``approach``, ``grasp``, ``turn``, ``pull`` or
 None) holds the opener at that stage: tier 1 runs grasp, turn and pull as sub-goals of their
@@ -254,7 +256,8 @@ class DoorOpener:
             self.stage, self.stage_steps = ("pull" if self.unlocked else "turn"), 0
         elif self.stage == "turn" and self.stage_steps > self._turn_steps() + 20:
             self.stage, self.stage_steps = "pull", 0
-        elif self.stage == "pull" and self.unlocked and not was_unlocked:
+        elif self.stage == "pull" and self.unlocked and not was_unlocked \
+                and cfg.release_at_unlock:  # fmt: skip
             self.stage, self.stage_steps, self.grip = "release", 0, 0.0
         elif self.stage == "release" and self.stage_steps > cfg.release_steps:
             self.stage, self.stage_steps = "pregrasp", 0

@@ -44,6 +44,11 @@ class DoorOpenerConfig:
     relock_door: float = 0.25
     """Door angle (rad) below which a door seen past the lock counts as locked again (the tab
     catches the frame anywhere in 0.02..0.275 rad)."""
+    release_at_unlock: bool = True
+    """Let go of the turned lever once the door is past the lock (the ``release`` stage, then
+    the regrasp at rest). False: hold on, the arm turning the lever back to rest, and the
+    pull goes on into the sweep from the unlocking grasp (no release, no second pregrasp and
+    grasp: ~210 steps sooner; ``results/door/README.md``, session 22)."""
     release_steps: int = 40
     """Control steps the opened gripper backs off the bar before the regrasp."""
     regrasp_door: float = 0.05

@@ -189,7 +189,8 @@ class DoorSweepEnv(gym.Env):
 
     def _sweep_start(self, seed: int, config: DoorOpenerConfig) -> dict[str, Any] | None:
         """The env and opener state where episode ``seed``'s sweep begins with the opener's
-        settings ``config`` (None: never)."""
+        settings ``config`` (None: never): the first pull after the release, or without
+        ``release_at_unlock`` the first step of the pull past the lock."""
         opener = self.opener
         own, opener.config = opener.config, config
         try:
@@ -198,7 +199,8 @@ class DoorSweepEnv(gym.Env):
             released = False
             for _ in range(SEARCH_STEPS):
                 released = released or opener.stage == "release"
-                if released and opener.stage == "pull":
+                held_on = not config.release_at_unlock and opener.unlocked
+                if (released or held_on) and opener.stage == "pull":
                     return {"env": self.env.get_state(), "opener": opener.episode_state(),
                             "obs": obs}  # fmt: skip
                 obs, _, terminated, _, _ = self.env.step(opener.act(obs))
