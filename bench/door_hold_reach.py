@@ -33,14 +33,15 @@ import mujoco
 import numpy as np
 
 from metaworld_hwm.envs.robot import ARMS, home_qpos
+from metaworld_hwm.envs.tasks.door import DOOR_X
 from metaworld_hwm.skills.builtin import default_library_path
-from metaworld_hwm.skills.door import DoorOpener
+from metaworld_hwm.skills.door import DOOR_HINGE_IN_DOOR, DoorOpener
 from metaworld_hwm.skills.gripper_arm import GripperArm
 from metaworld_hwm.skills.library import ExpertLibrary
 
 REACHED = 0.01  # m: the grip site on the bar
 ALLOWED_DEPTH = 0.005  # m: deepest contact of the rest of the robot with the door or frame
-HINGE_XY = np.array([0.75, -0.5])  # the door's hinge (m), DOOR_X - 0.05
+HINGE_XY = np.array([DOOR_X, 0.0]) + DOOR_HINGE_IN_DOOR[:2]  # the door's hinge (m)
 SCENE_BODIES = ("door", "door_hatch", "door_wall_connects")
 XS = np.round(np.arange(-0.7, 0.41, 0.1), 2)
 YS = (-0.4, -0.25, -0.1, 0.05, 0.2, 0.35)
