@@ -59,13 +59,12 @@ class HoldCheck:
         self.restarts, self.rng = restarts, np.random.default_rng(seed)
         model = self.model
         self.door_qpos = int(model.jnt_qposadr[model.joint("door_hinge").id])
-        scene = {model.body(name).id for name in SCENE_BODIES}
-        self.scene = scene
+        self.scene = {model.body(name).id for name in SCENE_BODIES}
         other = "right" if side == "left" else "left"
         held = {f"{side}_palm", f"{side}_finger_upper", f"{side}_finger_lower"}
         self.ignored = {b for b in range(model.nbody)
                         if model.body(b).name in held or model.body(b).name.startswith(other)
-                        or b in scene or b == 0}  # fmt: skip
+                        or b in self.scene or b == 0}  # fmt: skip
         self.low, self.high = self.arm.low.copy(), self.arm.high.copy()
         self.low[0], self.high[0] = -1.2, 1.2  # random starts: the torso within +-1.2 rad
 
