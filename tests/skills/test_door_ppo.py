@@ -222,6 +222,10 @@ def test_train_door_sweep_writes_door_legs(tmp_path: Path,
      "--snapshot-seeds applies to --objective door-sweep"),
     (["--objective", "door-sweep", "--snapshot-seeds", "0"],
      "--snapshot-seeds must be >= 1"),
+    (["--objective", "hand-load", "--start-door", "0.9"],
+     "--start-door applies to --objective door-sweep"),
+    (["--objective", "door-sweep", "--start-door", "1.5"],
+     "--start-door must lie between 0 and the door's 1.4-rad stop"),
 ])  # fmt: skip
 def test_door_sweep_options_are_checked(options: list[str], error: str, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
@@ -322,6 +326,22 @@ def test_without_the_release_the_sweep_starts_at_the_unlock(
     opener = start["opener"]
     assert opener["stage"] == "pull" and opener["unlocked"] and opener["grip"] > 0.0
     assert held_on.unlocked_door <= env.opener.door_angle(start["obs"]) < 0.4  # just past it
+
+
+def test_a_start_door_begins_the_episodes_later_in_the_sweep(
+    walkers: tuple[WalkExpert, WalkExpert],
+) -> None:
+    held_on = DoorOpenerConfig(release_at_unlock=False)
+    settings = {"snapshot_seeds": (1,), "episode_steps": 40, "velocity_noise": 0.0,
+                "config": held_on}  # fmt: skip
+    (unlock,) = DoorSweepEnv(*walkers, **settings).snapshots
+    env = DoorSweepEnv(*walkers, **settings, start_door=0.4)
+    (later,) = env.snapshots
+    assert later["opener"]["stage"] == "pull" and later["opener"]["grip"] > 0.0
+    assert 0.4 <= env.opener.door_angle(later["obs"]) < 0.45  # its first step there
+    assert later["env"]["steps"] > unlock["env"]["steps"]
+    features, _ = env.reset(seed=0)
+    assert env.door_angle() >= 0.4 and features.shape == env.observation_space.shape
 
 
 def test_a_regrasp_takes_its_own_steps(walkers: tuple[WalkExpert, WalkExpert]) -> None:

@@ -43,6 +43,10 @@ door at 1 rad or more). The held door is lost to the body walking forward, not t
 ``--pull-legs NAME`` (from ``--library``) keeps another walker for the pull before the lock, as
 the door expert does (``pull``) when its sweep legs (``--from door-pull``) train on.
 
+``--start-door RAD`` (``start_door``) begins the episodes at the sweep's first step with the
+door at RAD or more instead, e.g. 0.9: the hold of the opened door alone, which every episode
+from the sweep's start reaches only after ~100-250 steps.
+
 ``--sweep-arm`` (``arm=True``) lets the policy move the arm too: it also reads the arm's and
 the door's state and gives one residual (rad) per arm joint on the opener's servo targets
 (:mod:`~metaworld_hwm.skills.sweep_arm`). It starts from the walker's network widened with
@@ -143,6 +147,9 @@ class DoorSweepEnv(gym.Env):
         snapshot_variants: other opener settings whose episodes (of ``snapshot_seeds``) give
             sweep starts too, e.g. faster stages before the sweep: the policy then meets the
             states those pipelines reach. The episodes' sweep runs on ``config``.
+        start_door: begin the episodes later in the sweep, at its first step with the door
+            at this angle (rad) or more, e.g. 0.9 to train the hold of the opened door alone
+            (None: where the sweep begins).
     """
 
     def __init__(
@@ -152,6 +159,7 @@ class DoorSweepEnv(gym.Env):
         config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
         arm: bool = False, open_reward: float = 0.0,
         snapshot_variants: tuple[DoorOpenerConfig, ...] = (), stance_reward: float = 0.0,
+        start_door: float | None = None,
     ) -> None:  # fmt: skip
         self.env = HumanoidEnv("h1grip", "door", max_episode_steps=10**9)
         sweep_legs = sweep_legs or pull_legs
@@ -173,7 +181,8 @@ class DoorSweepEnv(gym.Env):
         configs = (self.opener.config, *snapshot_variants)
         if any(c.ik_joints != self.opener.config.ik_joints for c in configs):
             raise ValueError("snapshot variants must move the opener's own IK joints")
-        key = (legs.name, pull_legs.name, tuple(snapshot_seeds), configs)
+        self.start_door = start_door
+        key = (legs.name, pull_legs.name, tuple(snapshot_seeds), configs, start_door)
         if key not in _SNAPSHOTS:  # the envs of one worker process share them (copied on use)
             starts = (self._sweep_start(seed, c) for c in configs for seed in snapshot_seeds)
             _SNAPSHOTS[key] = [s for s in starts if s]
@@ -190,7 +199,8 @@ class DoorSweepEnv(gym.Env):
     def _sweep_start(self, seed: int, config: DoorOpenerConfig) -> dict[str, Any] | None:
         """The env and opener state where episode ``seed``'s sweep begins with the opener's
         settings ``config`` (None: never): the first pull after the release, or without
-        ``release_at_unlock`` the first step of the pull past the lock."""
+        ``release_at_unlock`` the first step of the pull past the lock; with ``start_door``,
+        the first step of that pull with the door at that angle or more."""
         opener = self.opener
         own, opener.config = opener.config, config
         try:
@@ -200,7 +210,8 @@ class DoorSweepEnv(gym.Env):
             for _ in range(SEARCH_STEPS):
                 released = released or opener.stage == "release"
                 held_on = not config.release_at_unlock and opener.unlocked
-                if (released or held_on) and opener.stage == "pull":
+                door_there = self.start_door is None or opener.door_angle(obs) >= self.start_door
+                if (released or held_on) and opener.stage == "pull" and door_there:
                     return {"env": self.env.get_state(), "opener": opener.episode_state(),
                             "obs": obs}  # fmt: skip
                 obs, _, terminated, _, _ = self.env.step(opener.act(obs))
@@ -323,20 +334,20 @@ def make_sweep_env(
     libraries: tuple[str, ...], episode_steps: int, config: DoorOpenerConfig | None = None,
     arm: bool = False, open_reward: float = 0.0,
     snapshot_variants: tuple[DoorOpenerConfig, ...] = (), stance_reward: float = 0.0,
-    snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS,
+    snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS, start_door: float | None = None,
 ) -> DoorSweepEnv:  # fmt: skip
     """A :class:`DoorSweepEnv` with walkers loaded from ``(legs library, legs, pull library,
     pull, sweep library, sweep)`` (picklable for worker processes), the opener's settings
     ``config``, arm residuals or not (``arm``), the reward per open step, the settings
-    whose sweep starts are snapshots too, the stance reward per open step and the opener
-    episodes the snapshots come from; the same pull and sweep walker is one walker, as in an
-    opener without sweep legs of its own."""
+    whose sweep starts are snapshots too, the stance reward per open step, the opener
+    episodes the snapshots come from and the door angle they start at; the same pull and
+    sweep walker is one walker, as in an opener without sweep legs of its own."""
     legs, pull, sweep = load_walkers(libraries)
     own_sweep = sweep if libraries[2:4] != libraries[4:6] else None
     return DoorSweepEnv(legs, pull, snapshot_seeds=snapshot_seeds, episode_steps=episode_steps,
                         config=config, sweep_legs=own_sweep, arm=arm, open_reward=open_reward,
                         snapshot_variants=snapshot_variants,
-                        stance_reward=stance_reward)  # fmt: skip
+                        stance_reward=stance_reward, start_door=start_door)  # fmt: skip
 
 
 class DoorSweepObjective(Objective):
@@ -351,8 +362,10 @@ class DoorSweepObjective(Objective):
                  open_reward: float = 0.0,
                  snapshot_variants: tuple[DoorOpenerConfig, ...] = (),
                  stance_reward: float = 0.0,
-                 snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS) -> None:  # fmt: skip
+                 snapshot_seeds: tuple[int, ...] = SNAPSHOT_SEEDS,
+                 start_door: float | None = None) -> None:  # fmt: skip
         self.libraries = libraries
+        self.start_door = start_door
         self.snapshot_seeds = snapshot_seeds
         self.snapshot_variants = snapshot_variants
         self.stance_reward = stance_reward
@@ -370,7 +383,7 @@ class DoorSweepObjective(Objective):
         return functools.partial(make_sweep_env, self.libraries, self.episode_steps,
                                  self.config, self.arm, self.open_reward,
                                  self.snapshot_variants, self.stance_reward,
-                                 self.snapshot_seeds)  # fmt: skip
+                                 self.snapshot_seeds, self.start_door)  # fmt: skip
 
     def reward(self, step: Any) -> np.ndarray:
         door = step.signals[:, 0]

@@ -116,6 +116,15 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         f"(default {len(SNAPSHOT_SEEDS)}); more starts, less fitting to a few of them",
     )
     p.add_argument(
+        "--start-door",
+        type=float,
+        default=None,
+        metavar="RAD",
+        help="door-sweep: the episodes begin at the sweep's first step with the door at RAD "
+        "or more, e.g. 0.9 to train the hold of the opened door alone (default: where the "
+        "sweep begins)",
+    )
+    p.add_argument(
         "--sweep-arm",
         action="store_true",
         help="door-sweep: the policy also gives residuals (rad) on the opener's arm targets and "
@@ -460,10 +469,14 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         if args.snapshot_seeds is not None and args.snapshot_seeds < 1:
             raise LibraryError(f"--snapshot-seeds must be >= 1, got {args.snapshot_seeds}")
         seeds = SNAPSHOT_SEEDS if args.snapshot_seeds is None else tuple(range(args.snapshot_seeds))
+        if args.start_door is not None and not 0.0 < args.start_door < 1.4:
+            raise LibraryError(f"--start-door must lie between 0 and the door's 1.4-rad stop, "
+                               f"got {args.start_door}")
         sweep = DoorSweepObjective(libraries, steps, config,
                                    arm=args.sweep_arm or isinstance(base, ArmSweepWalker),
                                    open_reward=args.open_reward, snapshot_variants=variants,
-                                   stance_reward=args.stance_reward, snapshot_seeds=seeds)
+                                   stance_reward=args.stance_reward, snapshot_seeds=seeds,
+                                   start_door=args.start_door)
         if sweep.arm_joints and isinstance(base, ArmSweepWalker) \
                 and base.arm_joints != sweep.arm_joints:  # fmt: skip
             raise LibraryError(f"--from {base.name!r} moves {base.arm_joints} arm joints; the "
@@ -479,6 +492,8 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         raise LibraryError("--stance-reward applies to --objective door-sweep")
     if args.snapshot_seeds is not None:
         raise LibraryError("--snapshot-seeds applies to --objective door-sweep")
+    if args.start_door is not None:
+        raise LibraryError("--start-door applies to --objective door-sweep")
     if isinstance(base, ArmSweepWalker):
         raise LibraryError(f"--from {base.name!r} is a door sweep walker (legs and arm); it "
                            "trains on --objective door-sweep only")
