@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -233,3 +235,34 @@ def test_the_sweep_stance_recedes_with_the_door() -> None:
     np.testing.assert_allclose([*opener._sweep_stance(0.2)[0]], cfg.sweep_stance[:2])
     goal, heading = opener._sweep_stance(DOOR_OPEN_RAD)
     np.testing.assert_allclose([*goal, heading], cfg.sweep_stance_open)
+
+
+def test_the_hold_legs_take_over_the_gait_once_the_door_is_open() -> None:
+    library = ExpertLibrary.load(resolve_library(None))
+    walk = library["walk"]
+    sweep, hold = copy.copy(walk), copy.copy(walk)
+    opener = DoorOpener(walk, sweep_legs=sweep, hold_legs=hold)
+    assert {id(w) for w in opener._walkers()} == {id(walk), id(sweep), id(hold)}
+    env = HumanoidEnv("h1grip", "door")
+    obs, _ = env.reset(seed=0)
+    opener.unlocked = True
+
+    def pull(door: float) -> None:  # a step of the pull (the bar is far off: a lost grasp after)
+        opener.stage = "pull"
+        obs[opener._door_qpos] = door
+        opener.act(obs)
+
+    pull(0.5)  # sweeping: the sweep walker steps
+    assert sweep.clock[0] > 0.0 and hold.clock[0] == 0.0 and not opener.holding
+    pull(DOOR_OPEN_RAD)  # open: the hold walker goes on from the sweep walker's clock
+    assert opener.holding and hold.clock[0] == pytest.approx(2 * sweep.clock[0])
+    pull(0.6)  # swung back: still the hold walker's, until the pull ends
+    assert opener.holding and hold.clock[0] == pytest.approx(3 * sweep.clock[0])
+    opener.stage = "pregrasp"
+    opener.act(obs)
+    assert not opener.holding
+    state = opener.episode_state()
+    del state["hold_legs"], state["holding"]  # saved before the hold role: the sweep's
+    opener.load_episode_state(state)
+    np.testing.assert_array_equal(hold.clock, sweep.clock)
+    assert not opener.holding

@@ -140,6 +140,22 @@ def test_the_door_expert_stores_its_sweep_legs_when_they_differ(walkers, tmp_pat
         build_door_expert(legs, pull_legs, sweep_legs=ExpertLibrary.load(DOOR_LIBRARY)["stand"])
 
 
+def test_the_door_expert_stores_its_hold_legs_when_they_differ(walkers, tmp_path: Path) -> None:
+    legs, pull_legs = walkers
+    sweep_library = ExpertLibrary.load(DOOR_LIBRARY.parent / "door_sweep")
+    sweep, hold = sweep_library["door-pull"], sweep_library["door-hold"]
+    library = ExpertLibrary(tmp_path)
+    library.add(build_door_expert(legs, pull_legs, sweep_legs=sweep, hold_legs=hold))
+    loaded = ExpertLibrary.load(tmp_path)["door"].opener
+    assert loaded.hold_legs.name == "door-hold" and loaded.sweep_legs.name == "door-pull"
+    for name, array in hold.arrays().items():
+        np.testing.assert_array_equal(loaded.hold_legs.arrays()[name], array)
+    without = build_door_expert(legs, pull_legs, sweep_legs=sweep)
+    assert without.opener.hold_legs is without.opener.sweep_legs
+    assert not any(key.startswith("hold_legs.") for key in without.arrays())
+    assert "hold_legs" not in without.spec.config
+
+
 def test_experts_add_door_takes_the_sweep_legs(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     add_experts_parser(parser.add_subparsers(dest="command", required=True))
@@ -147,10 +163,12 @@ def test_experts_add_door_takes_the_sweep_legs(tmp_path: Path) -> None:
         "experts", "add", "door", "--library", str(tmp_path),
         "--pull-legs", f"{DOOR_LIBRARY}:pull",
         "--sweep-legs", f"{DOOR_LIBRARY.parent / 'door_sweep'}:door-pull",
+        "--hold-legs", f"{DOOR_LIBRARY.parent / 'door_sweep'}:door-hold",
     ])  # fmt: skip
     assert args.func(args) == 0
     door = ExpertLibrary.load(tmp_path)["door"]
     assert door.spec.config["sweep_legs"]["name"] == "door-pull"
+    assert door.spec.config["hold_legs"]["name"] == "door-hold"
     assert door.opener.config == DoorOpenerConfig()
     args = parser.parse_args(["experts", "add", "door", "--library", str(tmp_path),
                               "--pull-legs", f"{DOOR_LIBRARY}:pull", "--overwrite",

@@ -101,14 +101,18 @@ def _cmd_add(args: argparse.Namespace) -> int:
     source = args.source
     if args.opener_set and source != "door":
         raise LibraryError("--opener-set applies to 'experts add door' only")
+    if (args.sweep_legs or args.hold_legs) and source != "door":
+        raise LibraryError("--sweep-legs and --hold-legs apply to 'experts add door' only")
     if source in BUILTIN:
         expert = build_builtin(source)
     elif source == "door":
         legs = _expert_at(args.legs or f"{default_library_path()}:walk")
         pull_legs = _expert_at(args.pull_legs or f"{args.library}:pull")
         sweep_legs = _expert_at(args.sweep_legs) if args.sweep_legs else None
+        hold_legs = _expert_at(args.hold_legs) if args.hold_legs else None
         config = DoorOpenerConfig.from_overrides(args.opener_set)
-        expert = build_door_expert(legs, pull_legs, config=config, sweep_legs=sweep_legs)
+        expert = build_door_expert(legs, pull_legs, config=config, sweep_legs=sweep_legs,
+                                   hold_legs=hold_legs)  # fmt: skip
     elif ":" in source:
         expert = _expert_at(source)
     else:
@@ -226,6 +230,9 @@ def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     add.add_argument("--sweep-legs", help="door: LIBRARY_DIR:NAME of the walker for the pull "
                      "past the lock, e.g. one trained by --objective door-sweep (default: the "
                      "pull legs)")
+    add.add_argument("--hold-legs", help="door: LIBRARY_DIR:NAME of the walker for the rest of "
+                     "that pull once the door is open, e.g. one trained by --objective "
+                     "door-sweep --start-door 0.9 (default: the sweep legs)")
     add.add_argument("--opener-set", nargs="+", default=[], metavar="FIELD=JSON",
                      help="door: the opener's settings (DoorOpenerConfig), e.g. "
                      "sweep_extra_force=85: those its sweep legs were trained under")

@@ -35,7 +35,11 @@ own, each done on the task's signals, and a lost grasp while turning goes back t
 
 Legs are a command walker (:class:`~metaworld_hwm.skills.walk.WalkExpert`): its command is a
 proportional step toward the stance, so any walker in the library (``walk``, or one trained
-to hold a load) can carry the body.
+to hold a load) can carry the body. Each part of the pull can have its own: ``pull_legs``
+before the lock, ``sweep_legs`` past it, and ``hold_legs`` once the sweep has brought the door
+to ``DOOR_OPEN_RAD``, for the rest of that pull (e.g. legs trained on the hold alone,
+``experts train --objective door-sweep --start-door 0.9``); the walker taking over goes on
+from the gait clock of the one before.
 """
 
 from __future__ import annotations
@@ -69,10 +73,10 @@ STAGE_RANK = {"approach": 0, "pregrasp": 1, "grasp": 1, "turn": 2, "pull": 3, "r
 STAGE_LIMITS = ("approach", "grasp", "turn", "pull")
 #: :class:`DoorOpener`'s per-episode attributes (:meth:`DoorOpener.episode_state`).
 _EPISODE_FIELDS = ("stage", "stage_steps", "_stage_limit", "arm_ref", "grip", "unlocked",
-                   "hatch_rest", "held_heading")  # fmt: skip
+                   "hatch_rest", "held_heading", "holding")  # fmt: skip
 #: Episode fields newer than some saved states (a PPO checkpoint's envs), with their value at
 #: an episode's start: such a state resumes with it.
-_NEWER_EPISODE_FIELDS = {"held_heading": None}
+_NEWER_EPISODE_FIELDS = {"held_heading": None, "holding": False}
 
 
 class DoorOpener:
@@ -84,14 +88,18 @@ class DoorOpener:
         config: stances, speeds and forces.
         sweep_legs: walker for the pull past the lock, the sweep (default: ``pull_legs``),
             e.g. legs trained on the sweep itself (:mod:`~metaworld_hwm.skills.door_ppo`).
+        hold_legs: walker for the rest of the sweep once the door is open (default:
+            ``sweep_legs``).
     """
 
     def __init__(
         self, legs: WalkExpert, pull_legs: WalkExpert | None = None,
         config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
+        hold_legs: WalkExpert | None = None,
     ) -> None:  # fmt: skip
         self.legs, self.pull_legs = legs, pull_legs or legs
         self.sweep_legs = sweep_legs or self.pull_legs
+        self.hold_legs = hold_legs or self.sweep_legs
         self.config = config or DoorOpenerConfig()
         self.model = build_model("h1grip", "door")
         self.arm = GripperArm(self.model, joint_names=self.config.ik_joints)
@@ -116,12 +124,15 @@ class DoorOpener:
         self.unlocked = False
         self.hatch_rest = 0.0
         self.held_heading: float | None = None
+        self.holding = False
         for walker in self._walkers():
             walker.reset(1)
 
     def _walkers(self) -> tuple[WalkExpert, ...]:
-        """The approach, pull and sweep walkers (the same walker once, however many roles)."""
-        return tuple({id(w): w for w in (self.legs, self.pull_legs, self.sweep_legs)}.values())
+        """The approach, pull, sweep and hold walkers (the same walker once, however many
+        roles)."""
+        walkers = (self.legs, self.pull_legs, self.sweep_legs, self.hold_legs)
+        return tuple({id(w): w for w in walkers}.values())
 
     def __copy__(self) -> DoorOpener:
         """An opener with its own episode state (stages, the walkers' clocks and commands,
@@ -130,7 +141,7 @@ class DoorOpener:
         twin.__dict__.update(self.__dict__)
         twins = {id(w): copy.copy(w) for w in self._walkers()}
         twin.legs, twin.pull_legs = twins[id(self.legs)], twins[id(self.pull_legs)]
-        twin.sweep_legs = twins[id(self.sweep_legs)]
+        twin.sweep_legs, twin.hold_legs = twins[id(self.sweep_legs)], twins[id(self.hold_legs)]
         twin.arm = GripperArm(self.model, self.arm.iterations, self.arm.joint_names,
                               self.arm.side)
         twin.reset()
@@ -147,15 +158,15 @@ class DoorOpener:
     def _roles(self) -> tuple[tuple[str, WalkExpert], ...]:
         """Each walker role with its walker."""
         return (("legs", self.legs), ("pull_legs", self.pull_legs),
-                ("sweep_legs", self.sweep_legs))  # fmt: skip
+                ("sweep_legs", self.sweep_legs), ("hold_legs", self.hold_legs))  # fmt: skip
 
     def load_episode_state(self, state: dict[str, object]) -> None:
         """Resume from :meth:`episode_state` (the scene's physics is restored separately)."""
         for name in _EPISODE_FIELDS:
             value = state[name] if name in state else _NEWER_EPISODE_FIELDS[name]
             setattr(self, name, copy.deepcopy(value))
-        for key, walker in self._roles():
-            walker.command, clock = state[key]  # type: ignore[misc]
+        for key, walker in self._roles():  # a state saved before the hold role: the sweep's
+            walker.command, clock = state[key if key in state else "sweep_legs"]  # type: ignore[misc]
             walker.clock = np.array(clock, copy=True)
 
     @property
@@ -242,7 +253,7 @@ class DoorOpener:
             self.unlocked = False
         was_unlocked, self.unlocked = self.unlocked, self.unlocked or door >= cfg.unlocked_door
         if self.stage != "pull" or not self.unlocked:
-            self.held_heading = None
+            self.held_heading, self.holding = None, False
         if self.stage in ("turn", "pull") and grip_gap > cfg.lost_grasp:
             self.stage, self.stage_steps, self.grip = "pregrasp", 0, 0.0
         elif self.stage == "approach" and stance_error < cfg.stance_tolerance \
@@ -319,7 +330,7 @@ class DoorOpener:
             goal = np.asarray(cfg.stance)
         legs = self.legs
         if self.stage == "pull":
-            legs = self.sweep_legs if self.unlocked else self.pull_legs
+            legs = self._pull_walker(door)
         if isinstance(legs, ArmSweepWalker):
             legs.context = self.arm_context(qpos, qvel)[None]
         action = np.zeros(self.model.nu)
@@ -334,6 +345,17 @@ class DoorOpener:
         action[self._gripper] = self._normalised(self._gripper, self.grip)
         self._advance(obs, grip_gap, float(np.linalg.norm(goal - qpos[:2])))
         return np.clip(action, -1.0, 1.0) if clip else action
+
+    def _pull_walker(self, door: float) -> WalkExpert:
+        """The walker of the pull now: ``pull_legs`` before the lock, ``sweep_legs`` past it,
+        ``hold_legs`` from the step the door reaches ``DOOR_OPEN_RAD`` to the pull's end (taking
+        over the sweep walker's gait clock)."""
+        if not self.unlocked:
+            return self.pull_legs
+        if not self.holding and door >= DOOR_OPEN_RAD:
+            self.holding = True
+            self.hold_legs.clock = self.sweep_legs.clock.copy()  # the gait goes on
+        return self.hold_legs if self.holding else self.sweep_legs
 
     def _arm_action(
         self, action: np.ndarray, qpos: np.ndarray, door: float, door_speed: float,

@@ -5,9 +5,10 @@ turn the hatch, pull, release and regrasp) behind the :class:`~metaworld_hwm.ski
 Expert` interface, so the guide can fuse it with the other experts and tier 1 can hand it the
 "open the door" sub-goal. It is self-contained: the library stores the networks of its
 walkers (the legs for the approach and grasp, the legs that hold the door's load while
-pulling, and optionally other legs for the pull past the lock, the sweep) under ``legs.``,
-``pull_legs.`` and ``sweep_legs.``, with their specs and the opener's settings in its config,
-so it loads without the libraries it was built from.
+pulling, and optionally other legs for the pull past the lock, the sweep, and for the hold of
+the opened door) under ``legs.``, ``pull_legs.``, ``sweep_legs.`` and ``hold_legs.``, with
+their specs and the opener's settings in its config, so it loads without the libraries it
+was built from.
 
 Like the walkers it is stateful: :meth:`DoorExpert.reset` at every episode start restarts its
 stages; it acts for one robot at a time (the opener's stages are per episode). Tier 1 runs it
@@ -39,8 +40,9 @@ DOOR_DESCRIPTION = (
     "Open a door: grasp its handle with the gripper, turn the latch and pull the door open."
 )
 _PARTS = ("legs", "pull_legs")
-#: Optional part: without it the pull legs also walk the sweep.
-_SWEEP_PART = "sweep_legs"
+#: Optional parts: without the first the pull legs also walk the sweep, without the second
+#: the sweep legs also hold the opened door.
+_SWEEP_PART, _HOLD_PART = "sweep_legs", "hold_legs"
 #: The opener's stages as tier 1's sub-goals: (the opener's stage limit, the sub-goal's text,
 #: whose completion condition `semantic.conditions.infer_condition` reads from the task).
 DOOR_STAGES = (
@@ -60,6 +62,8 @@ class DoorExpert(AnalyticExpert):
         pull_legs: walker that holds a hand load, for the pull.
         config: the opener's stances, speeds and forces.
         sweep_legs: walker for the pull past the lock (default: ``pull_legs``).
+        hold_legs: walker for the rest of that pull once the door is open (default:
+            ``sweep_legs``).
     """
 
     controller_name = "door_opener"
@@ -69,9 +73,11 @@ class DoorExpert(AnalyticExpert):
     def __init__(
         self, spec: ExpertSpec, legs: WalkExpert, pull_legs: WalkExpert,
         config: DoorOpenerConfig | None = None, sweep_legs: WalkExpert | None = None,
+        hold_legs: WalkExpert | None = None,
     ) -> None:  # fmt: skip
         super().__init__(spec)
-        self.opener = DoorOpener(legs, pull_legs, config, sweep_legs=sweep_legs)
+        self.opener = DoorOpener(legs, pull_legs, config, sweep_legs=sweep_legs,
+                                 hold_legs=hold_legs)  # fmt: skip
         if spec.obs_dim != self.opener.model.nq + self.opener.model.nv:
             raise ValueError(
                 f"door expert {spec.name!r}: obs_dim {spec.obs_dim} is not h1grip-door's "
@@ -100,9 +106,10 @@ class DoorExpert(AnalyticExpert):
     @classmethod
     def from_arrays(cls, spec: ExpertSpec, arrays: dict[str, np.ndarray]) -> DoorExpert:
         """Rebuild from :meth:`arrays` and ``spec.config`` (the walkers' specs, the opener's
-        settings); a missing part raises ValueError (the sweep's legs are optional)."""
-        parts = _PARTS + ((_SWEEP_PART,) if _SWEEP_PART in spec.config else ())
-        walkers = []
+        settings); a missing part raises ValueError (the sweep's and the hold's legs are
+        optional)."""
+        parts = _PARTS + tuple(p for p in (_SWEEP_PART, _HOLD_PART) if p in spec.config)
+        walkers = {}
         for part in parts:
             entry = spec.config.get(part)
             if entry is None:
@@ -114,10 +121,10 @@ class DoorExpert(AnalyticExpert):
             if not issubclass(walker_class, WalkExpert):
                 raise ValueError(f"door expert {spec.name!r}: its {part} is a "
                                  f"{part_spec.controller!r}, not a command walker")
-            walkers.append(walker_class.from_arrays(part_spec, weights))
+            walkers[part] = walker_class.from_arrays(part_spec, weights)
         config = DoorOpenerConfig.from_settings(spec.config.get("opener", {}))
-        sweep_legs = walkers[2] if len(walkers) > 2 else None
-        return cls(spec, walkers[0], walkers[1], config, sweep_legs=sweep_legs)
+        return cls(spec, walkers["legs"], walkers["pull_legs"], config,
+                   sweep_legs=walkers.get(_SWEEP_PART), hold_legs=walkers.get(_HOLD_PART))
 
     def reset(self, batch_size: int = 1) -> None:
         """Restart the opener at its approach stage (one robot only)."""
@@ -137,6 +144,8 @@ class DoorExpert(AnalyticExpert):
         walkers = {"legs": opener.legs, "pull_legs": opener.pull_legs}
         if opener.sweep_legs is not opener.pull_legs:
             walkers[_SWEEP_PART] = opener.sweep_legs
+        if opener.hold_legs is not opener.sweep_legs:
+            walkers[_HOLD_PART] = opener.hold_legs
         out: dict[str, np.ndarray] = {}
         for part, walker in walkers.items():
             out |= {f"{part}.{k}": v for k, v in walker.arrays().items()}
@@ -146,19 +155,23 @@ class DoorExpert(AnalyticExpert):
 def build_door_expert(
     legs: Expert, pull_legs: Expert, name: str = "door",
     config: DoorOpenerConfig | None = None, sweep_legs: Expert | None = None,
+    hold_legs: Expert | None = None,
 ) -> DoorExpert:  # fmt: skip
     """A door expert from library walkers: ``walk``, the hand-load ``pull`` and, optionally,
-    legs trained on the door's sweep (``door-pull``; default: the pull legs sweep too).
+    legs trained on the door's sweep (``door-pull``; default: the pull legs sweep too) and
+    legs trained on the hold of the opened door (default: the sweep's legs hold it).
 
     Raises:
         ValueError: one is not a command walker (:class:`WalkExpert`).
     """
     legs, pull_legs = _walker("legs", legs), _walker("pull_legs", pull_legs)
     sweep = None if sweep_legs is None else _walker(_SWEEP_PART, sweep_legs)
+    hold = None if hold_legs is None else _walker(_HOLD_PART, hold_legs)
     config = config or DoorOpenerConfig()
     parts = {"legs": _spec_entry(legs.spec), "pull_legs": _spec_entry(pull_legs.spec)}
-    if sweep is not None:
-        parts[_SWEEP_PART] = _spec_entry(sweep.spec)
+    for part, walker in ((_SWEEP_PART, sweep), (_HOLD_PART, hold)):
+        if walker is not None:
+            parts[part] = _spec_entry(walker.spec)
     spec = ExpertSpec(
         name=name, skill="reach", kind="analytic", controller=DoorExpert.controller_name,
         robot="h1grip", task="h1grip-door", obs_layout="qpos_qvel_door", obs_dim=63,
@@ -168,7 +181,7 @@ def build_door_expert(
             **parts, "opener": dataclasses.asdict(config),
         },
     )  # fmt: skip
-    return DoorExpert(spec, legs, pull_legs, config, sweep_legs=sweep)
+    return DoorExpert(spec, legs, pull_legs, config, sweep_legs=sweep, hold_legs=hold)
 
 
 def _walker(part: str, expert: Expert) -> WalkExpert:

@@ -191,7 +191,7 @@ class DoorSweepEnv(gym.Env):
             raise RuntimeError(f"no opener episode of seeds {snapshot_seeds} began the sweep")
         # every step from a snapshot is the sweep's pull, whose legs the policy gives
         self._policy_legs = _policy_legs(self.opener.sweep_legs, self.arm_joints)
-        self.opener.sweep_legs = self._policy_legs
+        self.opener.sweep_legs = self.opener.hold_legs = self._policy_legs
         self._steps = 0
         self._pending = np.zeros(self.env.model.nu)
         self._features = np.zeros(inputs)
@@ -424,16 +424,21 @@ def swept_walker(base: WalkExpert, policy: nn.Module, name: str, provenance: dic
 
 def sweep_evaluation(libraries: tuple[str, ...], base: WalkExpert,
                      config: DoorOpenerConfig | None = None, seed: int = 20_000,
-                     steps: int = 1000, arm_joints: int = 0) -> EvaluateFn:  # fmt: skip
+                     steps: int = 1000, arm_joints: int = 0,
+                     hold: bool = False) -> EvaluateFn:  # fmt: skip
     """An ``evaluate`` callback: a whole opener episode on ``h1grip-door`` (seed ``seed + k``)
     with the walkers of ``libraries`` (:func:`make_sweep_env`), the opener's settings
     ``config`` and the policy in ``base``'s place as the sweep's legs (``arm_joints``: and
-    the arm's residuals); its return, fall and largest door angle."""
-    legs, pull = load_walkers(libraries[:4])  # the policy is the sweep's legs
+    the arm's residuals), or with ``hold`` as the hold's legs only (``base`` sweeping until
+    the door is open: the policy was trained from there, ``start_door``); its return, fall
+    and largest door angle."""
+    legs, pull = load_walkers(libraries[:4])
 
     def evaluate(policy: nn.Module, episode: int) -> dict[str, float]:
-        sweep = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {}, arm_joints)
-        opener = DoorOpener(legs, copy.copy(pull), config, sweep_legs=sweep)
+        trained = swept_walker(base, copy.deepcopy(policy).eval(), "eval", {}, arm_joints)
+        opener = DoorOpener(legs, copy.copy(pull), config,
+                            sweep_legs=copy.copy(base) if hold else trained,
+                            hold_legs=trained if hold else None)  # fmt: skip
         with torch.no_grad():
             run = run_door_episode(opener, seed + episode, steps)
         return {"eval_return": run.task_return, "eval_fell": int(run.fell),

@@ -17,6 +17,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.envs.tasks.locomotion import SURVIVAL_STEPS
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door_config import DoorOpenerConfig
@@ -122,7 +123,8 @@ def _objective_arguments(p: argparse.ArgumentParser) -> None:
         metavar="RAD",
         help="door-sweep: the episodes begin at the sweep's first step with the door at RAD "
         "or more, e.g. 0.9 to train the hold of the opened door alone (default: where the "
-        "sweep begins)",
+        "sweep begins); from 0.9 on, the evaluations give the policy the hold only, --from "
+        "sweeping (experts add door --hold-legs)",
     )
     p.add_argument(
         "--sweep-arm",
@@ -481,7 +483,9 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
                 and base.arm_joints != sweep.arm_joints:  # fmt: skip
             raise LibraryError(f"--from {base.name!r} moves {base.arm_joints} arm joints; the "
                                f"opener's settings move {sweep.arm_joints} (use_torso)")
-        return sweep, sweep_evaluation(libraries, base, config, arm_joints=sweep.arm_joints)
+        hold = args.start_door is not None and args.start_door >= DOOR_OPEN_RAD
+        return sweep, sweep_evaluation(libraries, base, config, arm_joints=sweep.arm_joints,
+                                       hold=hold)  # fmt: skip
     if args.sweep_arm:
         raise LibraryError("--sweep-arm applies to --objective door-sweep")
     if args.open_reward:
