@@ -11,6 +11,7 @@ at 0.9 rad).
     python bench/door.py [--seeds 0 1 2] [--pull-legs NAME [--pull-library DIR] | --pull-run DIR]
                          [--sweep-legs NAME [--sweep-library DIR]
                           [--sweep-run DIR [--sweep-iteration N]]]
+                         [--hold-legs NAME | --hold-run DIR [--hold-iteration N]]
                          [--set FIELD=JSON ...]
                          [--loads] [--instruction TEXT [--library DIR]] [--plot PNG]
 
@@ -30,7 +31,11 @@ lock, e.g. legs trained by ``experts train --objective door-sweep`` (``experts/d
 and the pelvis's x and yaw under it.
 
 ``--sweep-run`` puts the actor of such a run's checkpoint in their place (``--sweep-iteration N``:
-the network evaluated at iteration N, from the run's ``evaluated/``).
+the network evaluated at iteration N, from the run's ``evaluated/``). ``--hold-legs NAME`` (from
+``--sweep-library``) holds the door once the sweep has opened it, e.g. legs trained on that
+alone (``experts train --objective door-sweep --start-door 0.9``); ``--hold-run`` and
+``--hold-iteration`` take such a run's actor in the place of ``--hold-legs`` (or of
+``--sweep-legs``, the walker the run started from, without it).
 """
 
 from __future__ import annotations
@@ -97,6 +102,20 @@ def checkpoint_walker(run_dir: str, base: WalkExpert) -> WalkExpert:
     provenance = {"checkpoint": run_dir, "iteration": iteration}
     return trained_pull_expert("pull-run", policy, base.ctrlrange, LoadCurriculum(),
                                provenance, hidden)  # fmt: skip
+
+
+def run_walker(run_dir: str, base: WalkExpert | None, iteration: int | None,
+               role: str) -> WalkExpert:  # fmt: skip
+    """The actor of a door-sweep PPO run (``--sweep-run`` or ``--hold-run``) as a walker in
+    ``base``'s place (the walker the run started from), its iteration printed."""
+    if base is None:
+        raise SystemExit(f"bench/door.py: --{role}-run needs --sweep-legs (or --hold-legs), "
+                         "the walker the run started from (e.g. --sweep-legs door-hold "
+                         "--sweep-library experts/door_sweep)")
+    policy, done = checkpoint_policy(run_dir, base, iteration)
+    arm_joints = policy.net[-1].out_features - NUM_LEG_JOINTS
+    print(f"# {role} legs: {run_dir} at iteration {done}")
+    return swept_walker(base, policy, f"{role}-run", {"checkpoint": run_dir}, arm_joints)
 
 
 def opener_config(overrides: list[str]) -> DoorOpenerConfig:
@@ -186,6 +205,12 @@ def main() -> None:
                         help="--sweep-run: the network evaluated at this iteration, not the last")
     parser.add_argument("--sweep-library", default=None,
                         help="library holding --sweep-legs (default: --pull-library's)")
+    parser.add_argument("--hold-legs", default=None,
+                        help="walker (in --sweep-library) holding the door once it is open")
+    parser.add_argument("--hold-run", default=None,
+                        help="door-sweep --start-door PPO run dir: its actor holds the door")
+    parser.add_argument("--hold-iteration", type=int, default=None,
+                        help="--hold-run: the network evaluated at this iteration, not the last")
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=JSON",
                         help="override DoorOpenerConfig fields (values in JSON)")
@@ -217,24 +242,20 @@ def main() -> None:
                       f"{sum(r[2] for r in rows)}/{len(rows)}")  # fmt: skip
         return
     if args.instruction and (args.set or args.sweep_legs or args.pull_legs or args.pull_run
-                             or args.sweep_run):  # fmt: skip
+                             or args.sweep_run or args.hold_legs or args.hold_run):  # fmt: skip
         raise SystemExit("bench/door.py: --instruction runs --library's door expert as built; "
-                         "--set, --pull-legs, --pull-run and --sweep-legs/-run shape the opener "
-                         "alone (rebuild the door expert with `experts add door` instead)")
+                         "--set, --pull-legs, --pull-run, --sweep-legs/-run and "
+                         "--hold-legs/-run shape the opener alone (rebuild the door expert "
+                         "with `experts add door` instead)")
     sweep_library = ExpertLibrary.load(args.sweep_library) if args.sweep_library else pull_library
     sweep = sweep_library[args.sweep_legs] if args.sweep_legs else None
+    hold = sweep_library[args.hold_legs] if args.hold_legs else None
+    if args.hold_run:
+        hold = run_walker(args.hold_run, hold or sweep, args.hold_iteration, "hold")
     if args.sweep_run:
-        if sweep is None:
-            raise SystemExit("bench/door.py: --sweep-run needs --sweep-legs, the walker the "
-                             "run started from (e.g. --sweep-legs door-pull --sweep-library "
-                             "experts/door_sweep)")
-        policy, iteration = checkpoint_policy(args.sweep_run, sweep, args.sweep_iteration)
-        arm_joints = policy.net[-1].out_features - NUM_LEG_JOINTS
-        sweep = swept_walker(sweep, policy, "sweep-run", {"checkpoint": args.sweep_run},
-                             arm_joints)  # fmt: skip
-        print(f"# sweep legs: {args.sweep_run} at iteration {iteration}")
+        sweep = run_walker(args.sweep_run, sweep, args.sweep_iteration, "sweep")
     opener = None if args.instruction else DoorOpener(library[args.legs], pull,
-                                                      opener_config(args.set), sweep)
+                                                      opener_config(args.set), sweep, hold)
     results = []
     for seed in args.seeds:
         start = time.perf_counter()
