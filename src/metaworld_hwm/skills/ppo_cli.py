@@ -17,7 +17,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
+from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD, DOOR_STOP_RAD
 from metaworld_hwm.envs.tasks.locomotion import SURVIVAL_STEPS
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door_config import DoorOpenerConfig
@@ -471,9 +471,9 @@ def _objective(args: argparse.Namespace, task: str, hidden: tuple[int, ...],
         if args.snapshot_seeds is not None and args.snapshot_seeds < 1:
             raise LibraryError(f"--snapshot-seeds must be >= 1, got {args.snapshot_seeds}")
         seeds = SNAPSHOT_SEEDS if args.snapshot_seeds is None else tuple(range(args.snapshot_seeds))
-        if args.start_door is not None and not 0.0 < args.start_door < 1.4:
-            raise LibraryError(f"--start-door must lie between 0 and the door's 1.4-rad stop, "
-                               f"got {args.start_door}")
+        if args.start_door is not None and not 0.0 < args.start_door < DOOR_STOP_RAD:
+            raise LibraryError(f"--start-door must lie between 0 and the door's "
+                               f"{DOOR_STOP_RAD}-rad stop, got {args.start_door}")
         sweep = DoorSweepObjective(libraries, steps, config,
                                    arm=args.sweep_arm or isinstance(base, ArmSweepWalker),
                                    open_reward=args.open_reward, snapshot_variants=variants,

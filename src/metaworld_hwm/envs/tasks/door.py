@@ -51,8 +51,10 @@ DOOR_X = 0.8
 #: must be to it to hold it (m): the bar's radius plus a little slack in the pocket.
 _FRONT_BAR = (np.array([-0.141, -0.2, 0.0]), np.array([-0.141, 0.0, 0.0]))
 GRASP_REACH = 0.035
+#: The door hinge's stop (rad): its range is 0 (shut) to this.
+DOOR_STOP_RAD = 1.4
 #: Door hinge angle (rad) that counts as opened in the evaluation protocol: 52 degrees, wide
-#: enough to pass (the door's range is 1.4 rad).
+#: enough to pass (the door's range is ``DOOR_STOP_RAD``).
 DOOR_OPEN_RAD = 0.9
 #: IMU x (m) past which the robot is through the doorway: the passage reward is whole there.
 PASSAGE_X = 1.2
@@ -78,7 +80,7 @@ class Door(Task):
         door = spec.worldbody.add_body(name="door", pos=(DOOR_X, 0, 0))
         door.add_joint(
             name="door_hinge", type=mujoco.mjtJoint.mjJNT_HINGE, pos=(-0.05, -0.5, 1.0),
-            axis=(0, 0, 1), range=(0.0, 1.4), stiffness=50.0,
+            axis=(0, 0, 1), range=(0.0, DOOR_STOP_RAD), stiffness=50.0,
         )  # fmt: skip
         door.add_geom(
             name="door_body", type=_BOX, pos=(0, 0, 1), size=(0.07, 0.48, 0.99), density=600.0,
