@@ -14,6 +14,7 @@ import torch
 
 from metaworld_hwm.cli import main
 from metaworld_hwm.envs.humanoid_env import HumanoidEnv
+from metaworld_hwm.envs.robot import CONTROL_DT
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.skills import door_ppo
 from metaworld_hwm.skills.builtin import default_library_path
@@ -39,8 +40,9 @@ def walkers() -> tuple[WalkExpert, WalkExpert]:
 
 
 @pytest.fixture(scope="module")
-def sweep_env(walkers: tuple[WalkExpert, WalkExpert]) -> DoorSweepEnv:
-    return DoorSweepEnv(*walkers, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0)
+def sweep_env(walkers: tuple[WalkExpert, WalkExpert], sweep_seed: int) -> DoorSweepEnv:
+    return DoorSweepEnv(*walkers, snapshot_seeds=(sweep_seed,), episode_steps=40,
+                        velocity_noise=0.0)  # fmt: skip
 
 
 def _outputs(walker: WalkExpert, features: np.ndarray) -> np.ndarray:
@@ -119,13 +121,13 @@ def test_sweep_env_with_the_pull_network_is_the_opener(
 
 
 def test_sweep_env_keeps_its_pull_walker_before_the_lock(
-    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
+    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert], sweep_seed: int
 ) -> None:
     """Sweep legs of their own (``--from`` one walker, ``--pull-legs`` another): the snapshots
     are the opener's with the pull walker, the policy steps the sweep legs' clock."""
     walk, pull = walkers
-    env = DoorSweepEnv(walk, pull, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0,
-                       sweep_legs=copy.copy(pull))  # fmt: skip
+    env = DoorSweepEnv(walk, pull, snapshot_seeds=(sweep_seed,), episode_steps=40,
+                       velocity_noise=0.0, sweep_legs=copy.copy(pull))  # fmt: skip
     opener = env.opener
     assert len({id(w) for w in (opener.legs, opener.pull_legs, opener.sweep_legs)}) == 3
     assert env.snapshots is sweep_env.snapshots  # taken before the sweep: the same states
@@ -155,13 +157,13 @@ def test_made_sweep_env_has_sweep_legs_only_when_named_apart(
 
 
 def test_snapshot_seeds_choose_the_opener_episodes_the_sweep_starts_from(
-    sweep_env: DoorSweepEnv,
+    sweep_env: DoorSweepEnv, sweep_seed: int
 ) -> None:
     """``--snapshot-seeds N``: the episodes begin from the sweep starts of opener seeds
-    0..N-1; here seed 1 alone, whose starts the fixture already took (shared, not retaken)."""
+    0..N-1; here the fixture's seed alone, whose starts it already took (shared, not retaken)."""
     default, door = str(default_library_path()), str(DOOR_LIBRARY)
     objective = DoorSweepObjective((default, "walk", door, "pull", door, "pull"), 10,
-                                   snapshot_seeds=(1,))  # fmt: skip
+                                   snapshot_seeds=(sweep_seed,))  # fmt: skip
     assert objective.env_factory()().snapshots is sweep_env.snapshots
 
 
@@ -277,6 +279,25 @@ def test_the_hold_caps_the_pull_near_its_angle(
     assert opener._holding_pull(1.4, 0.5, 0.9) == 0.0
 
 
+def test_the_hold_integral_pulls_harder_while_the_opened_door_sags(
+    walkers: tuple[WalkExpert, WalkExpert],
+) -> None:
+    """``hold_integral_gain``: once the door has opened, the holding pull grows with the time
+    integral of the angle short of ``hold_door``, up to the sweep's largest pull, and unwinds
+    when the door is past it."""
+    config = DoorOpenerConfig(hold_door=1.0, hold_integral_gain=1000.0)
+    opener = DoorOpener(*walkers, config)
+    before = opener._holding_pull(0.9, 0.0, 0.9)
+    assert opener._holding_pull(0.9, 0.0, 0.9) == before  # not opened yet: no integral
+    opener.holding = True
+    pulls = [opener._holding_pull(0.9, 0.0, 0.9) for _ in range(200)]
+    assert pulls[0] == pytest.approx(before + 1000.0 * 0.1 * CONTROL_DT)
+    assert pulls[-1] == pytest.approx(before + config.pull_force + config.sweep_extra_force)
+    for _ in range(200):
+        opener._holding_pull(1.1, 0.0, 0.9)
+    assert opener.hold_integral == 0.0
+
+
 def test_sweep_env_pays_each_step_the_door_is_open(
     sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
 ) -> None:
@@ -301,15 +322,18 @@ def test_sweep_env_pays_each_step_the_door_is_open(
 
 
 def test_snapshot_variants_add_their_own_sweep_starts(
-    sweep_env: DoorSweepEnv, walkers: tuple[WalkExpert, WalkExpert]
+    walkers: tuple[WalkExpert, WalkExpert],
 ) -> None:
-    faster = DoorOpenerConfig(pregrasp_steps=120)
-    env = DoorSweepEnv(*walkers, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0,
-                       snapshot_variants=(faster,))  # fmt: skip
-    assert env.opener.config == DoorOpenerConfig()  # the sweep runs on the env's own settings
+    """Held-on pipelines, whose sweep starts at the unlock (no regrasp to stall on a seed)."""
+    held_on = DoorOpenerConfig(release_at_unlock=False)
+    faster = DoorOpenerConfig(release_at_unlock=False, turn_rate=0.6)
+    settings = {"snapshot_seeds": (1,), "episode_steps": 40, "velocity_noise": 0.0,
+                "config": held_on}  # fmt: skip
+    env = DoorSweepEnv(*walkers, **settings, snapshot_variants=(faster,))
+    assert env.opener.config == held_on  # the sweep runs on the env's own settings
     assert len(env.snapshots) == 2
     own, variant = env.snapshots
-    assert np.array_equal(own["obs"], sweep_env.snapshots[0]["obs"])
+    assert np.array_equal(own["obs"], DoorSweepEnv(*walkers, **settings).snapshots[0]["obs"])
     assert not np.array_equal(own["obs"], variant["obs"])  # reached by another pipeline
     with pytest.raises(ValueError, match="IK joints"):
         DoorSweepEnv(*walkers, snapshot_seeds=(1,),

@@ -37,8 +37,9 @@ def walkers() -> tuple[WalkExpert, WalkExpert]:
 
 
 @pytest.fixture(scope="module")
-def legs_only_env(walkers: tuple[WalkExpert, WalkExpert]) -> DoorSweepEnv:
-    return DoorSweepEnv(*walkers, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0)
+def legs_only_env(walkers: tuple[WalkExpert, WalkExpert], sweep_seed: int) -> DoorSweepEnv:
+    return DoorSweepEnv(*walkers, snapshot_seeds=(sweep_seed,), episode_steps=40,
+                        velocity_noise=0.0)  # fmt: skip
 
 
 def test_widened_network_acts_as_the_walker(walkers: tuple[WalkExpert, WalkExpert]) -> None:
@@ -89,12 +90,12 @@ def test_opener_adds_the_residual_to_its_arm_targets_in_the_sweep(
 
 
 def test_arm_sweep_env_with_a_zero_residual_is_the_legs_only_env(
-    walkers: tuple[WalkExpert, WalkExpert], legs_only_env: DoorSweepEnv
+    walkers: tuple[WalkExpert, WalkExpert], legs_only_env: DoorSweepEnv, sweep_seed: int
 ) -> None:
     walk, pull = walkers
     legs_only = legs_only_env
-    arm = DoorSweepEnv(walk, pull, snapshot_seeds=(1,), episode_steps=40, velocity_noise=0.0,
-                       arm=True)  # fmt: skip
+    arm = DoorSweepEnv(walk, pull, snapshot_seeds=(sweep_seed,), episode_steps=40,
+                       velocity_noise=0.0, arm=True)  # fmt: skip
     assert arm.observation_space.shape == (NUM_FEATURES + arm_context_dim(ARM_JOINTS),)
     assert arm.action_space.shape == (10 + ARM_JOINTS,)
     f_legs, _ = legs_only.reset(seed=0)

@@ -73,10 +73,10 @@ STAGE_RANK = {"approach": 0, "pregrasp": 1, "grasp": 1, "turn": 2, "pull": 3, "r
 STAGE_LIMITS = ("approach", "grasp", "turn", "pull")
 #: :class:`DoorOpener`'s per-episode attributes (:meth:`DoorOpener.episode_state`).
 _EPISODE_FIELDS = ("stage", "stage_steps", "_stage_limit", "arm_ref", "grip", "unlocked",
-                   "hatch_rest", "held_heading", "holding")  # fmt: skip
+                   "hatch_rest", "held_heading", "holding", "hold_integral")  # fmt: skip
 #: Episode fields newer than some saved states (a PPO checkpoint's envs), with their value at
 #: an episode's start: such a state resumes with it.
-_NEWER_EPISODE_FIELDS = {"held_heading": None, "holding": False}
+_NEWER_EPISODE_FIELDS = {"held_heading": None, "holding": False, "hold_integral": 0.0}
 
 
 class DoorOpener:
@@ -125,6 +125,8 @@ class DoorOpener:
         self.hatch_rest = 0.0
         self.held_heading: float | None = None
         self.holding = False
+        #: Time integral (rad s) of the door's angle short of ``hold_door`` since it opened.
+        self.hold_integral = 0.0
         for walker in self._walkers():
             walker.reset(1)
 
@@ -253,7 +255,7 @@ class DoorOpener:
             self.unlocked = False
         was_unlocked, self.unlocked = self.unlocked, self.unlocked or door >= cfg.unlocked_door
         if self.stage != "pull" or not self.unlocked:
-            self.held_heading, self.holding = None, False
+            self.held_heading, self.holding, self.hold_integral = None, False, 0.0
         if self.stage in ("turn", "pull") and grip_gap > cfg.lost_grasp:
             self.stage, self.stage_steps, self.grip = "pregrasp", 0, 0.0
         elif self.stage == "approach" and stance_error < cfg.stance_tolerance \
@@ -393,11 +395,18 @@ class DoorOpener:
 
     def _holding_pull(self, door: float, door_speed: float, reach: float) -> float:
         """The pull (N, >= 0) at ``reach`` m from the hinge that holds the door at
-        ``hold_door``: its spring's torque, and a spring-damper toward that angle."""
+        ``hold_door``: its spring's torque, a spring-damper toward that angle and, once the
+        door has opened, ``hold_integral_gain`` times :attr:`hold_integral`. Advances the
+        integral: call once per control step."""
         cfg = self.config
         assert cfg.hold_door is not None
         spring = self._door_stiffness * door / reach
-        return max(0.0, spring + cfg.hold_gain * (cfg.hold_door - door)
+        if self.holding and cfg.hold_integral_gain > 0.0:  # anti-windup: at most the sweep's pull
+            cap = (cfg.pull_force + cfg.sweep_extra_force) / cfg.hold_integral_gain
+            shortfall = (cfg.hold_door - door) * CONTROL_DT
+            self.hold_integral = float(np.clip(self.hold_integral + shortfall, 0.0, cap))
+        integral = cfg.hold_integral_gain * self.hold_integral
+        return max(0.0, spring + integral + cfg.hold_gain * (cfg.hold_door - door)
                    - cfg.hold_damping * door_speed)  # fmt: skip
 
     def arm_context(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:

@@ -94,6 +94,12 @@ class DoorOpenerConfig:
     hold_damping: float = 100.0
     """N per rad/s of the door's opening speed: less pull while it swings open, more while it
     swings shut."""
+    hold_integral_gain: float = 0.0
+    """N per rad s of the time integral of the door's angle short of ``hold_door``, from the
+    step the door has opened (``DOOR_OPEN_RAD``) to the pull's end, added to the holding
+    pull (kept between 0 and the sweep's largest pull). Without it the held door sags
+    ~0.1-0.2 rad below ``hold_door`` and swings there (``results/door/README.md``, session
+    24). 0: no integral."""
     hold_heading_door: float | None = None
     """Door angle (rad) from which the sweep's heading command is the pelvis's yaw when the
     door first reached it, for the rest of the pull, instead of the stance's heading. The
