@@ -12,11 +12,15 @@ at 0.9 rad).
                          [--sweep-legs NAME [--sweep-library DIR]
                           [--sweep-run DIR [--sweep-iteration N]]]
                          [--hold-legs NAME | --hold-run DIR [--hold-iteration N]]
-                         [--set FIELD=JSON ...]
+                         [--set FIELD=JSON ...] [--against FIELD=JSON ...]
                          [--loads] [--instruction TEXT [--library DIR]] [--plot PNG]
 
 ``--set`` overrides a :class:`~metaworld_hwm.skills.door_config.DoorOpenerConfig` field, e.g.
-``--set use_torso=false --set pull_position_gain=1.5``.
+``--set use_torso=false --set pull_position_gain=1.5``. ``--against FIELD=JSON ...`` runs a
+second opener on the same seeds in the same process, ``--set`` plus these overrides, and
+prints the paired difference of the returns (against minus ``--set``) with a 95 % bootstrap
+interval over the seeds: door outcomes turn on the contacts' last bits, so two settings are
+compared side by side on one machine, seed by seed.
 
 ``--instruction TEXT`` drives the door through tiers 1 and 2 instead: the guide over
 ``--library`` (default ``experts/door``) plans TEXT, and its fused reference action is executed
@@ -52,6 +56,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+import scipy.stats
 import torch
 
 from metaworld_hwm.agent.config import METAWORLD_FUSION_SHARPNESS
@@ -214,6 +219,8 @@ def main() -> None:
     parser.add_argument("--loads", action="store_true", help="measure hand loads instead")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=JSON",
                         help="override DoorOpenerConfig fields (values in JSON)")
+    parser.add_argument("--against", nargs="+", default=None, metavar="FIELD=JSON",
+                        help="also run --set plus these overrides on the same seeds, paired")
     parser.add_argument("--instruction", default=None,
                         help="drive the door by the guide planning this instead")
     parser.add_argument("--plot", default=None, metavar="PNG",
@@ -242,9 +249,10 @@ def main() -> None:
                       f"{sum(r[2] for r in rows)}/{len(rows)}")  # fmt: skip
         return
     if args.instruction and (args.set or args.sweep_legs or args.pull_legs or args.pull_run
-                             or args.sweep_run or args.hold_legs or args.hold_run):  # fmt: skip
+                             or args.sweep_run or args.hold_legs or args.hold_run
+                             or args.against):  # fmt: skip
         raise SystemExit("bench/door.py: --instruction runs --library's door expert as built; "
-                         "--set, --pull-legs, --pull-run, --sweep-legs/-run and "
+                         "--set, --against, --pull-legs, --pull-run, --sweep-legs/-run and "
                          "--hold-legs/-run shape the opener alone (rebuild the door expert "
                          "with `experts add door` instead)")
     sweep_library = ExpertLibrary.load(args.sweep_library) if args.sweep_library else pull_library
@@ -256,7 +264,11 @@ def main() -> None:
         sweep = run_walker(args.sweep_run, sweep, args.sweep_iteration, "sweep")
     opener = None if args.instruction else DoorOpener(library[args.legs], pull,
                                                       opener_config(args.set), sweep, hold)
-    results = []
+    against = None
+    if args.against:
+        against = DoorOpener(library[args.legs], pull, opener_config(args.set + args.against),
+                             sweep, hold)  # fmt: skip
+    results, against_results = [], []
     for seed in args.seeds:
         start = time.perf_counter()
         if opener is None:  # a fresh guide (and its door expert) per seed
@@ -274,14 +286,43 @@ def main() -> None:
               f"{r.door:.2f} rad, open {r.open_steps} steps from {r.opened_at}, "
               f"opened {r.opened}, fell {r.fell}, return "
               f"{r.task_return:.1f}{met} ({time.perf_counter() - start:.0f} s)")  # fmt: skip
-    opened = sum(r.opened for r in results)
-    print(f"opened {opened}/{len(results)}, falls {sum(r.fell for r in results)}, "
-          f"hatch >= 0.9 rad in {sum(r.hatch >= 0.9 for r in results)}, mean door max "
-          f"{np.mean([r.door for r in results]):.2f} rad, mean steps open "
-          f"{np.mean([r.open_steps for r in results]):.0f}, mean return "
-          f"{np.mean([r.task_return for r in results]):.1f}")  # fmt: skip
+        if against is not None:
+            a, _, _ = door_episode(against, seed, args.steps)
+            against_results.append(a)
+            print(f"seed {seed} against: door max {a.door:.2f} rad, open {a.open_steps} steps "
+                  f"from {a.opened_at}, opened {a.opened}, fell {a.fell}, return "
+                  f"{a.task_return:.1f} ({a.task_return - r.task_return:+.1f})")  # fmt: skip
+    print(summary(results))
+    if against is not None:
+        print(f"against ({' '.join(args.against)}): {summary(against_results)}")
+        print(paired_difference(results, against_results))
     if args.plot:
         print(f"door angles: {plot_door_angles(results, args.seeds, args.plot)}")
+
+
+def summary(results: list[DoorEpisode]) -> str:
+    """One line over the seeds: opened, falls, hatch turned, door max, steps open, return."""
+    return (f"opened {sum(r.opened for r in results)}/{len(results)}, falls "
+            f"{sum(r.fell for r in results)}, hatch >= 0.9 rad in "
+            f"{sum(r.hatch >= 0.9 for r in results)}, mean door max "
+            f"{np.mean([r.door for r in results]):.2f} rad, mean steps open "
+            f"{np.mean([r.open_steps for r in results]):.0f}, mean return "
+            f"{np.mean([r.task_return for r in results]):.1f}")  # fmt: skip
+
+
+def paired_difference(base: list[DoorEpisode], other: list[DoorEpisode]) -> str:
+    """The mean of ``other``'s return minus ``base``'s, seed by seed, with a 95 % percentile
+    bootstrap interval over the seeds (scipy, 10000 resamples, fixed seed)."""
+    diffs = np.array([o.task_return - b.task_return for b, o in zip(base, other, strict=True)])
+    line = f"paired return difference (against - --set): mean {diffs.mean():+.1f}"
+    if len(diffs) < 2:
+        return line + " (one seed: no interval)"
+    interval = scipy.stats.bootstrap((diffs,), np.mean, confidence_level=0.95,
+                                     n_resamples=10000, method="percentile",
+                                     random_state=0).confidence_interval  # fmt: skip
+    opened = sum(o.opened for o in other) - sum(b.opened for b in base)
+    return (line + f", 95 % bootstrap interval [{interval.low:+.1f}, {interval.high:+.1f}] "
+            f"over {len(diffs)} seeds; opened {opened:+d}")
 
 
 def plot_door_angles(results: list[DoorEpisode], seeds: list[int], path: str) -> Path:
