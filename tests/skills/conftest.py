@@ -17,7 +17,8 @@ def sweep_seed(walkers: tuple[WalkExpert, WalkExpert]) -> int:
     """The first of seeds 1, 2, 0 whose default opener episode reaches the sweep (the pull
     after the release and regrasp). Whether a regrasp stalls depends on the machine's last
     bits: seed 1's did on 2026-12-07's dev machine and not on the one before, so the tests
-    take whichever seed gets there (its starts are cached for the tests' own envs)."""
+    take whichever seed gets there (its starts are cached for the tests' own envs). Uses
+    the requesting module's ``walkers`` fixture (the walk expert and the door's pull legs)."""
     if "seed" not in _found:
         for seed in _CANDIDATE_SEEDS:
             try:
