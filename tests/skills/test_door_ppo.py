@@ -287,14 +287,19 @@ def test_the_hold_integral_pulls_harder_while_the_opened_door_sags(
     when the door is past it."""
     config = DoorOpenerConfig(hold_door=1.0, hold_integral_gain=1000.0)
     opener = DoorOpener(*walkers, config)
+
+    def step_pull(door: float) -> float:
+        opener._integrate_hold(door)
+        return opener._holding_pull(door, 0.0, 0.9)
+
     before = opener._holding_pull(0.9, 0.0, 0.9)
-    assert opener._holding_pull(0.9, 0.0, 0.9) == before  # not opened yet: no integral
+    assert step_pull(0.9) == before  # not opened yet: no integral
     opener.holding = True
-    pulls = [opener._holding_pull(0.9, 0.0, 0.9) for _ in range(200)]
+    pulls = [step_pull(0.9) for _ in range(200)]
     assert pulls[0] == pytest.approx(before + 1000.0 * 0.1 * CONTROL_DT)
     assert pulls[-1] == pytest.approx(before + config.pull_force + config.sweep_extra_force)
     for _ in range(200):
-        opener._holding_pull(1.1, 0.0, 0.9)
+        step_pull(1.1)
     assert opener.hold_integral == 0.0
 
 

@@ -386,6 +386,7 @@ class DoorOpener:
             tangent = np.array([-radius[1], radius[0], 0.0]) / reach
             pull = cfg.pull_force + self._sweep_share(door) * cfg.sweep_extra_force
             if self.unlocked and cfg.hold_door is not None:
+                self._integrate_hold(door)
                 pull = min(pull, self._holding_pull(door, door_speed, reach))
             force = pull * tangent
         offsets = self.arm.servo_offsets(qpos, self.arm_ref, force)
@@ -393,18 +394,23 @@ class DoorOpener:
             action[actuator] = self._normalised(actuator, self.arm_ref[k] + offsets[k])
         return action
 
-    def _holding_pull(self, door: float, door_speed: float, reach: float) -> float:
-        """The pull (N, >= 0) at ``reach`` m from the hinge that holds the door at
-        ``hold_door``: its spring's torque, a spring-damper toward that angle and, once the
-        door has opened, ``hold_integral_gain`` times :attr:`hold_integral`. Advances the
-        integral: call once per control step."""
+    def _integrate_hold(self, door: float) -> None:
+        """Advance :attr:`hold_integral` by one control step once the door has opened (with
+        ``hold_integral_gain``), kept between 0 and what makes the sweep's largest pull."""
         cfg = self.config
         assert cfg.hold_door is not None
-        spring = self._door_stiffness * door / reach
-        if self.holding and cfg.hold_integral_gain > 0.0:  # anti-windup: at most the sweep's pull
+        if self.holding and cfg.hold_integral_gain > 0.0:
             cap = (cfg.pull_force + cfg.sweep_extra_force) / cfg.hold_integral_gain
             shortfall = (cfg.hold_door - door) * CONTROL_DT
             self.hold_integral = float(np.clip(self.hold_integral + shortfall, 0.0, cap))
+
+    def _holding_pull(self, door: float, door_speed: float, reach: float) -> float:
+        """The pull (N, >= 0) at ``reach`` m from the hinge that holds the door at
+        ``hold_door``: its spring's torque, a spring-damper toward that angle, and
+        ``hold_integral_gain`` times :attr:`hold_integral`."""
+        cfg = self.config
+        assert cfg.hold_door is not None
+        spring = self._door_stiffness * door / reach
         integral = cfg.hold_integral_gain * self.hold_integral
         return max(0.0, spring + integral + cfg.hold_gain * (cfg.hold_door - door)
                    - cfg.hold_damping * door_speed)  # fmt: skip
