@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import platform
 import shlex
 import sys
 import time
@@ -74,6 +73,7 @@ from metaworld_hwm.skills.ppo_results import evaluated_network
 from metaworld_hwm.skills.pull_ppo import LoadCurriculum, loaded_episode, trained_pull_expert
 from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy
 from metaworld_hwm.skills.walk import WalkExpert
+from metaworld_hwm.utils.machine import machine_label
 from metaworld_hwm.utils.run_state import save_png
 
 
@@ -230,7 +230,7 @@ def main() -> None:
     args = parser.parse_args()
     library = ExpertLibrary.load(default_library_path())
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
-    print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
+    print(f"# {machine_label()}")
     pull_library = ExpertLibrary.load(args.pull_library) if args.pull_library else library
     pull = pull_library[args.pull_legs] if args.pull_legs else None
     if args.pull_run:

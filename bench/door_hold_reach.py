@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shlex
 import sys
 import time
@@ -38,6 +37,7 @@ from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door import DOOR_HINGE_IN_DOOR, DoorOpener
 from metaworld_hwm.skills.gripper_arm import GripperArm
 from metaworld_hwm.skills.library import ExpertLibrary
+from metaworld_hwm.utils.machine import machine_label
 
 REACHED = 0.01  # m: the grip site on the bar
 ALLOWED_DEPTH = 0.005  # m: deepest contact of the rest of the robot with the door or frame
@@ -127,7 +127,7 @@ def main() -> None:
         raise SystemExit(f"bench/door_hold_reach.py: --restarts must be >= 1, got {args.restarts}")
     opener = DoorOpener(ExpertLibrary.load(default_library_path())["walk"])
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
-    print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores; pelvis "
+    print(f"# {machine_label()}; pelvis "
           f"x {XS[0]}..{XS[-1]} m, y {YS[0]}..{YS[-1]} m, heading {HEADINGS} rad")  # fmt: skip
     started = time.perf_counter()
     for side in ("left", "right"):

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shlex
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -36,6 +34,7 @@ from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door import DoorOpener
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import wrap_angle, yaw_of
+from metaworld_hwm.utils.machine import machine_label
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from door import opener_config
@@ -113,7 +112,7 @@ def main() -> None:
                         help="override DoorOpenerConfig fields (values in JSON)")  # fmt: skip
     args = parser.parse_args()
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
-    print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
+    print(f"# {machine_label()}")
     library = ExpertLibrary.load(default_library_path())
     pull = ExpertLibrary.load(args.pull_library)[args.pull_legs]
     opener = DoorOpener(library["walk"], pull, opener_config(args.set))

@@ -27,10 +27,8 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import platform
 import shlex
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -44,6 +42,7 @@ from metaworld_hwm.skills.door_expert import DoorExpert
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion import NUM_LEG_JOINTS
 from metaworld_hwm.skills.walk import WalkExpert
+from metaworld_hwm.utils.machine import machine_label
 
 #: Door angle (rad) at which the leaf is back on the lock tab: the doorway is shut.
 SHUT_DOOR = 0.3
@@ -179,7 +178,7 @@ def main() -> None:
     if not isinstance(walker, WalkExpert):
         raise SystemExit(f"bench/door_release.py: --walker {args.walker!r} is not a walker")
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
-    print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores")
+    print(f"# {machine_label()}")
     waypoints = np.reshape(args.waypoints, (-1, 2))
     for seed in args.seeds:
         print(release_episode(door, walker, seed, args.at, args.hold, waypoints, args.slew,

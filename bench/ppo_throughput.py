@@ -21,7 +21,6 @@ import argparse
 import copy
 import functools
 import os
-import platform
 import tempfile
 import time
 
@@ -35,6 +34,7 @@ from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.locomotion_ppo import ForwardSpeedObjective, SpeedCurriculum
 from metaworld_hwm.skills.ppo import PPOConfig, PPOTrainer
+from metaworld_hwm.utils.machine import machine_label
 
 
 def walker_actions(steps: int) -> np.ndarray:
@@ -100,7 +100,7 @@ def main() -> None:
     single = single_rate(actions, args.seconds)
     vector = vector_rate(actions, args.envs, args.workers, args.seconds)
     collect, update = ppo_rates(args.envs, args.workers, args.iterations)
-    print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores; "
+    print(f"# {machine_label()}; "
           f"h1-run, {args.envs} envs over {args.workers} worker processes")  # fmt: skip
     print(f"one env, one process       {single:8.0f} steps/s")
     print(f"env-only, VectorEnv        {vector:8.0f} steps/s")

@@ -18,7 +18,6 @@ import argparse
 import os
 import shlex
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -28,6 +27,7 @@ import torch
 from metaworld_hwm.envs import make_env
 from metaworld_hwm.envs.rewards import effort_terms
 from metaworld_hwm.skills.library import ExpertLibrary
+from metaworld_hwm.utils.machine import machine_label
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("$ " + shlex.join([sys.executable.rsplit("/", 1)[-1], *sys.argv]))
-    print(f"# {time.strftime('%Y-%m-%d')}, {os.uname().machine}, {os.cpu_count()} cores")
+    print(f"# {machine_label()}")
     expert = ExpertLibrary.load(args.library)[args.expert]
     env = make_env(args.task, max_episode_steps=args.steps)
     names = [env.model.actuator(i).name for i in range(env.model.nu)]
