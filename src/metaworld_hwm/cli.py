@@ -12,7 +12,7 @@ from metaworld_hwm.semantic.cli import add_plan_parser
 from metaworld_hwm.skills.cli import add_experts_parser
 from metaworld_hwm.training.checkpoint import CheckpointError
 from metaworld_hwm.training.cli import add_train_parser
-from metaworld_hwm.utils.user_errors import UserError
+from metaworld_hwm.utils.user_errors import UserError, positive_int
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:
@@ -58,15 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help='the main job: "walk to the door and open it", planned, trained, evaluated'
     )
     demo.add_argument("--out", default="demo_output", help="output directory")
-    demo.add_argument("--steps", type=int, default=1500, help="online training steps")
-    demo.add_argument("--trials", type=int, default=1, help="evaluation trials")
+    demo.add_argument("--steps", type=positive_int, default=1500, help="online training steps")
+    demo.add_argument("--trials", type=positive_int, default=1, help="evaluation trials")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.add_argument("--no-video", action="store_true", help="skip rendering")
     demo.set_defaults(func=_cmd_demo)
 
     hold = sub.add_parser("pose-hold", help="one hold-pose episode of every task, with video")
     hold.add_argument("--out", default="pose_hold_output", help="output directory")
-    hold.add_argument("--steps", type=int, default=150, help="max steps per episode")
+    hold.add_argument("--steps", type=positive_int, default=150, help="max steps per episode")
     hold.add_argument("--seed", type=int, default=0, help="random seed")
     hold.add_argument("--no-video", action="store_true", help="skip rendering")
     hold.set_defaults(func=_cmd_pose_hold)

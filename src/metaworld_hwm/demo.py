@@ -51,7 +51,7 @@ def _run(out: Path, steps: int, seed: int, trials: int, video: bool,
          library: Path | None) -> Path:  # fmt: skip
     from metaworld_hwm.agent import RunConfig
     from metaworld_hwm.evaluation.protocol import evaluate_run
-    from metaworld_hwm.evaluation.report import write_report
+    from metaworld_hwm.evaluation.report import find_runs, write_report
     from metaworld_hwm.hierarchy import resolve_library
     from metaworld_hwm.semantic import catalog_cards, make_planner
     from metaworld_hwm.semantic.report import format_plan
@@ -99,7 +99,7 @@ def _run(out: Path, steps: int, seed: int, trials: int, video: bool,
         print(f"rendering unavailable ({exc}); evaluating without video")
         video_path = None
         evaluate_run(out / "run", trials=trials)
-    report = write_report([out / "run"], out, command="metaworld-hwm demo")
+    report = write_report(find_runs([out / "run"]), out, command="metaworld-hwm demo")
     minutes = (time.perf_counter() - start) / 60
     print(f"\n== done in {minutes:.1f} min. Outputs in {out}/:")
     print(f"  plan (8 skills)     {out / 'plan_eight_skills.json'}")

@@ -1,13 +1,15 @@
 """Report statistics and the sweep's bookkeeping (retries, failures reported)."""
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from metaworld_hwm.cli import main
 from metaworld_hwm.evaluation.report import RunRecord, bootstrap_ci, iqm, table_returns
-from metaworld_hwm.evaluation.sweep import plan_jobs, run_sweep
+from metaworld_hwm.evaluation.sweep import SweepJob, plan_jobs, run_sweep
 
 
 def test_iqm_is_the_mean_of_the_middle_half() -> None:
@@ -46,8 +48,49 @@ def test_plan_jobs_adds_ablations_to_metaworld_only() -> None:
     assert "h1-stand/metaworld-no-vlm/2" in labels and "h1-stand/tdmpc2/1" in labels
 
 
+@pytest.mark.parametrize(
+    ("grid", "refused"),
+    [((["h1-fly"], ["tdmpc2"], []), "unknown task(s) h1-fly; choose from h1-stand"),
+     ((["h1-walk"], ["tdmpc"], []), "unknown method(s) tdmpc; choose from tdmpc2"),
+     ((["h1-walk"], ["metaworld"], ["no-vl"]), "unknown ablation(s) no-vl; choose from no-vlm")],
+)  # fmt: skip
+def test_a_grid_naming_what_does_not_exist_is_refused_before_any_run(grid, refused) -> None:
+    tasks, methods, ablations = grid
+    with pytest.raises(ValueError, match=re.escape(refused)):
+        plan_jobs(tasks, methods, [1], ablations)
+
+
+def test_report_and_sweep_say_what_is_wrong_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "config.json").write_text("{}")
+    assert main(["report", str(tmp_path / "none")]) == 2
+    assert main(["report", str(tmp_path / "other")]) == 2
+    assert main(["sweep", "--tasks", "h1-wlk", "--out", str(tmp_path / "sweep")]) == 2
+    no_run, not_a_run, sweep = capsys.readouterr().err.splitlines()
+    assert no_run.startswith("metaworld-hwm report: error: no run directories (config.json)")
+    assert not_a_run.endswith("config.json is not a run's config (no task under 'train' or "
+                              "'arguments'); give the directories that `metaworld-hwm train` "
+                              "or `sweep` wrote")  # fmt: skip
+    assert sweep.startswith("metaworld-hwm sweep: error: unknown task(s) h1-wlk")
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_counts_below_one_are_refused_at_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in (["demo", "--steps", "0"], ["eval", ".", "--trials", "0"],
+                    ["sweep", "--workers", "-1"]):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_:
+            main(command)
+        assert exit_.value.code == 2
+        last = capsys.readouterr().err.splitlines()[-1]
+        assert last.endswith(f"expected a whole number >= 1, got {command[-1]!r}")
+
+
 def test_failed_jobs_are_retried_and_reported(tmp_path: Path) -> None:
-    jobs = plan_jobs(["h1-fly"], ["tdmpc2"], [1], [])  # unknown task: train exits non-zero
+    jobs = [SweepJob("h1-fly", "tdmpc2", 1)]  # unknown task: train exits non-zero
     summary = run_sweep(jobs, tmp_path, ["--preset", "tiny", "--steps", "10"], retries=1)
     assert summary["failed"] == ["h1-fly/tdmpc2/1"]
     assert summary["trials"][0]["attempts"] == 2 and summary["trials"][0]["exit_code"] != 0

@@ -7,6 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from metaworld_hwm.utils.user_errors import positive_int, user_errors
+
 
 def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
     """Register ``eval``, ``report`` and ``sweep`` on the main parser's sub-commands."""
@@ -14,7 +16,7 @@ def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
     ev.add_argument(
         "run_dir", type=Path, help="a run of any method: metaworld, tdmpc2 or dreamerv3"
     )
-    ev.add_argument("--trials", type=int, default=10)
+    ev.add_argument("--trials", type=positive_int, default=10)
     ev.add_argument("--seed", type=int, default=100_000, help="seed of the first trial")
     ev.add_argument("--video", type=Path, default=None, help="mp4 of the first trial")
     ev.set_defaults(func=_cmd_eval)
@@ -35,10 +37,10 @@ def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
         help="metaworld ablations to add: no-vlm no-dynamic-selection no-guidance",
     )
     sw.add_argument("--out", type=Path, default=Path("runs/sweep"))
-    sw.add_argument("--workers", type=int, default=2, help="local parallel processes")
+    sw.add_argument("--workers", type=positive_int, default=2, help="local parallel processes")
     sw.add_argument(
         "--threads",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="torch threads per run (default: cores / workers; use 1 when other "
         "jobs share the cores: two threads each then slow every run down)",
@@ -47,23 +49,15 @@ def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--trials", type=int, default=0, help="protocol trials after training")
     sw.add_argument("--ray-address", default=None, help="run on a Ray cluster (e.g. auto)")
     sw.add_argument("--preset", default="tiny")
-    sw.add_argument("--steps", type=int, default=5000)
+    sw.add_argument("--steps", type=positive_int, default=5000)
     sw.add_argument("train_args", nargs=argparse.REMAINDER,
                     help="after --, more `train` options (e.g. -- --eval-every 1000)")  # fmt: skip
     sw.set_defaults(func=_cmd_sweep)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text) if text.lstrip("-").isdigit() else 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
 def _cmd_eval(args: argparse.Namespace) -> int:
     from metaworld_hwm.evaluation.policy import load_policy
     from metaworld_hwm.evaluation.protocol import evaluate_run
-    from metaworld_hwm.utils.user_errors import user_errors
 
     with user_errors():
         policy = load_policy(args.run_dir)
@@ -75,10 +69,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from metaworld_hwm.evaluation.report import write_report
+    from metaworld_hwm.evaluation.report import find_runs, write_report
 
     command = "metaworld-hwm " + shlex.join(sys.argv[1:]) if sys.argv[1:] else ""
-    path = write_report(args.run_dirs, args.out, command)
+    with user_errors():
+        runs = find_runs(args.run_dirs)
+    path = write_report(runs, args.out, command)
     print(path.read_text())
     print(f"report: {path}")
     return 0
@@ -88,7 +84,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from metaworld_hwm.evaluation.sweep import plan_jobs, run_sweep
 
     extra = [a for a in args.train_args if a != "--"]
-    jobs = plan_jobs(args.tasks, args.methods, args.seeds, args.ablations)
+    with user_errors():
+        jobs = plan_jobs(args.tasks, args.methods, args.seeds, args.ablations)
     print(f"[sweep] {len(jobs)} trials into {args.out}", flush=True)
     summary = run_sweep(
         jobs, args.out, ["--preset", args.preset, "--steps", str(args.steps), *extra],

@@ -59,7 +59,12 @@ class RunRecord:
 
 
 def find_runs(paths: list[Path]) -> list[RunRecord]:
-    """Every run directory (one with config.json) under the given paths."""
+    """Every run directory (one with config.json) under the given paths.
+
+    Raises:
+        FileNotFoundError: there is none.
+        ValueError: a config.json that is not a run's.
+    """
     runs = []
     for root in paths:
         for config_path in sorted(root.rglob("config.json")):
@@ -68,6 +73,10 @@ def find_runs(paths: list[Path]) -> list[RunRecord]:
             # runs under "arguments", with the method beside them.
             train = config.get("train") or {**config.get("arguments", {}),
                                               "method": config.get("method", "?")}  # fmt: skip
+            if "task" not in train:
+                raise ValueError(f"{config_path} is not a run's config (no task under 'train' "
+                                 "or 'arguments'); give the directories that `metaworld-hwm "
+                                 "train` or `sweep` wrote")  # fmt: skip
             method = train.get("method", "?")
             if train.get("ablation"):
                 method = f"{method}-{train['ablation']}"
@@ -80,7 +89,9 @@ def find_runs(paths: list[Path]) -> list[RunRecord]:
                 run.protocol = json.loads(protocol.read_text())
             runs.append(run)
     if not runs:
-        raise FileNotFoundError(f"no run directories (config.json) under {paths}")
+        where = ", ".join(str(p) for p in paths)
+        raise FileNotFoundError(f"no run directories (config.json) under {where}; give "
+                                "the directories that `metaworld-hwm train` or `sweep` wrote")
     return runs
 
 
@@ -202,9 +213,9 @@ def plot_ablation_bars(runs: list[RunRecord], out: Path) -> Path | None:
     return _save(fig, out / "ablations.png")
 
 
-def write_report(paths: list[Path], out: Path, command: str = "") -> Path:
-    """Write ``report.md`` and its figures into ``out``; returns the Markdown path."""
-    runs = find_runs(paths)
+def write_report(runs: list[RunRecord], out: Path, command: str = "") -> Path:
+    """Write ``report.md`` and its figures of ``runs`` (:func:`find_runs`) into ``out``;
+    returns the Markdown path."""
     out.mkdir(parents=True, exist_ok=True)
     figures = plot_curves(runs, out)
     ablation = plot_ablation_bars(runs, out)

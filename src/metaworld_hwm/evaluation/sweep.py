@@ -17,7 +17,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import get_args
 
+from metaworld_hwm.agent.variants import METHODS, AblationName
+from metaworld_hwm.envs.registry import ENV_NAMES
 from metaworld_hwm.utils.atomic import atomic_write_text
 
 
@@ -39,7 +42,17 @@ class SweepJob:
 def plan_jobs(
     tasks: list[str], methods: list[str], seeds: list[int], ablations: list[str]
 ) -> list[SweepJob]:
-    """The job grid; ablations apply to the metaworld method only."""
+    """The job grid; ablations apply to the metaworld method only.
+
+    Raises:
+        ValueError: a task, method or ablation that does not exist (naming those that do).
+    """
+    for kind, given, known in (("task", tasks, ENV_NAMES), ("method", methods, METHODS),
+                               ("ablation", ablations, get_args(AblationName))):  # fmt: skip
+        unknown = [name for name in given if name not in known]
+        if unknown:
+            raise ValueError(f"unknown {kind}(s) {', '.join(unknown)}; choose from "
+                             f"{', '.join(known)}")  # fmt: skip
     jobs = [SweepJob(t, m, s) for t in tasks for m in methods for s in seeds]
     if "metaworld" in methods:
         jobs += [SweepJob(t, "metaworld", s, a) for t in tasks for a in ablations for s in seeds]

@@ -9,6 +9,7 @@ Everything else, the training loop and evaluation trials included, keeps its tra
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,3 +25,11 @@ def user_errors() -> Iterator[None]:
         yield
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for a count that must be >= 1 (argparse prints its one-line error)."""
+    value = int(text) if text.lstrip("-").isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
