@@ -81,7 +81,8 @@ def test_counts_below_one_are_refused_at_the_command_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for command in (["demo", "--steps", "0"], ["eval", ".", "--trials", "0"],
-                    ["sweep", "--workers", "-1"]):  # fmt: skip
+                    ["sweep", "--workers", "-1"], ["experts", "show", "stand", "--steps", "0"],
+                    ["experts", "train", "x", "--workers", "0"]):  # fmt: skip
         with pytest.raises(SystemExit) as exit_:
             main(command)
         assert exit_.value.code == 2

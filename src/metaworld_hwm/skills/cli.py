@@ -19,6 +19,7 @@ from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.door_expert import build_door_expert
 from metaworld_hwm.skills.expert import Expert
 from metaworld_hwm.skills.library import MANIFEST, ExpertLibrary, LibraryError
+from metaworld_hwm.utils.user_errors import positive_int
 
 
 def _reporting(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -217,7 +218,7 @@ def add_experts_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     show = with_library(sub.add_parser("show", help="an expert's manifest entry (and a video)"))
     show.add_argument("name")
     show.add_argument("--video", help="render the expert acting in its task to this mp4")
-    show.add_argument("--steps", type=int, default=300, help="steps to render")
+    show.add_argument("--steps", type=positive_int, default=300, help="steps to render")
     show.add_argument("--seed", type=int, default=0)
     show.set_defaults(func=_reporting(_cmd_show))
     add = with_library(sub.add_parser("add", help="add a built-in expert or copy one"))

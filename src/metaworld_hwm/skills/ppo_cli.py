@@ -41,6 +41,7 @@ from metaworld_hwm.skills.pull_ppo import LoadCurriculum, LoadedWalkObjective, t
 from metaworld_hwm.skills.pull_ppo import evaluation as load_evaluation
 from metaworld_hwm.skills.sweep_arm import ArmSweepWalker, widened_policy
 from metaworld_hwm.skills.walk import WalkExpert
+from metaworld_hwm.utils.user_errors import positive_int
 
 #: Tasks PPO can train an expert on, and the skill the expert then serves.
 TRAINABLE = {"h1-run": "run", "h1-walk": "walk"}
@@ -214,7 +215,8 @@ def _ppo_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--envs", type=int, default=32)
     p.add_argument(
-        "--workers", type=int, default=None, help="env worker processes (default: one per core)"
+        "--workers", type=positive_int, default=None,
+        help="env worker processes (default: one per core)",
     )
     p.add_argument("--steps-per-env", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-6, help="the actor's learning rate")
