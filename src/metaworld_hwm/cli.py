@@ -28,10 +28,18 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_dir(path: str) -> Path:
+    """``--out`` as a directory to write into; a UserError if it names something else."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {path} is not a directory; give a directory to write into")
+    return out
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from metaworld_hwm.demo import run_demo
 
-    run_demo(Path(args.out), steps=args.steps, seed=args.seed, trials=args.trials,
+    run_demo(_output_dir(args.out), steps=args.steps, seed=args.seed, trials=args.trials,
              video=not args.no_video)  # fmt: skip
     return 0
 
@@ -39,7 +47,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_pose_hold(args: argparse.Namespace) -> int:
     from metaworld_hwm.pose_hold import run_pose_hold
 
-    run_pose_hold(Path(args.out), steps=args.steps, seed=args.seed, video=not args.no_video)
+    run_pose_hold(_output_dir(args.out), steps=args.steps, seed=args.seed, video=not args.no_video)
     return 0
 
 

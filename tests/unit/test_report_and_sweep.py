@@ -60,7 +60,7 @@ def test_a_grid_naming_what_does_not_exist_is_refused_before_any_run(grid, refus
         plan_jobs(tasks, methods, [1], ablations)
 
 
-def test_report_and_sweep_say_what_is_wrong_in_one_line(
+def test_what_is_not_there_is_said_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "other").mkdir()
@@ -75,6 +75,10 @@ def test_report_and_sweep_say_what_is_wrong_in_one_line(
                               "or `sweep` wrote")  # fmt: skip
     assert sweep.startswith("metaworld-hwm sweep: error: unknown task(s) h1-wlk")
     assert not (tmp_path / "sweep").exists()
+    for command in ("demo", "pose-hold"):
+        assert main([command, "--out", str(tmp_path / "other" / "config.json")]) == 2
+        assert capsys.readouterr().err.endswith(
+            "config.json is not a directory; give a directory to write into\n")
 
 
 def test_counts_below_one_are_refused_at_the_command_line(
