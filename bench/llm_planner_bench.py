@@ -28,7 +28,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import shlex
 import signal
 import socket
@@ -49,6 +48,7 @@ from metaworld_hwm.semantic.embedded import EmbeddedPlanner
 from metaworld_hwm.semantic.factory import make_planner
 from metaworld_hwm.semantic.llm import ChatError, LLMPlanner
 from metaworld_hwm.semantic.types import ExpertLike, Plan, Planner, catalog_cards
+from metaworld_hwm.utils.machine import machine_label
 from planner_accuracy import (
     HELDOUT_PATH,
     POSTFREEZE2_PATH,
@@ -263,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # a SIGTERM must still stop the server this bench started (the finally blocks run)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print("$ python " + " ".join(shlex.quote(a) for a in sys.argv))
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')} {platform.machine()}, {os.cpu_count()} cores, "
+    print(f"# {machine_label()}; at {time.strftime('%H:%M')}, "
           f"timeout {args.timeout:g} s, {args.attempts} attempts")  # fmt: skip
 
     from metaworld_hwm.semantic.llama_backend import resolve_gguf_path

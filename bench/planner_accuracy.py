@@ -35,7 +35,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -60,6 +59,7 @@ from metaworld_hwm.semantic.embedded import EmbeddedPlanner
 from metaworld_hwm.semantic.factory import make_planner
 from metaworld_hwm.semantic.lexicon import CALIBRATION_SET
 from metaworld_hwm.semantic.types import ExpertLike, Plan, Planner, catalog_cards, softmax
+from metaworld_hwm.utils.machine import machine_label
 
 INSTRUCTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # single skills, plain
@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{len(load_heldout(POSTFREEZE2_PATH))} post-freeze-2 + "
         f"{len(load_heldout(POSTFREEZE3_PATH))} post-freeze-3"
     )
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    print(f"# {machine_label()}, "
           f"{len(INSTRUCTIONS)} dev + {len(FRESH)} fresh + {sizes} instructions, "
           f"tau={args.tau}")  # fmt: skip
 
