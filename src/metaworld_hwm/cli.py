@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from metaworld_hwm.evaluation.cli import add_evaluation_parsers
 from metaworld_hwm.semantic.cli import add_plan_parser
 from metaworld_hwm.skills.cli import add_experts_parser
 from metaworld_hwm.training.checkpoint import CheckpointError
 from metaworld_hwm.training.cli import add_train_parser
-from metaworld_hwm.utils.user_errors import UserError, positive_int
+from metaworld_hwm.utils.user_errors import UserError, output_dir, positive_int
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:
@@ -28,18 +27,10 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _output_dir(path: str) -> Path:
-    """``--out`` as a directory to write into; a UserError if it names something else."""
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {path} is not a directory; give a directory to write into")
-    return out
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
     from metaworld_hwm.demo import run_demo
 
-    run_demo(_output_dir(args.out), steps=args.steps, seed=args.seed, trials=args.trials,
+    run_demo(output_dir(args.out), steps=args.steps, seed=args.seed, trials=args.trials,
              video=not args.no_video)  # fmt: skip
     return 0
 
@@ -47,7 +38,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_pose_hold(args: argparse.Namespace) -> int:
     from metaworld_hwm.pose_hold import run_pose_hold
 
-    run_pose_hold(_output_dir(args.out), steps=args.steps, seed=args.seed, video=not args.no_video)
+    run_pose_hold(output_dir(args.out), steps=args.steps, seed=args.seed, video=not args.no_video)
     return 0
 
 

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from metaworld_hwm.utils.user_errors import positive_int, user_errors
+from metaworld_hwm.utils.user_errors import output_dir, positive_int, user_errors
 
 
 def add_evaluation_parsers(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +74,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     command = "metaworld-hwm " + shlex.join(sys.argv[1:]) if sys.argv[1:] else ""
     with user_errors():
         runs = find_runs(args.run_dirs)
-    path = write_report(runs, args.out, command)
+    path = write_report(runs, output_dir(args.out), command)
     print(path.read_text())
     print(f"report: {path}")
     return 0

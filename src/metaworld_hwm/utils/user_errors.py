@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -33,3 +34,17 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return value
+
+
+def output_dir(path: str | Path, option: str = "--out") -> Path:
+    """``path`` created (with its parents) as a directory to write into; a :class:`UserError`
+    naming ``option`` if it is a file or cannot be created."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{option} {path} is not a directory; give a directory to write into")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot create it ({exc.strerror}); give a "
+                        "directory you can write into") from exc  # fmt: skip
+    return out
