@@ -145,7 +145,9 @@ class DoorOpenerConfig:
         """
         unknown = sorted(set(settings) - {f.name for f in fields(cls)})
         if unknown:
-            raise ValueError(f"no DoorOpenerConfig field(s) {unknown}")
+            known = ", ".join(f.name for f in fields(cls))
+            raise ValueError(f"no DoorOpenerConfig field(s) {', '.join(unknown)}; the fields "
+                             f"are {known}")  # fmt: skip
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
 
     @classmethod
