@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,13 @@ def test_opener_settings_from_a_command_line_are_checked() -> None:
     config = DoorOpenerConfig.from_overrides(["use_torso=false", "hatch_offset=[0.4,0.3]"])
     assert not config.use_torso and config.hatch_offset == (0.4, 0.3)
     for bad, message in (("pregrasp_steps", "not FIELD=JSON"), ("turn_rate=fast", "not FIELD"),
-                         ("no_such=1", "no DoorOpenerConfig field")):  # fmt: skip
-        with pytest.raises(ValueError, match=message):
+                         ("no_such=1", "no DoorOpenerConfig field"),
+                         ("hold_door=-1", "hold_door=-1: must be an angle in"),
+                         ("pregrasp_steps=0", "pregrasp_steps=0: must be a whole number >= 1"),
+                         ("grasp_steps=1.5", "must be a whole number"),
+                         ('turn_rate="x"', "turn_rate='x': must be a number > 0"),
+                         ("hold_gain=-3", "hold_gain=-3: must be a number >= 0")):  # fmt: skip
+        with pytest.raises(ValueError, match=re.escape(message)):
             DoorOpenerConfig.from_overrides([bad])
+    unset = DoorOpenerConfig.from_overrides(["hold_door=null", "regrasp_steps=null"])
+    assert unset.hold_door is None and unset.regrasp_steps is None

@@ -8,10 +8,26 @@ without an opener.
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from metaworld_hwm.envs.robot import LEFT_ARM
+from metaworld_hwm.envs.tasks.door import DOOR_STOP_RAD
+
+#: Settings that count control steps: at least 1.
+_STEP_COUNTS = ("pregrasp_steps", "regrasp_steps", "grasp_steps", "release_steps")
+#: Settings that must be above 0.
+_POSITIVE = ("stance_tolerance", "hatch_turn", "turn_rate", "position_gain",
+             "pull_position_gain", "grasp_ready", "lost_grasp", "arm_step")  # fmt: skip
+#: Settings that must be 0 or more.
+_NON_NEGATIVE = ("pregrasp_distance", "pull_force", "bar_slide", "sweep_extra_force",
+                 "hold_gain", "hold_damping", "hold_integral_gain", "ik_bias_gain")  # fmt: skip
+#: Door angles (rad), within the hinge's range.
+_DOOR_ANGLES = ("unlocked_door", "relock_door", "regrasp_door", "hold_door",
+                "hold_heading_door")  # fmt: skip
+#: Checked settings that may also be None (off, or another setting's value).
+_OPTIONAL = ("regrasp_steps", "hold_door", "hold_heading_door")
 
 
 @dataclass(frozen=True)
@@ -125,6 +141,20 @@ class DoorOpenerConfig:
     """Share of the gap to ``ik_bias_pose`` closed per IK iteration, in the free motion."""
 
     def __post_init__(self) -> None:
+        checks = [(name, "a whole number >= 1",
+                   lambda v: isinstance(v, numbers.Integral) and v >= 1)
+                  for name in _STEP_COUNTS]  # fmt: skip
+        checks += [(name, "a number > 0", lambda v: v > 0) for name in _POSITIVE]
+        checks += [(name, "a number >= 0", lambda v: v >= 0) for name in _NON_NEGATIVE]
+        checks += [(name, f"an angle in [0, {DOOR_STOP_RAD}] rad",
+                    lambda v: 0.0 <= v <= DOOR_STOP_RAD) for name in _DOOR_ANGLES]  # fmt: skip
+        for name, wanted, valid in checks:
+            value = getattr(self, name)
+            if value is None and name in _OPTIONAL:
+                continue
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if not (number and valid(value)):
+                raise ValueError(f"opener setting {name}={value!r}: must be {wanted}")
         if self.ik_bias_pose is not None and len(self.ik_bias_pose) != len(self.ik_joints):
             raise ValueError(
                 f"ik_bias_pose needs {len(self.ik_joints)} joint angles (torso yaw with "
