@@ -8,7 +8,8 @@ pelvis poses let the grip site reach the bar (within 1 cm, palm square to the ba
 opener grasps it) with no other part of the robot inside the door, its hatch or the frame
 (5 mm allowed). Each pose gets ``--restarts`` IK solves (:class:`~metaworld_hwm.skills.
 gripper_arm.GripperArm`, torso and arm): from the standing keyframe, then from random arm
-poses. The other arm is left out of the contact check (it could be tucked away).
+poses. The other arm is left out of the contact check (it could be tucked away); both legs
+are in it (before 2026-12-08 the other side's leg was left out too).
 
 The poses cover the corridor in front of the door (its walls are at y = +-0.58 m); each is
 counted on the leaf's side it stands on: the room's side (the front face, where the opener
@@ -43,9 +44,16 @@ REACHED = 0.01  # m: the grip site on the bar
 ALLOWED_DEPTH = 0.005  # m: deepest contact of the rest of the robot with the door or frame
 HINGE_XY = np.array([DOOR_X, 0.0]) + DOOR_HINGE_IN_DOOR[:2]  # the door's hinge (m)
 SCENE_BODIES = ("door", "door_hatch", "door_wall_connects")
+#: What names an arm's bodies (``left_shoulder_pitch_link`` ... ``left_finger_lower``).
+ARM_PARTS = ("shoulder", "elbow", "palm", "finger")
 XS = np.round(np.arange(-0.7, 0.41, 0.1), 2)
 YS = (-0.4, -0.25, -0.1, 0.05, 0.2, 0.35)
 HEADINGS = (-0.6, -0.3, 0.0, 0.3, 0.6)
+
+
+def is_arm_link(body: str, side: str) -> bool:
+    """Whether ``body`` is one of the ``side`` arm's links, hand and fingers (not a leg's)."""
+    return body.startswith(f"{side}_") and any(part in body for part in ARM_PARTS)
 
 
 class HoldCheck:
@@ -63,7 +71,7 @@ class HoldCheck:
         other = "right" if side == "left" else "left"
         held = {f"{side}_palm", f"{side}_finger_upper", f"{side}_finger_lower"}
         self.ignored = {b for b in range(model.nbody)
-                        if model.body(b).name in held or model.body(b).name.startswith(other)
+                        if model.body(b).name in held or is_arm_link(model.body(b).name, other)
                         or b in self.scene or b == 0}  # fmt: skip
         self.low, self.high = self.arm.low.copy(), self.arm.high.copy()
         self.low[0], self.high[0] = -1.2, 1.2  # random starts: the torso within +-1.2 rad
@@ -94,6 +102,11 @@ class HoldCheck:
 
     def holds(self, x: float, y: float, heading: float, door: float) -> bool:
         """Whether some IK solve from this pelvis pose reaches the bar, clear of the door."""
+        return self.hold_pose(x, y, heading, door) is not None
+
+    def hold_pose(self, x: float, y: float, heading: float, door: float) -> np.ndarray | None:
+        """The first IK solve from this pelvis pose that reaches the bar clear of the door (the
+        scene's qpos), or None."""
         qpos = self.pose(x, y, heading, door)
         self.opener.arm.set_pose(qpos)
         point, bar, _ = self.opener.grasp_target(0.0)
@@ -106,8 +119,8 @@ class HoldCheck:
                 continue
             start[self.arm.qpos_adr] = joints
             if self.depth(start) <= ALLOWED_DEPTH:
-                return True
-        return False
+                return start
+        return None
 
 
 def leaf_side(x: float, y: float, door: float) -> str:
