@@ -51,14 +51,14 @@ BEHIND = 0.02
 HEIGHTS = (0.6, 1.6)
 
 
-def right_hand_depths(arm: GripperArm, check: HoldCheck, hold: np.ndarray, samples: int,
-                      rng: np.random.Generator) -> list[float]:  # fmt: skip
-    """How far in from the free edge (m) each sampled pose of ``arm`` (the right arm's four
-    joints) puts its grip site behind the leaf, with the right arm clear of the door by
-    ``check`` (the right side's), the rest of the robot at ``hold``."""
+def right_hand_poses(arm: GripperArm, check: HoldCheck, hold: np.ndarray, samples: int,
+                     rng: np.random.Generator) -> list[tuple[float, np.ndarray]]:  # fmt: skip
+    """Sampled poses of ``arm`` (the right arm's four joints) that put its grip site behind
+    the leaf with the right arm clear of the door by ``check`` (the right side's), the rest of
+    the robot at ``hold``: each as (how far in from the free edge, m; the joints)."""
     model, data = check.model, check.data
     door = model.body("door").id
-    depths = []
+    poses = []
     for _ in range(samples):
         qpos = hold.copy()
         qpos[arm.qpos_adr] = rng.uniform(arm.low, arm.high)
@@ -68,8 +68,18 @@ def right_hand_depths(arm: GripperArm, check: HoldCheck, hold: np.ndarray, sampl
         x, y, z = rotation.T @ (data.site_xpos[arm.grip] - data.xpos[door])
         behind = x >= BACK_FACE_X + BEHIND and y <= FREE_EDGE_Y
         if behind and HEIGHTS[0] <= z <= HEIGHTS[1] and check.depth(qpos) <= ALLOWED_DEPTH:
-            depths.append(FREE_EDGE_Y - float(y))
-    return depths
+            poses.append((FREE_EDGE_Y - float(y), qpos[arm.qpos_adr].copy()))
+    return poses
+
+
+def handoff_checks(opener: DoorOpener, restarts: int,
+                   seed: int) -> tuple[HoldCheck, HoldCheck, GripperArm]:  # fmt: skip
+    """The left hand's hold check, the right side's contact check (the right hand included)
+    and the right arm's kinematics."""
+    left = HoldCheck(opener, "left", restarts, seed)
+    right = HoldCheck(opener, "right", 1, seed)
+    right.ignored -= {b for b in right.ignored if is_arm_link(opener.model.body(b).name, "right")}
+    return left, right, GripperArm(opener.model, joint_names=ARMS["right"], side="right")
 
 
 def main() -> None:
@@ -87,10 +97,7 @@ def main() -> None:
     print(f"# {machine_label()}; pelvis x {XS[0]}..{XS[-1]} m, y {YS[0]}..{YS[-1]} m, "
           f"heading {HEADINGS} rad")  # fmt: skip
     started = time.perf_counter()
-    left = HoldCheck(opener, "left", args.restarts, args.seed)
-    right = HoldCheck(opener, "right", 1, args.seed)  # its contact check, with the right hand
-    right.ignored -= {b for b in right.ignored if is_arm_link(opener.model.body(b).name, "right")}
-    right_arm = GripperArm(opener.model, joint_names=ARMS["right"], side="right")
+    left, right, right_arm = handoff_checks(opener, args.restarts, args.seed)
     rng = np.random.default_rng(args.seed)
     for door in args.doors:
         holding, found = 0, []
@@ -103,9 +110,9 @@ def main() -> None:
                     if hold is None:
                         continue
                     holding += 1
-                    depths = right_hand_depths(right_arm, right, hold, args.samples, rng)
-                    if depths:
-                        found.append((max(depths), len(depths), x, y, heading))
+                    poses = right_hand_poses(right_arm, right, hold, args.samples, rng)
+                    if poses:
+                        found.append((max(d for d, _ in poses), len(poses), x, y, heading))
         found.sort(reverse=True)
         best = ", ".join(f"({x}, {y}, {h}): {d:.2f} m ({n})" for d, n, x, y, h in found[:8])
         print(f"door {door} rad: the left hand holds the bar from {holding} room-side poses; "
