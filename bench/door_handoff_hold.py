@@ -71,14 +71,16 @@ def placed_pose(opener: DoorOpener, pose: tuple[float, float, float], door: floa
 
 
 def holding_push(qpos: np.ndarray, qvel: np.ndarray, hand: np.ndarray, door: float,
-                 hinge: np.ndarray, door_qpos: int, door_dof: int) -> np.ndarray:  # fmt: skip
+                 hinge: np.ndarray, stiffness: float, door_qpos: int,
+                 door_dof: int) -> np.ndarray:  # fmt: skip
     """The force (N, world) the right hand pushes with: along the door's opening direction at
-    the hand, the pull that holds the door at ``door`` rad."""
+    the hand, the pull that holds the door at ``door`` rad against its hinge's ``stiffness``
+    (N m/rad)."""
     radius = hand[:2] - hinge[:2]
     reach = float(np.linalg.norm(radius))
     opening = np.array([-radius[1], radius[0], 0.0]) / reach
     angle, speed = qpos[door_qpos], qvel[door_dof]
-    spring = 50.0 * angle / reach  # h1grip-door's hinge: 50 N m/rad
+    spring = stiffness * angle / reach
     return max(0.0, spring + HOLD_GAIN * (door - angle) - HOLD_DAMPING * speed) * opening
 
 
@@ -99,6 +101,7 @@ def run(walker: WalkExpert, qpos: np.ndarray, args: argparse.Namespace) -> str:
         arms.append((right, qpos[right.qpos_adr].copy()))
     hinge_joint = model.joint("door_hinge")
     door_qpos, door_dof = int(hinge_joint.qposadr[0]), int(hinge_joint.dofadr[0])
+    stiffness = float(model.jnt_stiffness[hinge_joint.id])
     door_body = model.body("door").id
     hinge = data.xpos[door_body] + data.xmat[door_body].reshape(3, 3) @ DOOR_HINGE_IN_DOOR
     gripper, goal = model.actuator("left_gripper").id, np.asarray(args.goal)
@@ -114,7 +117,8 @@ def run(walker: WalkExpert, qpos: np.ndarray, args: argparse.Namespace) -> str:
             if arm is right:
                 arm.set_pose(q)
                 hand = arm.data.site_xpos[arm.grip]
-                force = holding_push(q, v, hand, args.door, hinge, door_qpos, door_dof)
+                force = holding_push(q, v, hand, args.door, hinge, stiffness, door_qpos,
+                                     door_dof)  # fmt: skip
             offsets = arm.servo_offsets(q, joints, force)
             low, high = model.actuator_ctrlrange[arm.actuators].T
             action[arm.actuators] = 2 * (joints + offsets - low) / (high - low) - 1
