@@ -7,9 +7,10 @@ where the left hand's IK holds the bar (``--restarts`` solves from ``--seeds`` r
 starts), the right arm in the sampled pose that reaches furthest in behind the leaf. Then,
 for ``--steps`` steps of ``h1grip-door``, the walker (``--walker``) steers the pelvis toward
 ``--goal`` (``--gain`` m/s per m, facing HEADING); the arms keep their placed joints (servo
-targets with gravity offsets), the left gripper open; the right hand pushes along the door's
-opening direction by the pull that holds the door at ``--door`` (its spring's torque, 300 N
-per rad short, 100 N per rad/s of closing). ``--no-right`` leaves the right arm to the walker
+targets with gravity offsets), the left gripper open; the right hand, with the torso's yaw,
+pushes along the door's opening direction by the opener's holding pull toward ``--door``
+(:meth:`~metaworld_hwm.skills.door.DoorOpener.holding_pull`: its spring's torque, 300 N per
+rad short, 100 N per rad/s of closing). ``--no-right`` leaves the right arm to the walker
 instead: the control. Prints the door's angle every 50 steps, the steps with the door at
 0.9 rad or more, a fall, and the return. Kinematics chose the pose; this is the first step
 of the physics (``results/door/README.md``, session 25).
@@ -37,13 +38,11 @@ from metaworld_hwm.envs.robot import ARMS, robot_state_indices
 from metaworld_hwm.envs.tasks.door import DOOR_OPEN_RAD
 from metaworld_hwm.skills.builtin import default_library_path
 from metaworld_hwm.skills.door import DOOR_HINGE_IN_DOOR, DoorOpener
+from metaworld_hwm.skills.door_config import DoorOpenerConfig
 from metaworld_hwm.skills.gripper_arm import GripperArm
 from metaworld_hwm.skills.library import ExpertLibrary
 from metaworld_hwm.skills.walk import WalkExpert
 from metaworld_hwm.utils.machine import machine_label
-
-#: The holding pull's spring-damper (N per rad short of the door angle, N per rad/s).
-HOLD_GAIN, HOLD_DAMPING = 300.0, 100.0
 
 
 def placed_pose(opener: DoorOpener, pose: tuple[float, float, float], door: float,
@@ -70,22 +69,21 @@ def placed_pose(opener: DoorOpener, pose: tuple[float, float, float], door: floa
     return best[1], best[0]
 
 
-def holding_push(qpos: np.ndarray, qvel: np.ndarray, hand: np.ndarray, door: float,
-                 hinge: np.ndarray, stiffness: float, door_qpos: int,
-                 door_dof: int) -> np.ndarray:  # fmt: skip
+def holding_push(opener: DoorOpener, hand: np.ndarray, hinge: np.ndarray, angle: float,
+                 speed: float) -> np.ndarray:  # fmt: skip
     """The force (N, world) the right hand pushes with: along the door's opening direction at
-    the hand, the pull that holds the door at ``door`` rad against its hinge's ``stiffness``
-    (N m/rad)."""
+    the hand, the opener's holding pull toward its ``hold_door`` (the door at ``angle`` rad,
+    opening at ``speed`` rad/s)."""
     radius = hand[:2] - hinge[:2]
     reach = float(np.linalg.norm(radius))
     opening = np.array([-radius[1], radius[0], 0.0]) / reach
-    angle, speed = qpos[door_qpos], qvel[door_dof]
-    spring = stiffness * angle / reach
-    return max(0.0, spring + HOLD_GAIN * (door - angle) - HOLD_DAMPING * speed) * opening
+    return opener.holding_pull(angle, speed, reach) * opening
 
 
-def run(walker: WalkExpert, qpos: np.ndarray, args: argparse.Namespace) -> str:
-    """One placed episode (module docstring); its lines of figures."""
+def run(opener: DoorOpener, walker: WalkExpert, qpos: np.ndarray,
+        args: argparse.Namespace) -> str:  # fmt: skip
+    """One placed episode (module docstring), the right hand pushing by ``opener``'s holding
+    pull; its lines of figures."""
     env = HumanoidEnv("h1grip", "door", max_episode_steps=args.steps)
     env.reset(seed=0)
     model, data = env.model, env.data
@@ -101,7 +99,6 @@ def run(walker: WalkExpert, qpos: np.ndarray, args: argparse.Namespace) -> str:
         arms.append((right, qpos[right.qpos_adr].copy()))
     hinge_joint = model.joint("door_hinge")
     door_qpos, door_dof = int(hinge_joint.qposadr[0]), int(hinge_joint.dofadr[0])
-    stiffness = float(model.jnt_stiffness[hinge_joint.id])
     door_body = model.body("door").id
     hinge = data.xpos[door_body] + data.xmat[door_body].reshape(3, 3) @ DOOR_HINGE_IN_DOOR
     gripper, goal = model.actuator("left_gripper").id, np.asarray(args.goal)
@@ -117,8 +114,7 @@ def run(walker: WalkExpert, qpos: np.ndarray, args: argparse.Namespace) -> str:
             if arm is right:
                 arm.set_pose(q)
                 hand = arm.data.site_xpos[arm.grip]
-                force = holding_push(q, v, hand, args.door, hinge, stiffness, door_qpos,
-                                     door_dof)  # fmt: skip
+                force = holding_push(opener, hand, hinge, q[door_qpos], v[door_dof])
             offsets = arm.servo_offsets(q, joints, force)
             low, high = model.actuator_ctrlrange[arm.actuators].T
             action[arm.actuators] = 2 * (joints + offsets - low) / (high - low) - 1
@@ -159,14 +155,15 @@ def main() -> None:
     walker = copy.copy(ExpertLibrary.load(args.walker_library)[args.walker])
     if not isinstance(walker, WalkExpert):
         raise SystemExit(f"bench/door_handoff_hold.py: --walker {args.walker!r} is not a walker")
-    opener = DoorOpener(ExpertLibrary.load(default_library_path())["walk"])
+    opener = DoorOpener(ExpertLibrary.load(default_library_path())["walk"],
+                        config=DoorOpenerConfig(hold_door=args.door))  # fmt: skip
     print(f"$ python {' '.join(shlex.quote(a) for a in sys.argv)}")
     print(f"# {machine_label()}")
     qpos, depth = placed_pose(opener, tuple(args.pose), args.door, args.restarts, args.seeds,
                               args.samples)  # fmt: skip
     print(f"placed: pelvis {tuple(args.pose)}, door {args.door} rad, right hand {depth:.2f} m "
           f"in from the free edge{' (the right arm left to the walker)' if args.no_right else ''}")
-    print(run(walker, qpos, args), flush=True)
+    print(run(opener, walker, qpos, args), flush=True)
 
 
 if __name__ == "__main__":

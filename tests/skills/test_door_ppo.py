@@ -273,10 +273,10 @@ def test_the_hold_caps_the_pull_near_its_angle(
     opener = DoorOpener(*walkers, DoorOpenerConfig(hold_door=1.0, hold_gain=300.0,
                                                    hold_damping=100.0))  # fmt: skip
     spring = 50.0 / 0.9  # h1grip-door's hinge stiffness (N m/rad) at 0.9 m
-    assert opener._holding_pull(1.0, 0.0, 0.9) == pytest.approx(spring)
-    assert opener._holding_pull(0.9, 0.0, 0.9) == pytest.approx(0.9 * spring + 30.0)
-    assert opener._holding_pull(1.0, 0.2, 0.9) == pytest.approx(spring - 20.0)
-    assert opener._holding_pull(1.4, 0.5, 0.9) == 0.0
+    assert opener.holding_pull(1.0, 0.0, 0.9) == pytest.approx(spring)
+    assert opener.holding_pull(0.9, 0.0, 0.9) == pytest.approx(0.9 * spring + 30.0)
+    assert opener.holding_pull(1.0, 0.2, 0.9) == pytest.approx(spring - 20.0)
+    assert opener.holding_pull(1.4, 0.5, 0.9) == 0.0
 
 
 def test_the_hold_integral_pulls_harder_while_the_opened_door_sags(
@@ -290,9 +290,9 @@ def test_the_hold_integral_pulls_harder_while_the_opened_door_sags(
 
     def step_pull(door: float) -> float:
         opener._integrate_hold(door)
-        return opener._holding_pull(door, 0.0, 0.9)
+        return opener.holding_pull(door, 0.0, 0.9)
 
-    before = opener._holding_pull(0.9, 0.0, 0.9)
+    before = opener.holding_pull(0.9, 0.0, 0.9)
     assert step_pull(0.9) == before  # not opened yet: no integral
     opener.holding = True
     pulls = [step_pull(0.9) for _ in range(200)]

@@ -50,7 +50,7 @@ def test_plan_jobs_adds_ablations_to_metaworld_only() -> None:
 
 @pytest.mark.parametrize(
     ("grid", "refused"),
-    [((["h1-fly"], ["tdmpc2"], []), "unknown task(s) h1-fly; choose from h1-stand"),
+    [((["h1-fly"], ["tdmpc2"], []), "unknown task 'fly' in env name 'h1-fly'; accepted tasks"),
      ((["h1-walk"], ["tdmpc"], []), "unknown method(s) tdmpc; choose from tdmpc2"),
      ((["h1-walk"], ["metaworld"], ["no-vl"]), "unknown ablation(s) no-vl; choose from no-vlm")],
 )  # fmt: skip
@@ -58,6 +58,11 @@ def test_a_grid_naming_what_does_not_exist_is_refused_before_any_run(grid, refus
     tasks, methods, ablations = grid
     with pytest.raises(ValueError, match=re.escape(refused)):
         plan_jobs(tasks, methods, [1], ablations)
+
+
+def test_a_grid_takes_every_env_name_train_takes() -> None:
+    tasks = ["metaworld_hwm/h1-walk-v0", "gym:InvertedPendulum-v5", "hb:h1hand-walk-v0"]
+    assert [j.task for j in plan_jobs(tasks, ["tdmpc2"], [1], [])] == tasks
 
 
 def test_what_is_not_there_is_said_in_one_line(
@@ -73,7 +78,7 @@ def test_what_is_not_there_is_said_in_one_line(
     assert not_a_run.endswith("config.json is not a run's config (no task under 'train' or "
                               "'arguments'); give the directories that `metaworld-hwm train` "
                               "or `sweep` wrote")  # fmt: skip
-    assert sweep.startswith("metaworld-hwm sweep: error: unknown task(s) h1-wlk")
+    assert sweep.startswith("metaworld-hwm sweep: error: unknown task 'wlk' in env name 'h1-wlk'")
     assert not (tmp_path / "sweep").exists()
     for command in ("demo", "pose-hold"):
         assert main([command, "--out", str(tmp_path / "other" / "config.json")]) == 2

@@ -15,6 +15,8 @@ from metaworld_hwm.envs.robot import ROBOTS
 from metaworld_hwm.envs.tasks import TASKS
 
 NAMESPACE = "metaworld_hwm"
+#: Name prefixes of envs from other packages: the original HumanoidBench's and Gymnasium's.
+EXTERNAL_PREFIXES = ("hb:", "gym:")
 #: Robots each task is available for.
 TASK_ROBOTS: dict[str, tuple[str, ...]] = {
     "stand": ("h1",),
@@ -51,6 +53,13 @@ def parse_env_name(name: str) -> tuple[str, str]:
             f"task {task!r} is not available for robot {robot!r}; env names: {', '.join(ENV_NAMES)}"
         )
     return robot, task
+
+
+def check_env_name(name: str) -> None:
+    """Raise ValueError (naming the accepted names) if ``name`` is none of this package's envs;
+    an ``hb:`` or ``gym:`` name is left to :func:`make_env`, which imports that package."""
+    if not name.startswith(EXTERNAL_PREFIXES):
+        parse_env_name(name)
 
 
 def make_env(name: str, seed: int | None = None, **kwargs: object) -> gym.Env:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import get_args
 
 from metaworld_hwm.agent.variants import METHODS, AblationName
-from metaworld_hwm.envs.registry import ENV_NAMES
+from metaworld_hwm.envs.registry import check_env_name
 from metaworld_hwm.utils.atomic import atomic_write_text
 
 
@@ -47,7 +47,9 @@ def plan_jobs(
     Raises:
         ValueError: a task, method or ablation that does not exist (naming those that do).
     """
-    for kind, given, known in (("task", tasks, ENV_NAMES), ("method", methods, METHODS),
+    for task in tasks:
+        check_env_name(task)
+    for kind, given, known in (("method", methods, METHODS),
                                ("ablation", ablations, get_args(AblationName))):  # fmt: skip
         unknown = [name for name in given if name not in known]
         if unknown:

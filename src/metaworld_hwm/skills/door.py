@@ -387,7 +387,7 @@ class DoorOpener:
             pull = cfg.pull_force + self._sweep_share(door) * cfg.sweep_extra_force
             if self.unlocked and cfg.hold_door is not None:
                 self._integrate_hold(door)
-                pull = min(pull, self._holding_pull(door, door_speed, reach))
+                pull = min(pull, self.holding_pull(door, door_speed, reach))
             force = pull * tangent
         offsets = self.arm.servo_offsets(qpos, self.arm_ref, force)
         for k, actuator in enumerate(self.arm.actuators):
@@ -404,7 +404,7 @@ class DoorOpener:
             shortfall = (cfg.hold_door - door) * CONTROL_DT
             self.hold_integral = float(np.clip(self.hold_integral + shortfall, 0.0, cap))
 
-    def _holding_pull(self, door: float, door_speed: float, reach: float) -> float:
+    def holding_pull(self, door: float, door_speed: float, reach: float) -> float:
         """The pull (N, >= 0) at ``reach`` m from the hinge that holds the door at
         ``hold_door``: its spring's torque, a spring-damper toward that angle, and
         ``hold_integral_gain`` times :attr:`hold_integral`."""
